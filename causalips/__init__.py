@@ -1,0 +1,39 @@
+"""causalips: causal-impact evaluation of supported-employment programmes (IPS).
+
+Estimators are configured with the analysis plan and fitted with ``fit(data)``; every result
+offers ``tidy()``, ``glance()``, ``summary()``, ``plot()``, ``to_dict()`` and ``report_section()``.
+"""
+
+from ._version import __version__
+from .errors import (
+    CausalipsError,
+    ColumnNotFoundError,
+    ConvergenceWarning,
+    DataError,
+    DroppedRowsWarning,
+    EstimationError,
+    SpecificationError,
+    StatisticalWarning,
+)
+from .inference import Bootstrap, Cluster, Randomization, WildBootstrap
+from .spells import durations_from_dates
+from .survival import KaplanMeier, LogRank
+
+__all__ = [
+    "__version__",
+    "KaplanMeier",
+    "LogRank",
+    "durations_from_dates",
+    "Cluster",
+    "WildBootstrap",
+    "Randomization",
+    "Bootstrap",
+    "CausalipsError",
+    "DataError",
+    "ColumnNotFoundError",
+    "SpecificationError",
+    "EstimationError",
+    "StatisticalWarning",
+    "ConvergenceWarning",
+    "DroppedRowsWarning",
+]

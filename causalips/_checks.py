@@ -1,0 +1,195 @@
+"""Checks on user input with the project's standard messages.
+
+Each check either returns a clean value or raises a :mod:`causalips.errors` exception whose
+message names the column or argument, shows a count and an example, and says what to do.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import ColumnNotFoundError, DataError, SpecificationError
+
+
+def as_dataframe(data: Any, *, what: str = "data") -> pd.DataFrame:
+    """Accept a DataFrame (or a dict of columns) and refuse anything else clearly."""
+    if isinstance(data, pd.DataFrame):
+        return data
+    if isinstance(data, dict):
+        try:
+            return pd.DataFrame(data)
+        except ValueError as exc:
+            raise DataError(f"{what}: could not build a table from the dict ({exc})") from None
+    raise DataError(
+        f"{what} must be a pandas DataFrame; got {type(data).__name__}. "
+        "Read your file with pandas.read_csv / read_parquet first."
+    )
+
+
+def closest_names(name: str, candidates: Iterable[str], n: int = 3) -> list[str]:
+    """Column names that look like ``name`` (case-insensitive), best first."""
+    cands = [str(c) for c in candidates]
+    lowered = {c.lower(): c for c in cands}
+    hits = difflib.get_close_matches(str(name).lower(), list(lowered), n=n, cutoff=0.6)
+    return [lowered[h] for h in hits]
+
+
+def check_columns(df: pd.DataFrame, columns: dict[str, str | None]) -> None:
+    """Raise if any named column is missing; ``columns`` maps role -> column name."""
+    for role, col in columns.items():
+        if col is None:
+            continue
+        if col not in df.columns:
+            close = closest_names(col, df.columns)
+            hint = f"; closest: {', '.join(repr(c) for c in close)}" if close else ""
+            shown = ", ".join(repr(str(c)) for c in list(df.columns)[:12])
+            more = " ..." if len(df.columns) > 12 else ""
+            raise ColumnNotFoundError(
+                f"column {col!r} (the {role}) not found{hint}. "
+                f"The data have: {shown}{more}. Pass the right name as {role}=."
+            )
+
+
+def check_choice(name: str, value: Any, allowed: Sequence[Any]) -> Any:
+    """Refuse a value that is not one of ``allowed``, listing them."""
+    if value not in allowed:
+        close = (
+            difflib.get_close_matches(str(value), [str(a) for a in allowed], n=1)
+            if isinstance(value, str)
+            else []
+        )
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        choices = ", ".join(repr(a) for a in allowed)
+        raise SpecificationError(f"{name} must be one of {{{choices}}}; got {value!r}{hint}")
+    return value
+
+
+def check_range(name: str, value: float, low: float, high: float, *, inclusive=(False, False)):
+    """Refuse a number outside (low, high) (ends included as ``inclusive`` says)."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise SpecificationError(f"{name} must be a number; got {value!r}") from None
+    lo_ok = v >= low if inclusive[0] else v > low
+    hi_ok = v <= high if inclusive[1] else v < high
+    if not (lo_ok and hi_ok and np.isfinite(v)):
+        lb = "[" if inclusive[0] else "("
+        rb = "]" if inclusive[1] else ")"
+        raise SpecificationError(f"{name} must lie in {lb}{low}, {high}{rb}; got {value!r}")
+    return v
+
+
+def _example_rows(df: pd.DataFrame, mask: np.ndarray, k: int = 1) -> str:
+    idx = df.index[np.asarray(mask)][:k]
+    return ", ".join(repr(i) for i in idx)
+
+
+def numeric_column(df: pd.DataFrame, col: str, *, role: str, allow_missing=False) -> np.ndarray:
+    """Return ``df[col]`` as float64, refusing text, dates and (unless allowed) missing values."""
+    s = df[col]
+    if pd.api.types.is_bool_dtype(s):
+        values = s.to_numpy(dtype=np.float64)
+    elif pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_timedelta64_dtype(s):
+        values = s.to_numpy(dtype=np.float64, na_value=np.nan)
+    else:
+        converted = pd.to_numeric(s, errors="coerce")
+        bad = converted.isna().to_numpy() & s.notna().to_numpy()
+        if bad.any():
+            raise DataError(
+                f"column {col!r} (the {role}) must be numeric; {int(bad.sum())} rows are not "
+                f"(e.g. row {_example_rows(df, bad)}: {s[bad].iloc[0]!r}). "
+                "Convert it to numbers first (for dates, use causalips.durations_from_dates)."
+            )
+        values = converted.to_numpy(dtype=np.float64, na_value=np.nan)
+    if not allow_missing:
+        missing = ~np.isfinite(values)
+        if missing.any():
+            raise DataError(
+                f"column {col!r} (the {role}) has {int(missing.sum())} missing or infinite "
+                f"values (e.g. row {_example_rows(df, missing)}); drop or impute those rows first."
+            )
+    return values
+
+
+def check_nonnegative(df: pd.DataFrame, values: np.ndarray, col: str, *, role: str) -> None:
+    neg = values < 0
+    if neg.any():
+        raise DataError(
+            f"column {col!r} (the {role}) has {int(neg.sum())} negative values "
+            f"(e.g. row {_example_rows(df, neg)}: {values[neg][0]!r}); durations count days "
+            "from the start date, so check the dates that produced them."
+        )
+
+
+def event_indicator(df: pd.DataFrame, col: str, *, event_value: Any = None) -> np.ndarray:
+    """Turn an event column into a boolean array.
+
+    Accepts 0/1, booleans, or any coding with ``event_value`` naming the value that means the event.
+    """
+    s = df[col]
+    if s.isna().any():
+        missing = s.isna().to_numpy()
+        raise DataError(
+            f"column {col!r} (the event) has {int(missing.sum())} missing values "
+            f"(e.g. row {_example_rows(df, missing)}); code censored rows as 0 or drop them."
+        )
+    if event_value is not None:
+        if not (s == event_value).any():
+            seen = ", ".join(repr(v) for v in pd.unique(s)[:6])
+            raise DataError(
+                f"event_value={event_value!r} never occurs in column {col!r} (values seen: {seen}); "
+                "pass the value that marks an event."
+            )
+        return (s == event_value).to_numpy()
+    if pd.api.types.is_bool_dtype(s):
+        return s.to_numpy(dtype=bool)
+    if pd.api.types.is_numeric_dtype(s):
+        values = s.to_numpy()
+        uniq = pd.unique(values)
+        if len(uniq) <= 2 and set(np.asarray(uniq, dtype=float).tolist()) <= {0.0, 1.0}:
+            return values == 1
+    seen = ", ".join(repr(v) for v in pd.unique(s)[:6])
+    raise DataError(
+        f"column {col!r} (the event) must be 0/1 or boolean, or you must say which value means the "
+        f"event with event_value=; values seen: {seen}"
+    )
+
+
+def check_no_duplicates(df: pd.DataFrame, keys: Sequence[str], *, what: str) -> None:
+    dup = df.duplicated(subset=list(keys), keep=False).to_numpy()
+    if dup.any():
+        first = df.loc[dup, list(keys)].iloc[0].to_dict()
+        raise DataError(
+            f"{int(dup.sum())} rows share the same {'/'.join(keys)} ({what}); e.g. {first}. "
+            "Each key must appear once: aggregate or drop the duplicates first."
+        )
+
+
+def check_not_empty(df: pd.DataFrame, *, what: str = "data") -> None:
+    if len(df) == 0:
+        raise DataError(f"{what} has no rows; nothing to estimate.")
+
+
+def group_codes(df: pd.DataFrame, col: str | None) -> tuple[np.ndarray, list[Any]]:
+    """Integer codes 0..k-1 and the sorted labels for an optional grouping column."""
+    if col is None:
+        return np.zeros(len(df), dtype=np.int64), ["all"]
+    s = df[col]
+    if s.isna().any():
+        missing = s.isna().to_numpy()
+        raise DataError(
+            f"column {col!r} (the group) has {int(missing.sum())} missing values "
+            f"(e.g. row {_example_rows(df, missing)}); give them a label or drop them."
+        )
+    codes, labels = pd.factorize(s, sort=True)
+    return codes.astype(np.int64), [_plain(v) for v in labels]
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars -> Python scalars, so labels are JSON-safe and print cleanly."""
+    return value.item() if isinstance(value, np.generic) else value

@@ -1,0 +1,385 @@
+"""Kaplan–Meier estimator with Greenwood SEs, R-compatible CIs, quantiles, horizons and RMST."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .._checks import (
+    as_dataframe,
+    check_choice,
+    check_columns,
+    check_nonnegative,
+    check_not_empty,
+    check_range,
+    event_indicator,
+    group_codes,
+    numeric_column,
+)
+from ..base import Estimator, Result, Summary, tidy_frame
+from ..errors import DataError, SpecificationError, StatisticalWarning
+from ._counts import EventTable, event_tables
+from ._curves import CONF_TYPES, conf_limits, km_curve, quantile_times, restricted_mean
+from .logrank import LogRankResult, logrank_result
+
+FIRST_COLUMNS = ("group", "time", "n_risk", "n_event", "n_censor")
+
+
+class KaplanMeierResult(Result):
+    """A fitted Kaplan–Meier curve (one per group).
+
+    ``tidy()`` has one row per group and distinct time (event or censoring) with ``n_risk``,
+    ``n_event``, ``n_censor``, the survival ``estimate`` (or 1 − S when the plan asked for
+    ``curve="incidence"``), its Greenwood ``std_error`` (SE of S, as R's ``summary.survfit``),
+    ``conf_low``/``conf_high``, and extras ``std_error_log`` (SE of −log S), ``cumulative_hazard``
+    (Nelson–Aalen) and ``std_error_cumhaz``.
+    """
+
+    count_columns = ("n_risk", "n_event", "n_censor")
+
+    def __init__(self, *, estimator, table, n_obs, tables, labels, strata_tables, warnings=()):
+        super().__init__(estimator=estimator, table=table, n_obs=n_obs, warnings=warnings)
+        self.groups = tuple(labels)
+        self.conf_type = estimator.conf_type
+        self.conf_level = estimator.conf_level
+        self.curve = estimator.curve
+        self._event_tables = tuple(tables)
+        self._strata_tables = strata_tables
+        self._freeze()
+
+    # -- accessors ---------------------------------------------------------------------------
+    def _group_rows(self, label) -> pd.DataFrame:
+        return self._table[self._table["group"] == label]
+
+    def _survival(self, label):
+        """Survival (not incidence) columns for one group, whatever the plan's curve."""
+        rows = self._group_rows(label)
+        surv = rows["estimate"].to_numpy()
+        lower, upper = rows["conf_low"].to_numpy(), rows["conf_high"].to_numpy()
+        if self.curve == "incidence":
+            surv, lower, upper = 1.0 - surv, 1.0 - upper, 1.0 - lower
+        return rows, surv, lower, upper
+
+    def at(self, times: float | Sequence[float], *, extend: bool = True) -> pd.DataFrame:
+        """Estimates at chosen horizons (e.g. share employed by 91, 182, 273, 365 days).
+
+        As R's ``summary(fit, times=, extend=)``: the estimate is the curve at the last time at
+        or before each horizon; ``n_risk`` counts people still followed at the horizon;
+        ``n_event``/``n_censor`` count those in the interval since the previous horizon. With
+        ``extend=False`` horizons after a group's last observed time are dropped.
+        """
+        horizons = np.atleast_1d(np.asarray(times, dtype=np.float64))
+        if horizons.size == 0 or not np.all(np.isfinite(horizons)) or np.any(horizons < 0):
+            raise SpecificationError(f"times must be non-negative numbers; got {times!r}")
+        horizons = np.sort(horizons)
+        out = []
+        for label, tab in zip(self.groups, self._event_tables, strict=True):
+            rows, surv, lower, upper = self._survival(label)
+            se = rows["std_error"].to_numpy()
+            se_log = rows["std_error_log"].to_numpy()
+            hazard = rows["cumulative_hazard"].to_numpy()
+            pos = np.searchsorted(tab.time, horizons, side="right") - 1
+            before = pos < 0
+            safe = np.maximum(pos, 0)
+            cum_events = np.concatenate([[0], np.cumsum(tab.n_event)])
+            cum_cens = np.concatenate([[0], np.cumsum(tab.n_censor)])
+            total = tab.total
+            left = np.searchsorted(tab.time, horizons, side="left")
+            n_risk = total - np.concatenate([[0], np.cumsum(tab.n_event + tab.n_censor)])[left]
+            ev_upto = cum_events[pos + 1]
+            ce_upto = cum_cens[pos + 1]
+            s = np.where(before, 1.0, surv[safe])
+            frame = pd.DataFrame(
+                {
+                    "group": label,
+                    "time": horizons,
+                    "n_risk": n_risk,
+                    "n_event": np.diff(np.concatenate([[0], ev_upto])),
+                    "n_censor": np.diff(np.concatenate([[0], ce_upto])),
+                    "surv": s,
+                    "std_error": np.where(before, 0.0, se[safe]),
+                    "std_error_log": np.where(before, 0.0, se_log[safe]),
+                    "cumulative_hazard": np.where(before, 0.0, hazard[safe]),
+                }
+            )
+            lo, hi = conf_limits(frame["surv"], frame["std_error_log"], self.conf_type,
+                                 self.conf_level)
+            frame["conf_low"], frame["conf_high"] = lo, hi
+            if not extend:
+                last = tab.time[-1] if tab.time.size else -np.inf
+                frame = frame[frame["time"] <= last]
+            out.append(frame)
+        frame = pd.concat(out, ignore_index=True)
+        frame["term"] = self.curve
+        if self.curve == "incidence":
+            low = 1.0 - frame["conf_high"]
+            frame["conf_high"] = 1.0 - frame["conf_low"]
+            frame["conf_low"] = low
+            frame["estimate"] = 1.0 - frame["surv"]
+        else:
+            frame["estimate"] = frame["surv"]
+        frame = frame.drop(columns="surv")
+        if pd.api.types.is_float_dtype(frame["n_risk"]) and self.estimator.weights is None:
+            for col in ("n_risk", "n_event", "n_censor"):
+                frame[col] = frame[col].round().astype(np.int64)
+        return tidy_frame(frame, extra_first=FIRST_COLUMNS)
+
+    def quantiles(self, probs: Sequence[float] = (0.25, 0.5, 0.75)) -> pd.DataFrame:
+        """Times by which a share ``p`` had the event, with CIs, as R's ``quantile.survfit``.
+
+        A quantile or limit the curve never reaches is missing (NaN), as in R.
+        """
+        probs = [check_range("probs", p, 0, 1, inclusive=(True, True)) for p in np.atleast_1d(probs)]
+        rows = []
+        for label in self.groups:
+            g_rows, surv, lower, upper = self._survival(label)
+            q = quantile_times(g_rows["time"].to_numpy(), surv, lower, upper, probs)
+            for p, (est, lo, hi) in zip(probs, q, strict=True):
+                rows.append({"group": label, "quantile": p, "term": f"q{p:g}", "estimate": est,
+                             "conf_low": lo, "conf_high": hi})
+        return tidy_frame(rows, extra_first=("group", "quantile"))
+
+    def median(self) -> pd.DataFrame:
+        """Median time to event with its CI (see :meth:`quantiles`)."""
+        return self.quantiles([0.5])
+
+    def rmst(self, tau: float) -> pd.DataFrame:
+        """Restricted mean time free of the event up to ``tau``, with SE and CI.
+
+        The area under the Kaplan–Meier curve on [0, tau]; SE as R's ``rmean`` (no n/(n−1)
+        factor). When there are two or more groups, rows ``difference`` compare each group with
+        the first (SEs add in quadrature: the groups are independent samples).
+        """
+        tau = check_range("tau", tau, 0, np.inf)
+        z = stats.norm.ppf(0.5 + self.conf_level / 2)
+        rows = []
+        for label, tab in zip(self.groups, self._event_tables, strict=True):
+            curve = km_curve(tab)
+            area, se = restricted_mean(tab.time, curve["surv"], tab.n_risk, tab.n_event, tau)
+            rows.append({"group": label, "term": "rmst", "tau": tau, "estimate": area,
+                         "std_error": se})
+        base = rows[0]
+        for row in rows[1:]:
+            se = float(np.hypot(row["std_error"], base["std_error"]))
+            rows.append({"group": f"{row['group']} - {base['group']}", "term": "rmst_difference",
+                         "tau": tau, "estimate": row["estimate"] - base["estimate"],
+                         "std_error": se})
+        frame = pd.DataFrame(rows)
+        frame["statistic"] = np.where(frame["term"] == "rmst_difference",
+                                      frame["estimate"] / frame["std_error"], np.nan)
+        frame["p_value"] = 2 * stats.norm.sf(np.abs(frame["statistic"]))
+        frame["conf_low"] = frame["estimate"] - z * frame["std_error"]
+        frame["conf_high"] = frame["estimate"] + z * frame["std_error"]
+        return tidy_frame(frame, extra_first=("group",))
+
+    def logrank(self, strata: str | bool | None = None, *, rho: float = 0.0) -> LogRankResult:
+        """Log-rank test between the groups (stratified when the plan named ``strata``).
+
+        ``strata=None`` follows the plan; ``False`` forces the unstratified test; a column name
+        must be the plan's ``strata`` (the result keeps counts, not the data).
+        """
+        planned = self.estimator.strata
+        if isinstance(strata, str) and strata != planned:
+            raise SpecificationError(
+                f"strata={strata!r} was not in the plan; fit KaplanMeier(..., strata={strata!r}) "
+                "so the counts by stratum are kept"
+            )
+        if len(self.groups) < 2:
+            raise DataError("a log-rank test needs two or more groups; the fit has one")
+        use_strata = strata is not False and planned is not None
+        by_stratum = self._strata_tables if use_strata else [list(self._event_tables)]
+        from .logrank import logrank_from_tables
+
+        test = logrank_from_tables(by_stratum, rho)
+        n = np.array([t.total for t in self._event_tables])
+        table = tidy_frame(
+            {"group": list(self.groups), "term": [f"o_minus_e[{g}]" for g in self.groups],
+             "estimate": test["observed"] - test["expected"],
+             "std_error": np.sqrt(np.diag(test["var"])), "statistic": test["chisq"],
+             "p_value": test["p_value"], "n": n, "observed": test["observed"],
+             "expected": test["expected"], "o_minus_e": test["observed"] - test["expected"]},
+            extra_first=("group",),
+        )
+        return LogRankResult(estimator=self.estimator, table=table, n_obs=self.n_obs, test=test,
+                             groups=self.groups, rho=rho, stratified=use_strata)
+
+    # -- the common interface ----------------------------------------------------------------
+    def glance(self) -> pd.DataFrame:
+        rows = []
+        for label, tab in zip(self.groups, self._event_tables, strict=True):
+            rows.append({"group": label, "n_obs": tab.total, "n_events": float(tab.n_event.sum())})
+        frame = pd.DataFrame(rows)
+        med = self.median()
+        frame["median"] = med["estimate"].to_numpy()
+        frame["median_conf_low"] = med["conf_low"].to_numpy()
+        frame["median_conf_high"] = med["conf_high"].to_numpy()
+        if self.estimator.weights is None:
+            frame["n_obs"] = frame["n_obs"].astype(np.int64)
+            frame["n_events"] = frame["n_events"].astype(np.int64)
+        frame["conf_type"] = self.conf_type
+        frame["conf_level"] = self.conf_level
+        return frame
+
+    def summary(self) -> Summary:
+        g = self.glance()
+        what = "Cumulative incidence (1 - Kaplan-Meier)" if self.curve == "incidence" else "Kaplan-Meier survival"
+        header = (
+            ("duration", self.estimator.duration),
+            ("event", self.estimator.event),
+            ("groups", self.estimator.group or "(none)"),
+            ("confidence intervals",
+             f"{self.conf_level:.0%} pointwise, '{self.conf_type}' transform of the Greenwood SE"),
+        )
+        notes = ("Median CIs use R's rule: where the lower/upper CI curve crosses 0.5.",)
+        return Summary(title=what, header=header,
+                       tables=(("Events and medians", g.drop(columns=["conf_type", "conf_level"])),),
+                       notes=notes + self.warnings)
+
+    def plot(self, ax=None, **style):
+        from ..plotting.survival import plot_kaplan_meier
+
+        return plot_kaplan_meier(self, ax=ax, **style)
+
+    def report_section(self):
+        from ..report.sections import kaplan_meier_section
+
+        return kaplan_meier_section(self)
+
+
+class KaplanMeier(Estimator):
+    """Kaplan–Meier estimate of time to an event (a job start, a job ending, discharge).
+
+    Parameters
+    ----------
+    duration : str
+        Column with the time from start to event or censoring (e.g. days). Non-negative.
+    event : str
+        Column saying whether the event happened (1/True) or the time is censored (0/False).
+        Any other coding works with ``event_value`` naming the value that means the event.
+    group : str, optional
+        Column with groups to estimate separately (e.g. trial arm, site).
+    conf_type : {"log", "log-log", "plain"}
+        Transform for the pointwise CIs; "log" is R's default.
+    conf_level : float
+        Confidence level of all intervals (default 0.95).
+    curve : {"survival", "incidence"}
+        Report S(t) or the cumulative share with the event, 1 − S(t) (e.g. share employed).
+    strata : str, optional
+        Column for a stratified log-rank test from :meth:`KaplanMeierResult.logrank`.
+    event_value : optional
+        The value of ``event`` that marks an event when it is not 0/1 or boolean.
+    weights : str, optional
+        Column of case weights (e.g. a row standing for a count of people).
+
+    Returns
+    -------
+    KaplanMeierResult
+        From :meth:`fit`.
+
+    Example
+    -------
+    >>> import causalips as ci
+    >>> from causalips.datasets import load_caseload
+    >>> spells = ci.durations_from_dates(load_caseload(), start="first_contact",
+    ...     event="job_start", end="discharge", cutoff="2024-02-27")
+    >>> res = ci.KaplanMeier(duration="duration", event="event").fit(spells)
+    >>> res.at([91, 182, 273, 365])[["time", "estimate"]].shape
+    (4, 2)
+
+    See Also
+    --------
+    LogRank, durations_from_dates
+    """
+
+    _param_names = ("duration", "event", "group", "conf_type", "conf_level", "curve", "strata",
+                    "event_value", "weights")
+
+    def __init__(
+        self,
+        *,
+        duration: str,
+        event: str,
+        group: str | None = None,
+        conf_type: Literal["log", "log-log", "plain"] = "log",
+        conf_level: float = 0.95,
+        curve: Literal["survival", "incidence"] = "survival",
+        strata: str | None = None,
+        event_value=None,
+        weights: str | None = None,
+    ):
+        self.duration, self.event, self.group = duration, event, group
+        self.conf_type = check_choice("conf_type", conf_type, CONF_TYPES)
+        self.conf_level = check_range("conf_level", conf_level, 0, 1)
+        self.curve = check_choice("curve", curve, ("survival", "incidence"))
+        self.strata, self.event_value, self.weights = strata, event_value, weights
+
+    def fit(self, data) -> KaplanMeierResult:
+        df = as_dataframe(data)
+        check_columns(df, {"duration": self.duration, "event": self.event, "group": self.group,
+                           "strata": self.strata, "weights": self.weights})
+        check_not_empty(df)
+        duration = numeric_column(df, self.duration, role="duration")
+        check_nonnegative(df, duration, self.duration, role="duration")
+        event = event_indicator(df, self.event, event_value=self.event_value)
+        weights = None
+        if self.weights is not None:
+            weights = numeric_column(df, self.weights, role="weights")
+            check_nonnegative(df, weights, self.weights, role="weights")
+        codes, labels = group_codes(df, self.group)
+        tables = event_tables(duration, event, codes, len(labels), weights)
+        warnings = []
+        if not event.any():
+            warnings.append("no events: the curve stays at 1 and quantiles are not reached")
+        for label, tab in zip(labels, tables, strict=True):
+            if self.group is not None and tab.n_event.sum() == 0 and event.any():
+                warnings.append(f"group {label!r} has no events")
+        strata_tables = None
+        if self.strata is not None:
+            s_codes, s_labels = group_codes(df, self.strata)
+            g = len(labels)
+            flat = event_tables(duration, event, s_codes * g + codes, len(s_labels) * g, weights)
+            strata_tables = [flat[s * g:(s + 1) * g] for s in range(len(s_labels))]
+        table = _tidy_table(tables, labels, self.conf_type, self.conf_level, self.curve)
+        if warnings:
+            import warnings as _w
+
+            for m in warnings:
+                _w.warn(m, StatisticalWarning, stacklevel=2)
+        return KaplanMeierResult(estimator=self, table=table, n_obs=len(df), tables=tables,
+                                 labels=labels, strata_tables=strata_tables, warnings=warnings)
+
+
+def _tidy_table(tables: list[EventTable], labels, conf_type, conf_level, curve) -> pd.DataFrame:
+    parts = []
+    for label, tab in zip(labels, tables, strict=True):
+        c = km_curve(tab)
+        lower, upper = conf_limits(c["surv"], c["se_log"], conf_type, conf_level)
+        with np.errstate(invalid="ignore"):
+            se_surv = np.where(c["surv"] <= 0, np.nan, c["surv"] * c["se_log"])
+        part = pd.DataFrame(
+            {
+                "group": [label] * tab.time.size,
+                "time": tab.time,
+                "n_risk": tab.n_risk,
+                "n_event": tab.n_event,
+                "n_censor": tab.n_censor,
+                "term": curve,
+                "estimate": c["surv"] if curve == "survival" else 1.0 - c["surv"],
+                "std_error": se_surv,
+                "conf_low": lower if curve == "survival" else 1.0 - upper,
+                "conf_high": upper if curve == "survival" else 1.0 - lower,
+                "std_error_log": c["se_log"],
+                "cumulative_hazard": c["cumhaz"],
+                "std_error_cumhaz": c["se_cumhaz"],
+            }
+        )
+        parts.append(part)
+    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=FIRST_COLUMNS)
+    return tidy_frame(frame, extra_first=FIRST_COLUMNS)
+
+
+__all__ = ["KaplanMeier", "KaplanMeierResult", "logrank_result"]
