@@ -1,0 +1,97 @@
+"""Every estimator honours the one interface.
+
+Cases come from ``tests/contract/cases_<area>.py`` files, each defining
+``CASES = [(id, make_estimator, make_data), ...]``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import json
+from pathlib import Path
+
+import matplotlib.axes
+import pandas as pd
+import pytest
+
+from causalips.base import TIDY_COLUMNS, Estimator, Result, Summary, ReportSection
+from causalips.errors import SpecificationError
+
+HERE = Path(__file__).parent
+
+
+def _load_cases():
+    found = []
+    for path in sorted(HERE.glob("cases_*.py")):
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        for case in module.CASES:
+            found.append(pytest.param(case[1], case[2], id=case[0]))
+    return found
+
+
+CASES = _load_cases()
+
+
+@pytest.mark.parametrize("make_estimator, make_data", CASES)
+def test_fit_returns_result_with_the_common_interface(make_estimator, make_data):
+    est = make_estimator()
+    assert isinstance(est, Estimator)
+    data = make_data()
+    before = data.copy(deep=True)
+    res = est.fit(data)
+    pd.testing.assert_frame_equal(data, before)  # input not mutated
+    assert isinstance(res, Result)
+
+    tidy = res.tidy()
+    assert list(tidy.columns[: 0]) == []
+    for col in TIDY_COLUMNS:
+        assert col in tidy.columns, f"tidy() lacks {col}"
+    assert len(tidy) > 0
+    tidy.iloc[0, 0] = None  # a copy: the result must not change
+    assert res.tidy().iloc[0, 0] is not None or pd.isna(res.tidy().iloc[0, 0])
+
+    glance = res.glance()
+    assert isinstance(glance, pd.DataFrame) and len(glance) >= 1
+
+    summ = res.summary()
+    assert isinstance(summ, Summary)
+    assert str(summ) and repr(res)
+    assert "<" in summ._repr_html_()
+
+    ax = res.plot()
+    assert isinstance(ax, matplotlib.axes.Axes)
+
+    d = res.to_dict()
+    json.dumps(d)
+    assert d["estimator"] == type(est).__name__
+    assert "causalips_version" in d
+
+    section = res.report_section()
+    assert isinstance(section, ReportSection)
+
+    with pytest.raises(AttributeError):
+        res.n_obs = 0  # immutable
+
+
+@pytest.mark.parametrize("make_estimator, make_data", CASES)
+def test_unknown_options_refused(make_estimator, make_data):
+    est = make_estimator()
+    params = est.get_params()
+    with pytest.raises(TypeError):
+        type(est)(**params, not_an_option=1)
+    sig = inspect.signature(type(est).__init__)
+    assert all(
+        p.kind is inspect.Parameter.KEYWORD_ONLY
+        for name, p in sig.parameters.items()
+        if name != "self"
+    ), "estimator options must be keyword-only"
+
+
+def test_specification_errors_name_the_choices():
+    from causalips import KaplanMeier
+
+    with pytest.raises(SpecificationError, match="conf_type must be one of"):
+        KaplanMeier(duration="t", event="e", conf_type="loglog")
