@@ -86,7 +86,7 @@ def check_range(name: str, value: float, low: float, high: float, *, inclusive=(
 
 def _example_rows(df: pd.DataFrame, mask: np.ndarray, k: int = 1) -> str:
     idx = df.index[np.asarray(mask)][:k]
-    return ", ".join(repr(i) for i in idx)
+    return ", ".join(repr(_plain(i)) for i in idx)
 
 
 def numeric_column(df: pd.DataFrame, col: str, *, role: str, allow_missing=False) -> np.ndarray:

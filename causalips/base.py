@@ -233,7 +233,7 @@ class Result:
                 "estimator": type(self.estimator).__name__,
                 "plan": self.estimator.get_params(),
                 "n_obs": self.n_obs,
-                "glance": self.glance().iloc[0].to_dict(),
+                "glance": self.glance().to_dict(orient="records"),
                 "estimates": self._table,
                 "warnings": list(self.warnings),
                 "causalips_version": __version__,

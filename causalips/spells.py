@@ -13,7 +13,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ._checks import as_dataframe, check_choice, check_columns
+from ._checks import _plain, as_dataframe, check_choice, check_columns
 from .errors import DataError, SpecificationError
 
 EVENT_CODES = {"censored": 0, "event": 1, "competing": 2}
@@ -23,22 +23,34 @@ def _dates(df: pd.DataFrame, col: str, role: str) -> pd.Series:
     raw = df[col]
     if pd.api.types.is_datetime64_any_dtype(raw):
         return raw.dt.tz_localize(None) if getattr(raw.dt, "tz", None) is not None else raw
-    parsed = pd.to_datetime(raw, errors="coerce")
+    parsed = _parse_dates(raw)
     bad = parsed.isna() & raw.notna() & (raw.astype(str).str.strip() != "")
     if bad.any():
         example = raw[bad].iloc[0]
         raise DataError(
             f"column {col!r} (the {role} date) has {int(bad.sum())} values that are not dates "
-            f"(e.g. row {raw.index[bad][0]!r}: {example!r}); use ISO dates like 2023-04-01"
+            f"(e.g. row {_plain(raw.index[bad][0])!r}: {example!r}); use ISO dates like 2023-04-01"
         )
     return parsed
+
+
+def _parse_dates(raw: pd.Series) -> pd.Series:
+    """ISO dates first (fast, unambiguous); anything else through pandas' general parser."""
+    iso = pd.to_datetime(raw, errors="coerce", format="ISO8601")
+    if iso.notna().sum() == raw.notna().sum():
+        return iso
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return pd.to_datetime(raw, errors="coerce", dayfirst=True)
 
 
 def _refuse(mask: pd.Series, message: str, df: pd.DataFrame, cols: list[str]) -> None:
     if mask.any():
         row = mask.index[mask.to_numpy()][0]
         shown = {c: str(df.at[row, c]) for c in cols}
-        raise DataError(f"{int(mask.sum())} rows {message} (e.g. row {row!r}: {shown})")
+        raise DataError(f"{int(mask.sum())} rows {message} (e.g. row {_plain(row)!r}: {shown})")
 
 
 def durations_from_dates(

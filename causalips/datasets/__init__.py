@@ -1,0 +1,6 @@
+"""Bundled data and seeded simulators. Every bundled data set is SYNTHETIC unless its docstring
+says it is public published data (calibrated to published figures; see each loader)."""
+
+from .caseload import load_caseload, simulate_caseload
+
+__all__ = ["load_caseload", "simulate_caseload"]

@@ -1,0 +1,1 @@
+"""Plotting: pure functions ``f(result, *, ax=None, **style) -> Axes``. No estimation here."""

@@ -1,0 +1,10 @@
+"""Self-contained HTML reports built from results' report sections.
+
+One file, figures embedded as PNG data, no scripts or network requests, every piece of user text
+escaped, small counts suppressed.
+"""
+
+from .html import render_html, write_report
+from .suppression import suppress_small_counts
+
+__all__ = ["render_html", "write_report", "suppress_small_counts"]
