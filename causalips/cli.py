@@ -110,12 +110,13 @@ def demo_sections(progress=None, suppress_below: int = 5):
     lines, sections = [], []
     caseload = load_caseload()
     spells = durations_from_dates(caseload, start="first_contact", event="job_start",
-                                  end="discharge", cutoff="2024-02-27", end_is_competing=True)
+                                  end="discharge", cutoff="2024-02-27", end_is_competing=True,
+                                  event_name="job")
     seekers = spells[spells["status_at_contact"] == "unemployed"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        km = KaplanMeier(duration="duration", event="event", curve="incidence").fit(seekers)
-        by_gender = KaplanMeier(duration="duration", event="event", group="gender",
+        km = KaplanMeier(duration="duration", event="job", curve="incidence").fit(seekers)
+        by_gender = KaplanMeier(duration="duration", event="job", group="gender",
                                 curve="incidence").fit(seekers)
     if progress:
         progress.step("Kaplan-Meier: time to job")
@@ -126,10 +127,13 @@ def demo_sections(progress=None, suppress_below: int = 5):
         f"median {med['estimate']:.0f} days (95% CI {med['conf_low']:.0f}-{med['conf_high']:.0f}); "
         "share employed by 3/6/9/12 months "
         + "/".join(f"{v:.1%}" for v in at["estimate"])
-        + " (Kaplan-Meier, censored at discharge or cut-off)"
+        + " (Kaplan-Meier censored at discharge or cut-off: the share if nobody left the caseload;"
+        " competing-risk estimates follow in the report where available)"
     )
-    sections.append(kaplan_meier_section(km, title="Time from first IPS contact to first job"))
-    sections.append(kaplan_meier_section(by_gender, title="Time to first job by gender"))
+    sections.append(kaplan_meier_section(km, title="Time from first IPS contact to first job",
+                                         suppress_below=suppress_below))
+    sections.append(kaplan_meier_section(by_gender, title="Time to first job by gender",
+                                         suppress_below=suppress_below))
     for case in cases().values():
         if not case.in_demo:
             continue

@@ -30,11 +30,13 @@ def plot_kaplan_meier(
     censor_marks: bool = True,
     time_label: str = "days",
     title: str | None = None,
+    suppress_below: int = 0,
 ):
     """Kaplan–Meier (or cumulative incidence) curves per group, CI bands, at-risk numbers.
 
     The at-risk table sits under the x axis, one row per group, at ``risk_times`` (default: the
-    x ticks). Returns the Axes.
+    x ticks). ``suppress_below`` shows at-risk numbers from 1 to that threshold minus one as
+    ``<threshold`` (reports for publication use 5). Returns the Axes.
     """
     ax = get_ax(ax, figsize=(7.5, 5.0 if at_risk else 4.5))
     table = result.tidy()
@@ -64,11 +66,11 @@ def plot_kaplan_meier(
     if title:
         ax.set_title(title)
     if at_risk:
-        _at_risk_table(ax, result, risk_times)
+        _at_risk_table(ax, result, risk_times, suppress_below)
     return ax
 
 
-def _at_risk_table(ax, result, risk_times):
+def _at_risk_table(ax, result, risk_times, suppress_below=0):
     fig = ax.get_figure()
     ticks = np.asarray(risk_times if risk_times is not None else ax.get_xticks(), dtype=float)
     lo, hi = ax.get_xlim()
@@ -76,18 +78,18 @@ def _at_risk_table(ax, result, risk_times):
     counts = result.at(ticks)
     n_groups = len(result.groups)
     line = 0.075
-    ax.text(-0.02, -0.16, "At risk", transform=ax.transAxes, ha="right", va="top",
+    ax.text(-0.06, -0.16, "At risk", transform=ax.transAxes, ha="right", va="top",
             fontsize=8, fontweight="bold")
     for k, label in enumerate(result.groups):
         rows = counts[counts["group"] == label]
         y = -0.16 - line * (k + 1)
-        ax.text(-0.02, y, str(label) if n_groups > 1 else "all", transform=ax.transAxes,
+        ax.text(-0.06, y, str(label) if n_groups > 1 else "all", transform=ax.transAxes,
                 ha="right", va="top", fontsize=8, color=PALETTE[k % len(PALETTE)])
         for t, n in zip(rows["time"], rows["n_risk"], strict=True):
-            shown = f"{n:.0f}"
+            shown = f"<{suppress_below}" if 0 < n < suppress_below else f"{n:.0f}"
             ax.text(t, y, shown, transform=ax.get_xaxis_transform(), ha="center", va="top",
                     fontsize=8)
-    fig.subplots_adjust(bottom=min(0.45, 0.2 + line * n_groups * 0.8), left=0.15)
+    fig.subplots_adjust(bottom=min(0.45, 0.2 + line * n_groups * 0.8), left=0.2)
 
 
 def plot_observed_expected(result, *, ax=None):

@@ -5,16 +5,22 @@ from __future__ import annotations
 import pandas as pd
 
 from ..base import ReportSection
+from .suppression import DEFAULT_THRESHOLD
 
 #: horizons for "share with the event by 3, 6, 9, 12 months", in days
 MONTH_HORIZONS = {"3 months": 91, "6 months": 182, "9 months": 273, "12 months": 365}
 
 
-def kaplan_meier_section(result, *, title: str | None = None, horizons=MONTH_HORIZONS) -> ReportSection:
-    """KM plot with at-risk table, estimates at horizons, medians, and the log-rank test."""
+def kaplan_meier_section(result, *, title: str | None = None, horizons=MONTH_HORIZONS,
+                         suppress_below: int = DEFAULT_THRESHOLD) -> ReportSection:
+    """KM plot with at-risk table, estimates at horizons, medians, and the log-rank test.
+
+    Small at-risk numbers in the figure are suppressed here (tables are suppressed when the
+    report is rendered).
+    """
     import matplotlib.pyplot as plt
 
-    ax = result.plot()
+    ax = result.plot(suppress_below=suppress_below)
     fig = ax.get_figure()
     at = result.at(list(horizons.values()))
     label_of = {v: k for k, v in horizons.items()}

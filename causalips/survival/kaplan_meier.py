@@ -244,10 +244,11 @@ class KaplanMeierResult(Result):
 
         return plot_kaplan_meier(self, ax=ax, **style)
 
-    def report_section(self):
+    def report_section(self, *, suppress_below: int = 5):
+        """Report section: curves with at-risk table, horizons, quartiles, log-rank test."""
         from ..report.sections import kaplan_meier_section
 
-        return kaplan_meier_section(self)
+        return kaplan_meier_section(self, suppress_below=suppress_below)
 
 
 class KaplanMeier(Estimator):
