@@ -1,0 +1,156 @@
+"""Economic evaluation plots: CE plane, CEAC, tornado, parametric extrapolation against KM."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ._common import PALETTE, get_ax
+
+
+def plot_ce_plane(result, *, ax=None, wtp: Sequence[float] | None = None,
+                  max_points: int = 2000, title: str | None = None,
+                  effect_label: str | None = None, cost_label: str | None = None):
+    """Cost-effectiveness plane: bootstrap draws of (incremental effect, incremental cost).
+
+    One cloud per comparison, its point estimate as a larger marker, the axes through the origin
+    and one dashed line per willingness-to-pay threshold (slope = wtp; points below a line are
+    cost-effective at that threshold). At most ``max_points`` draws per comparison are drawn.
+    Returns the Axes.
+    """
+    ax = get_ax(ax, figsize=(6.5, 5.0))
+    draws = result.draws()
+    inc = result.incremental()
+    for k, (comp, g) in enumerate(draws.groupby("comparison", sort=False)):
+        color = PALETTE[k % len(PALETTE)]
+        step = max(1, len(g) // max_points)
+        ax.scatter(g["incremental_effect"].to_numpy()[::step],
+                   g["incremental_cost"].to_numpy()[::step], s=4, alpha=0.25, color=color,
+                   label=str(comp), rasterized=True)
+        row = inc[inc["comparison"] == comp].iloc[0]
+        ax.scatter([row["incremental_effect"]], [row["incremental_cost"]], s=60, color=color,
+                   edgecolor="black", zorder=3)
+    ax.axhline(0, color="black", lw=0.8)
+    ax.axvline(0, color="black", lw=0.8)
+    xlo, xhi = ax.get_xlim()
+    span = max(abs(xlo), abs(xhi))
+    xs = np.array([-span, span])
+    for w in (result.wtp if wtp is None else wtp):
+        ax.plot(xs, w * xs, ls="--", color="grey", lw=1.0, label=f"WTP {w:,.0f}")
+    ax.set_xlim(-span, span)
+    est = result.estimator
+    ax.set_xlabel(effect_label or f"incremental {est.effect}")
+    ax.set_ylabel(cost_label or f"incremental {est.cost}")
+    ax.set_title(title or "Cost-effectiveness plane")
+    ax.legend(fontsize=8, loc="best")
+    return ax
+
+
+def plot_ceac(result, *, ax=None, thresholds: Sequence[float] | None = None,
+              title: str | None = None, all_arms: bool | None = None):
+    """Cost-effectiveness acceptability curve(s): probability each arm is cost-effective.
+
+    With two arms one curve (the intervention vs the reference); with more, one curve per arm
+    (probability of the highest net benefit) unless ``all_arms=False``. Vertical dotted lines
+    mark the plan's thresholds. Returns the Axes.
+    """
+    ax = get_ax(ax)
+    ce = result.ceac(thresholds)
+    arms = list(result.arms)
+    if all_arms is None:
+        all_arms = len(arms) > 2
+    if all_arms:
+        for k, a in enumerate(arms):
+            rows = ce[ce["arm"] == a]
+            ax.plot(rows["wtp"], rows["prob_optimal"], color=PALETTE[k % len(PALETTE)],
+                    lw=1.8, label=str(a))
+    else:
+        for k, a in enumerate(arms[1:]):
+            rows = ce[ce["arm"] == a]
+            ax.plot(rows["wtp"], rows["prob_cost_effective_vs_reference"],
+                    color=PALETTE[k % len(PALETTE)], lw=1.8, label=f"{a} vs {arms[0]}")
+    for w in result.wtp:
+        ax.axvline(w, ls=":", color="grey", lw=1.0)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("willingness to pay per unit of effect")
+    ax.set_ylabel("probability cost-effective")
+    ax.set_title(title or "Cost-effectiveness acceptability curve")
+    ax.legend(fontsize=8, loc="best")
+    return ax
+
+
+def plot_tornado(table, *, ax=None, output: str = "net_benefit", base: float | None = None,
+                 title: str | None = None, max_bars: int = 12):
+    """Tornado diagram of a one-way sensitivity table.
+
+    ``table`` is a DataFrame with columns ``input``, ``output``, ``low_value``, ``high_value``,
+    ``result_low``, ``result_high`` and ``base`` (as :meth:`ReturnOnInvestmentResult.tornado`
+    returns), or a result with a ``tornado()`` method. Bars are sorted by swing, widest on top.
+    Returns the Axes.
+    """
+    if hasattr(table, "tornado"):
+        table = table.tornado(output=output)
+    t = table[table["output"] == output] if "output" in table.columns else table
+    t = t.assign(swing=(t["result_high"] - t["result_low"]).abs())
+    t = t.sort_values("swing", ascending=True).tail(max_bars)
+    ax = get_ax(ax, figsize=(7.0, 0.45 * len(t) + 1.5))
+    centre = float(t["base"].iloc[0]) if base is None else base
+    y = np.arange(len(t))
+    lo = np.minimum(t["result_low"], t["result_high"]).to_numpy()
+    hi = np.maximum(t["result_low"], t["result_high"]).to_numpy()
+    ax.barh(y, centre - lo, left=lo, color=PALETTE[1], alpha=0.8, label="lower side")
+    ax.barh(y, hi - centre, left=centre, color=PALETTE[0], alpha=0.8, label="upper side")
+    ax.axvline(centre, color="black", lw=1.0)
+    labels = [f"{i} ({_fmt(a)} to {_fmt(b)})" for i, a, b in
+              zip(t["input"], t["low_value"], t["high_value"], strict=True)]
+    ax.set_yticks(y)
+    ax.set_yticklabels(labels, fontsize=8)
+    ax.set_xlabel(output.replace("_", " "))
+    ax.set_title(title or f"One-way sensitivity: {output.replace('_', ' ')}")
+    return ax
+
+
+def _fmt(v) -> str:
+    v = float(v)
+    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
+
+
+def plot_extrapolation(result, *, ax=None, distributions: Sequence[str] | None = None,
+                       horizon: float | None = None, km: bool = True, title: str | None = None,
+                       time_label: str = "time"):
+    """Parametric survival curves extended to the horizon, over the Kaplan–Meier curve.
+
+    Draws the KM step curve with its CI band (as stored on the result) and each fitted model's
+    S(t) from 0 to the horizon; a dotted vertical line marks the end of follow-up. Returns the Axes.
+    """
+    ax = get_ax(ax)
+    if km:
+        kmt = result.km_table()
+        x = np.concatenate([[0.0], np.repeat(kmt["time"].to_numpy(float), 2)])
+        s = kmt["estimate"].to_numpy(float)
+        y = np.concatenate([[1.0], np.repeat(np.concatenate([[1.0], s]), 2)[1:-1]])
+        ax.plot(x, y, color="black", lw=1.6, label="Kaplan-Meier")
+        lo = kmt["conf_low"].to_numpy(float)
+        hi = kmt["conf_high"].to_numpy(float)
+        ylo = np.concatenate([[1.0], np.repeat(np.concatenate([[1.0], lo]), 2)[1:-1]])
+        yhi = np.concatenate([[1.0], np.repeat(np.concatenate([[1.0], hi]), 2)[1:-1]])
+        ax.fill_between(x, ylo, yhi, color="black", alpha=0.1, step=None, lw=0)
+    h = result.horizon if horizon is None else horizon
+    grid = np.linspace(0.0, h, 300)
+    names = result.distributions if distributions is None else distributions
+    curves = result.survival_function(grid, distributions=names)
+    for k, name in enumerate(names):
+        rows = curves[curves["distribution"] == name]
+        ax.plot(rows["time"], rows["survival"], color=PALETTE[k % len(PALETTE)], lw=1.3,
+                label=name)
+    ax.axvline(result.max_follow_up, ls=":", color="grey", lw=1.0)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel(time_label)
+    ax.set_ylabel("survival")
+    ax.set_title(title or "Parametric extrapolation vs Kaplan-Meier")
+    ax.legend(fontsize=8, loc="best")
+    return ax
+
+
+__all__ = ["plot_ce_plane", "plot_ceac", "plot_tornado", "plot_extrapolation"]
