@@ -87,7 +87,10 @@ def _crossing(times, curve, p, last_time, tol):
     return (x[i1] + x[i2]) / 2.0
 
 
-def quantile_times(times, surv, lower, upper, probs, tol=np.sqrt(np.finfo(float).eps)):
+TOLERANCE = float(np.sqrt(np.finfo(float).eps))  # R's quantile.survfit tolerance
+
+
+def quantile_times(times, surv, lower, upper, probs, tol=TOLERANCE):
     """Quantiles of the time-to-event distribution and their CI (lower curve -> lower limit)."""
     last = times[-1] if len(times) else np.nan
     rows = []

@@ -8,7 +8,6 @@ from scipy import stats
 
 from .._checks import (
     as_dataframe,
-    check_choice,
     check_columns,
     check_nonnegative,
     event_indicator,

@@ -15,7 +15,7 @@ import matplotlib.axes
 import pandas as pd
 import pytest
 
-from causalips.base import TIDY_COLUMNS, Estimator, Result, Summary, ReportSection
+from causalips.base import TIDY_COLUMNS, Estimator, ReportSection, Result, Summary
 from causalips.errors import SpecificationError
 
 HERE = Path(__file__).parent

@@ -1,0 +1,18 @@
+"""Contract cases for the foundation's survival estimators."""
+
+import pandas as pd
+
+from causalips import KaplanMeier, LogRank
+
+
+def _data():
+    return pd.DataFrame({"t": [3, 5, 5, 8, 10, 12, 15, 20], "e": [1, 1, 0, 1, 0, 1, 1, 0],
+                         "arm": list("abababab")})
+
+
+CASES = [
+    ("kaplan_meier", lambda: KaplanMeier(duration="t", event="e"), _data),
+    ("kaplan_meier_groups", lambda: KaplanMeier(duration="t", event="e", group="arm",
+                                                curve="incidence"), _data),
+    ("logrank", lambda: LogRank(duration="t", event="e", group="arm"), _data),
+]
