@@ -1,0 +1,480 @@
+"""Funnel plots for comparing sites (Spiegelhalter 2005), with over-dispersion adjustment.
+
+A funnel plot shows each site's rate against its size with control limits around a target:
+chance alone puts a small site further from the target than a large one, so limits widen as the
+size falls. Sites are never ranked; a site outside the limits is *flagged* for a closer look.
+
+Control limits
+--------------
+* ``method="normal"``: ``target ± z * sqrt(target (1 - target) / n)`` (clipped to [0, 1]).
+* ``method="exact"``: Spiegelhalter's interpolated exact binomial limits. For a tail
+  probability ``p`` (e.g. 0.975 for the upper 95% limit) let ``r`` be the smallest count with
+  ``F(r) >= p`` where ``F`` is the Binomial(n, target) distribution function; then
+  ``alpha = (F(r) - p) / (F(r) - F(r - 1))`` and the limit is ``(r - alpha) / n``.
+  (Spiegelhalter 2005, Statistics in Medicine 24:1185, appendix.)
+
+For risk-adjusted comparisons (``expected=`` a column of expected events from a case-mix
+model) the indicator is the observed/expected ratio O/E with target 1 and precision E; the limits
+are the same formulas with a Poisson(E) count: ``1 ± z / sqrt(E)`` or ``(r - alpha) / E``.
+
+Over-dispersion (Spiegelhalter 2005, Quality and Safety in Health Care 14:347)
+-------------------------------------------------------------------------------
+z-scores ``z_i = (y_i - target) / s_i`` are Winsorised (the lowest and highest 10% set to the
+10th and 90th percentiles) and ``phi = mean(z_w**2)``; ``k phi`` is compared with chi-squared on
+``k - 1`` degrees of freedom (``k`` when the target is given rather than estimated).
+
+* ``"multiplicative"``: limits ``target ± z * sqrt(phi) * s_i`` (phi below 1 is taken as 1);
+* ``"additive"`` (random effects): ``tau2 = max(0, (k phi - (k - 1)) / (sum w - sum w^2 / sum w))``
+  with ``w_i = 1 / s_i^2`` (DerSimonian–Laird form on Winsorised z), limits
+  ``target ± z * sqrt(s_i^2 + tau2)``.
+
+Over-dispersed limits use the normal form whatever ``method`` says (stated in ``summary()``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .._checks import (
+    _example_rows,
+    as_dataframe,
+    check_choice,
+    check_columns,
+    check_no_duplicates,
+    check_not_empty,
+    check_range,
+    numeric_column,
+)
+from ..base import Estimator, ReportSection, Result, Summary, tidy_frame
+from ..errors import DataError, SpecificationError, StatisticalWarning
+from .rates import CI_METHODS, proportion_ci
+
+OVERDISPERSION = (None, "multiplicative", "additive")
+LIMIT_METHODS = ("exact", "normal")
+FIRST_COLUMNS = ("site", "numerator", "denominator", "rate")
+
+
+def level_name(level: float) -> str:
+    """Column suffix of a control-limit level: 0.95 -> '95', 0.998 -> '998'."""
+    return f"{level * 100:.10g}".replace(".", "")
+
+
+def funnel_limits(
+    precision,
+    target: float,
+    level: float,
+    *,
+    method: str = "exact",
+    scale: str = "proportion",
+    phi: float = 1.0,
+    tau2: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper control limits at each ``precision`` (site size n, or expected count E).
+
+    ``scale="proportion"`` uses the binomial(n, target) distribution; ``scale="ratio"`` uses
+    Poisson(E) for an O/E ratio with target 1. ``phi``/``tau2`` widen normal limits (see module
+    notes); with ``phi == 1`` and ``tau2 == 0`` and ``method="exact"`` the limits are the
+    interpolated exact limits.
+    """
+    m = np.asarray(precision, dtype=np.float64)
+    tail = (1.0 - level) / 2.0
+    overdispersed = phi != 1.0 or tau2 != 0.0
+    if scale == "proportion":
+        var0 = target * (1.0 - target) / m
+        upper_bound = 1.0
+    else:
+        var0 = target / m
+        upper_bound = np.inf
+    if method == "normal" or overdispersed:
+        z = stats.norm.ppf(1.0 - tail)
+        half = z * np.sqrt(phi * var0 + tau2)
+        return np.clip(target - half, 0.0, upper_bound), np.clip(target + half, 0.0, upper_bound)
+    out = []
+    for p in (tail, 1.0 - tail):
+        if scale == "proportion":
+            n_int = np.round(m)
+            dist = stats.binom(n_int, target)
+        else:
+            n_int = m
+            dist = stats.poisson(m * target)
+        r = dist.ppf(p)
+        f_r = dist.cdf(r)
+        f_below = dist.cdf(r - 1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            alpha = np.where(f_r > f_below, (f_r - p) / (f_r - f_below), 0.0)
+            limit = (r - alpha) / n_int
+        out.append(np.clip(limit, 0.0, upper_bound))
+    return out[0], out[1]
+
+
+def dispersion(z: np.ndarray, weights: np.ndarray, *, winsor: float, target_given: bool):
+    """Spiegelhalter's phi (Winsorised), its chi-squared test and the additive tau2."""
+    k = z.size
+    if winsor > 0 and k > 2:
+        lo, hi = np.quantile(z, [winsor, 1.0 - winsor])
+        zw = np.clip(z, lo, hi)
+    else:
+        zw = z
+    phi = float(np.mean(zw**2))
+    df = k if target_given else k - 1
+    chisq = k * phi
+    p_value = float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan
+    sw = float(np.sum(weights))
+    denom = sw - float(np.sum(weights**2)) / sw
+    tau2 = max(0.0, (chisq - (k - 1)) / denom) if denom > 0 else 0.0
+    return phi, tau2, chisq, df, p_value
+
+
+def _flags(y, lowers, uppers, names):
+    """'above 99.8%' / 'above 95%' / 'within' / ... using the widest limit exceeded."""
+    flag = np.full(y.shape, "within", dtype=object)
+    for low, up, name in zip(lowers, uppers, names, strict=True):  # narrow to wide
+        flag = np.where(y > up, f"above {name}", flag)
+        flag = np.where(y < low, f"below {name}", flag)
+    return flag
+
+
+class FunnelPlotResult(Result):
+    """A fitted funnel plot: one row per site, sorted by site name (never by rank).
+
+    ``tidy()`` columns: ``site``, ``numerator``, ``denominator``, ``rate`` (or O/E ratio),
+    ``conf_low``/``conf_high`` (the site's own CI), ``lower_95``, ``upper_95``, ``lower_998``,
+    ``upper_998`` (control limits at the site's size, one pair per level), ``flag``; the broom
+    columns ``term`` (= site), ``estimate`` (= rate), ``std_error``, ``statistic`` (z-score
+    against the target, over-dispersion-adjusted when asked) and ``p_value``.
+    """
+
+    count_columns = ("numerator", "denominator")
+
+    def __init__(self, *, estimator, table, n_obs, info, curve, warnings=()):
+        super().__init__(estimator=estimator, table=table, n_obs=n_obs, warnings=warnings)
+        self.info = dict(info)
+        self.target = float(info["target"])
+        self.phi = float(info["phi"])
+        self.tau2 = float(info["tau2"])
+        self.scale = info["scale"]
+        self._curve = curve
+        self._freeze()
+
+    def limits_curve(self) -> pd.DataFrame:
+        """Control limits over a grid of sizes (what the funnel plot draws)."""
+        return self._curve.copy()
+
+    def flagged(self) -> pd.DataFrame:
+        """Sites outside a control limit, with the limit they cross (sorted by site name)."""
+        t = self._table
+        cols = ["site", "numerator", "denominator", "rate", "conf_low", "conf_high", "flag"]
+        if "expected" in t.columns:
+            cols.insert(3, "expected")
+        return t.loc[t["flag"] != "within", cols].reset_index(drop=True)
+
+    def glance(self) -> pd.DataFrame:
+        keys = ("n_sites", "target", "target_source", "numerator_total", "denominator_total",
+                "method", "limits_method", "overdispersion", "phi", "tau2",
+                "dispersion_chisq", "dispersion_df", "dispersion_p_value", "n_flagged", "ci")
+        row = {k: self.info[k] for k in keys}
+        row["overall_rate"] = self.info["overall_rate"]
+        return pd.DataFrame([row])
+
+    def _method_text(self) -> str:
+        i = self.info
+        what = "binomial" if self.scale == "proportion" else "Poisson (O/E ratio)"
+        if i["limits_method"] == "exact":
+            return f"Spiegelhalter's interpolated exact {what} limits"
+        return f"normal approximation ({what} variance)"
+
+    def summary(self) -> Summary:
+        i = self.info
+        levels = ", ".join(f"{lv:.4g}" for lv in self.estimator.limits)
+        if i["overdispersion"] is None:
+            od = (f"not adjusted (phi = {self.phi:.3g}, test chi2 = {i['dispersion_chisq']:.3g} "
+                  f"on {i['dispersion_df']} df, p = {i['dispersion_p_value']:.3g})")
+        elif i["overdispersion"] == "multiplicative":
+            od = (f"multiplicative, phi = {self.phi:.3g} from Winsorised z-scores "
+                  f"({self.estimator.winsor:.0%} each tail); phi < 1 taken as 1")
+        else:
+            od = (f"additive random effects, tau2 = {self.tau2:.3g} (DerSimonian-Laird form on "
+                  f"Winsorised z-scores, phi = {self.phi:.3g})")
+        target_text = (f"{self.target:.4g} ({i['target_source']})")
+        header = (
+            ("sites", str(i["n_sites"])),
+            ("indicator", "observed/expected ratio" if self.scale == "ratio" else "rate"),
+            ("target", target_text),
+            ("control limits", f"{levels}; {self._method_text()}"),
+            ("over-dispersion", od),
+            ("site confidence intervals", i["ci_text"]),
+        )
+        cols = ["site", "numerator", "denominator", "rate", "conf_low", "conf_high", "flag"]
+        if "expected" in self._table.columns:
+            cols.insert(3, "expected")
+        notes = ["Sites are listed by name, not ranked: a funnel plot separates chance "
+                 "variation from a signal; a position in a league table does not."]
+        flagged = self.flagged()
+        tables = [("Sites (sorted by name)", self._table[cols])]
+        if len(flagged):
+            tables.append(("Sites outside the control limits", flagged))
+        else:
+            notes.append("No site lies outside the control limits.")
+        return Summary(title="Funnel plot: site comparison", header=header,
+                       tables=tuple(tables), notes=tuple(notes) + self.warnings)
+
+    def plot(self, ax=None, *, kind: Literal["funnel", "caterpillar"] = "funnel", **style):
+        from ..plotting.sites import plot_caterpillar, plot_funnel
+
+        check_choice("kind", kind, ("funnel", "caterpillar"))
+        if kind == "caterpillar":
+            return plot_caterpillar(self, ax=ax, **style)
+        return plot_funnel(self, ax=ax, **style)
+
+    def report_section(self) -> ReportSection:
+        import matplotlib.pyplot as plt
+
+        summ = self.summary()
+        figs = []
+        for kind, caption in (("funnel", "Funnel plot"),
+                              ("caterpillar", "Site rates with confidence intervals")):
+            ax = self.plot(kind=kind)
+            figs.append((caption, ax.get_figure()))
+        section = ReportSection(
+            title=summ.title,
+            paragraphs=tuple(f"{k}: {v}" for k, v in summ.header),
+            tables=tuple((h, t, self.count_columns) for h, t in summ.tables),
+            figures=tuple(figs),
+            notes=summ.notes,
+        )
+        for _, fig in figs:
+            plt.close(fig)
+        return section
+
+
+class FunnelPlot(Estimator):
+    """Compare sites' rates on a funnel plot with control limits by site size.
+
+    Parameters
+    ----------
+    site : str
+        Column naming the site (one row per site).
+    numerator : str
+        Column with the number of people with the outcome (e.g. jobs).
+    denominator : str
+        Column with the number of people (e.g. referrals or people supported).
+    overdispersion : {None, "multiplicative", "additive"}
+        Widen the limits for between-site variation beyond chance (Spiegelhalter 2005).
+    limits : tuple of float
+        Control-limit levels (default 95% and 99.8%).
+    method : {"exact", "normal"}
+        Interpolated exact binomial (Poisson for O/E) limits, or the normal approximation.
+    expected : str, optional
+        Column of expected numbers of events from a case-mix model: the indicator becomes the
+        O/E ratio (target 1, precision E). See :class:`RiskAdjustedComparison`.
+    target : float, optional
+        A fixed target rate (e.g. a national benchmark) instead of the pooled rate.
+    ci : {"wilson", "exact"}
+        Each site's own CI for its rate (Wilson score or Clopper–Pearson). O/E ratios always use
+        the exact Poisson interval for O divided by E.
+    conf_level : float
+        Level of the sites' own CIs (default 0.95).
+    winsor : float
+        Share Winsorised in each tail when estimating phi (default 0.1).
+
+    Returns
+    -------
+    FunnelPlotResult
+        From :meth:`fit`.
+
+    Example
+    -------
+    >>> import causalips as ci
+    >>> from causalips.datasets import load_making_ips_work
+    >>> res = ci.FunnelPlot(site="site", numerator="jobs", denominator="referrals").fit(
+    ...     load_making_ips_work())
+    >>> round(float(res.glance()["overall_rate"].iloc[0]), 4)
+    0.3626
+
+    See Also
+    --------
+    RiskAdjustedComparison, proportion_ci
+    """
+
+    _param_names = ("site", "numerator", "denominator", "overdispersion", "limits", "method",
+                    "expected", "target", "ci", "conf_level", "winsor")
+
+    def __init__(
+        self,
+        *,
+        site: str,
+        numerator: str,
+        denominator: str,
+        overdispersion: Literal[None, "multiplicative", "additive"] = None,
+        limits: Sequence[float] = (0.95, 0.998),
+        method: Literal["exact", "normal"] = "exact",
+        expected: str | None = None,
+        target: float | None = None,
+        ci: Literal["wilson", "exact"] = "wilson",
+        conf_level: float = 0.95,
+        winsor: float = 0.1,
+    ):
+        self.site, self.numerator, self.denominator = site, numerator, denominator
+        self.overdispersion = check_choice("overdispersion", overdispersion, OVERDISPERSION)
+        if isinstance(limits, int | float):
+            limits = (limits,)
+        try:
+            levels = tuple(sorted(float(v) for v in limits))
+        except (TypeError, ValueError):
+            raise SpecificationError(
+                f"limits must be levels like (0.95, 0.998); got {limits!r}") from None
+        if not levels or len(set(levels)) != len(levels):
+            raise SpecificationError(f"limits must be distinct levels like (0.95, 0.998); "
+                                     f"got {limits!r}")
+        for lv in levels:
+            check_range("limits", lv, 0, 1)
+        self.limits = levels
+        self.method = check_choice("method", method, LIMIT_METHODS)
+        self.expected = expected
+        if target is not None:
+            target = check_range("target", target, 0, 1)
+            if expected is not None:
+                raise SpecificationError("target= is for rates; with expected= the target of the "
+                                         "O/E ratio is 1. Drop one of them.")
+        self.target = target
+        self.ci = check_choice("ci", ci, CI_METHODS)
+        self.conf_level = check_range("conf_level", conf_level, 0, 1)
+        self.winsor = check_range("winsor", winsor, 0, 0.5, inclusive=(True, False))
+
+    def fit(self, data) -> FunnelPlotResult:
+        df = as_dataframe(data)
+        check_columns(df, {"site": self.site, "numerator": self.numerator,
+                           "denominator": self.denominator, "expected": self.expected})
+        check_not_empty(df)
+        check_no_duplicates(df, [self.site], what="one row per site is needed")
+        if df[self.site].isna().any():
+            miss = df[self.site].isna().to_numpy()
+            raise DataError(f"column {self.site!r} (the site) has {int(miss.sum())} missing "
+                            f"names (e.g. row {_example_rows(df, miss)}); name every site")
+        num = numeric_column(df, self.numerator, role="numerator")
+        den = numeric_column(df, self.denominator, role="denominator")
+        bad = (num < 0) | (den <= 0) | (num > den)
+        if bad.any():
+            raise DataError(
+                f"{int(bad.sum())} sites need 0 <= {self.numerator} <= {self.denominator} and "
+                f"{self.denominator} > 0 (e.g. row {_example_rows(df, bad)}: "
+                f"{num[bad][0]:g} of {den[bad][0]:g})"
+            )
+        order = np.argsort(df[self.site].astype(str).to_numpy(), kind="stable")
+        sites = df[self.site].to_numpy()[order]
+        num, den = num[order], den[order]
+        k = num.size
+        warnings = []
+        if self.expected is not None:
+            exp = numeric_column(df, self.expected, role="expected")[order]
+            if np.any(exp <= 0):
+                raise DataError(f"column {self.expected!r} (the expected events) must be > 0 "
+                                "for every site")
+            scale, target, target_source = "ratio", 1.0, "observed/expected = 1"
+            precision = exp
+            y = num / exp
+            var0 = target / precision
+            alpha = 1 - self.conf_level
+            low = np.where(num > 0, stats.chi2.ppf(alpha / 2, 2 * num) / 2, 0.0) / exp
+            high = stats.chi2.ppf(1 - alpha / 2, 2 * num + 2) / 2 / exp
+            std_error = np.sqrt(num) / exp
+            ci_text = (f"{self.conf_level:.0%} exact Poisson interval for O, divided by E "
+                       "(E treated as fixed)")
+        else:
+            scale = "proportion"
+            if self.target is not None:
+                target, target_source = float(self.target), "given"
+            else:
+                target, target_source = float(num.sum() / den.sum()), "pooled rate of all sites"
+            precision = den
+            y = num / den
+            var0 = target * (1 - target) / den
+            low, high = proportion_ci(num, den, method=self.ci, conf_level=self.conf_level)
+            std_error = np.sqrt(y * (1 - y) / den)
+            ci_text = (f"{self.conf_level:.0%} "
+                       + ("Wilson score" if self.ci == "wilson" else "Clopper-Pearson exact"))
+            if self.method == "exact" and not np.allclose(den, np.round(den)):
+                raise DataError(f"exact binomial limits need whole-number {self.denominator}; "
+                                "use method='normal' for weighted counts")
+        if scale == "proportion" and not 0 < target < 1:
+            raise DataError(f"the target rate is {target:g}: funnel limits need a rate strictly "
+                            "between 0 and 1")
+        z = (y - target) / np.sqrt(var0)
+        phi_raw, tau2_raw, chisq, dfree, p_disp = dispersion(
+            z, 1.0 / var0, winsor=self.winsor, target_given=self.target is not None)
+        phi_used, tau2_used = 1.0, 0.0
+        if self.overdispersion == "multiplicative":
+            phi_used = max(phi_raw, 1.0)
+        elif self.overdispersion == "additive":
+            tau2_used = tau2_raw
+        if self.overdispersion is None and k > 2 and p_disp < 0.05:
+            warnings.append(
+                f"the sites vary more than chance allows (phi = {phi_raw:.3g}, p = {p_disp:.2g}); "
+                "consider overdispersion='multiplicative' or 'additive'"
+            )
+        if k < 5 and self.overdispersion is not None:
+            warnings.append(f"only {k} sites: the over-dispersion estimate is imprecise")
+        statistic = (y - target) / np.sqrt(phi_used * var0 + tau2_used)
+        p_value = 2 * stats.norm.sf(np.abs(statistic))
+        limits_method = "exact" if (self.method == "exact" and self.overdispersion is None) \
+            else "normal"
+        frame = {"site": sites, "numerator": num, "denominator": den}
+        if scale == "ratio":
+            frame["expected"] = precision
+        frame.update({"rate": y, "term": [str(s) for s in sites], "estimate": y,
+                      "std_error": std_error, "statistic": statistic, "p_value": p_value,
+                      "conf_low": low, "conf_high": high})
+        lowers, uppers, names = [], [], []
+        for lv in self.limits:
+            lo_l, up_l = funnel_limits(precision, target, lv, method=limits_method, scale=scale,
+                                       phi=phi_used, tau2=tau2_used)
+            frame[f"lower_{level_name(lv)}"] = lo_l
+            frame[f"upper_{level_name(lv)}"] = up_l
+            lowers.append(lo_l)
+            uppers.append(up_l)
+            names.append(f"{lv * 100:.10g}%")
+        frame["flag"] = _flags(y, lowers, uppers, names)
+        table = tidy_frame(frame, extra_first=FIRST_COLUMNS)
+        if np.allclose(num, np.round(num)) and np.allclose(den, np.round(den)):
+            table["numerator"] = np.round(num).astype(np.int64)
+            table["denominator"] = np.round(den).astype(np.int64)
+        curve = _curve(precision, target, self.limits, limits_method, scale, phi_used, tau2_used)
+        info = {
+            "n_sites": k, "target": target, "target_source": target_source,
+            "overall_rate": float(num.sum() / (precision.sum() if scale == "ratio" else den.sum())),
+            "numerator_total": float(num.sum()), "denominator_total": float(den.sum()),
+            "method": self.method, "limits_method": limits_method,
+            "overdispersion": self.overdispersion, "phi": phi_raw, "tau2": tau2_raw,
+            "dispersion_chisq": chisq, "dispersion_df": dfree, "dispersion_p_value": p_disp,
+            "n_flagged": int(np.sum(frame["flag"] != "within")), "ci": self.ci,
+            "ci_text": ci_text, "scale": scale,
+        }
+        if warnings:
+            import warnings as _w
+
+            for m in warnings:
+                _w.warn(m, StatisticalWarning, stacklevel=2)
+        return FunnelPlotResult(estimator=self, table=table, n_obs=k, info=info, curve=curve,
+                                warnings=warnings)
+
+
+def _curve(precision, target, levels, method, scale, phi, tau2) -> pd.DataFrame:
+    lo = max(1.0, 0.5 * float(np.min(precision)))
+    hi = 1.15 * float(np.max(precision))
+    grid = np.geomspace(lo, hi, 200)
+    if scale == "proportion" and method == "exact":
+        grid = np.unique(np.round(grid))
+    out = {"precision": grid, "target": np.full(grid.size, target)}
+    for lv in levels:
+        low, up = funnel_limits(grid, target, lv, method=method, scale=scale, phi=phi, tau2=tau2)
+        out[f"lower_{level_name(lv)}"] = low
+        out[f"upper_{level_name(lv)}"] = up
+    return pd.DataFrame(out)
+
+
+__all__ = ["FunnelPlot", "FunnelPlotResult", "funnel_limits", "level_name"]
