@@ -1,0 +1,121 @@
+"""Harrell's concordance of a Cox linear predictor, with R's ``concordancefit`` standard error.
+
+A pair (i, j) is comparable when i has the event at t and j is at risk just after t in the same
+stratum (still followed past t, or censored at t; for (start, stop] rows, also entered before t).
+Pairs with both events at t are tied on time and not comparable. The pair weighs w_i·w_j; it is
+concordant when i's linear predictor is larger, and ties on the predictor count ½. The SE is the
+infinitesimal-jackknife one of R's ``concordancefit`` (timewt ``"n"``): per-observation influence
+on Somers' d, summed within clusters, var(C) = Σ dfbeta² / 4.
+
+Pair counts are two-dimensional dominance sums (risk-set interval x predictor rank). They are
+computed with a dyadic decomposition of one axis: ~log2(levels) sorted passes, no loop over rows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _dom_core(pa, pb, pw, qa, qb):
+    """For each query q: Σ_points pw · [pa > qa] · [pb < qb]; all arguments non-negative ints."""
+    out = np.zeros(qa.size)
+    if pa.size == 0 or qa.size == 0:
+        return out
+    m = int(max(pa.max(), qa.max())) + 2
+    top = int(qb.max())
+    level = 0
+    while (1 << level) <= top:
+        sel = ((qb >> level) & 1).astype(bool)
+        if sel.any():
+            key = (pb >> level) * m + pa
+            order = np.argsort(key, kind="stable")
+            ks = key[order]
+            cw = np.concatenate([[0.0], np.cumsum(pw[order])])
+            target = (qb[sel] >> level) - 1
+            end = np.searchsorted(ks, target * m + (m - 1), side="right")
+            begin = np.searchsorted(ks, target * m + qa[sel], side="right")
+            out[sel] += cw[end] - cw[begin]
+        level += 1
+    return out
+
+
+def dominance(pa, pb, pw, qa, qb):
+    """Σ_points pw · [pa > qa] · [pb < qb] for each query, decomposing the shorter axis."""
+    pa, pb, qa, qb = (np.asarray(v, dtype=np.int64) for v in (pa, pb, qa, qb))
+    pw = np.asarray(pw, dtype=np.float64)
+    lo_a = min(pa.min(initial=0), qa.min(initial=0))
+    lo_b = min(pb.min(initial=0), qb.min(initial=0))
+    pa, qa, pb, qb = pa - lo_a, qa - lo_a, pb - lo_b, qb - lo_b
+    span_a = int(max(pa.max(initial=0), qa.max(initial=0)))
+    span_b = int(max(pb.max(initial=0), qb.max(initial=0)))
+    if span_a < span_b:
+        # [pa > qa] = [A - pa < A - qa] and [pb < qb] = [B - pb > B - qb]
+        return _dom_core(span_b - pb, span_a - pa, pw, span_b - qb, span_a - qa)
+    return _dom_core(pa, pb, pw, qa, qb)
+
+
+def concordance(rs, lp, cluster=None):
+    """Concordance, its SE, and the weighted pair counts (concordant, discordant, tied.x).
+
+    ``rs`` is the fit's risk-set index (``_cox_math.RiskSets``); ``lp`` the linear predictor.
+    """
+    w = rs.weights
+    _, rho = np.unique(lp, return_inverse=True)
+    rho = rho.astype(np.int64)
+    dr = rs.death_rows
+    bi = rs.death_block.astype(np.int64)
+    lo = rs.lo
+    hi_c = rs.hi - rs.event.astype(np.int64)  # exclude own / tied event block
+    wi = w[dr]
+    ri = rho[dr]
+
+    def as_event(strict_upper):
+        """Σ_j w_j [j comparable to event i][rho_j < rho_i (+1)] for each event i."""
+        qb = ri + (1 if strict_upper else 0)
+        return dominance(hi_c, rho, w, bi, qb) - dominance(lo, rho, w, bi, qb)
+
+    total_i = dominance(hi_c, np.zeros_like(rho), w, bi, np.ones_like(ri)) - dominance(
+        lo, np.zeros_like(rho), w, bi, np.ones_like(ri)
+    )
+    less_i = as_event(False)
+    leq_i = as_event(True)
+    conc_i, tie_i, disc_i = less_i, leq_i - less_i, total_i - leq_i
+
+    # as a member of others' comparison sets: events i with lo_k <= b_i < hi_k, by rank of i
+    neg_b = -bi
+    kmax = int(rho.max()) if rho.size else 0
+    rev_i = kmax - ri
+    rev_k = kmax - rho
+
+    def as_member(or_equal):
+        qb = rev_k + (1 if or_equal else 0)  # rho_i > rho_k  <=>  rev_i < rev_k
+        return dominance(neg_b, rev_i, wi, -hi_c, qb) - dominance(neg_b, rev_i, wi, -lo, qb)
+
+    greater_k = as_member(False)
+    geq_k = as_member(True)
+    all_k = dominance(neg_b, np.zeros_like(rev_i), wi, -hi_c, np.ones_like(rev_k)) - dominance(
+        neg_b, np.zeros_like(rev_i), wi, -lo, np.ones_like(rev_k)
+    )
+    conc_k, tie_k, disc_k = greater_k, geq_k - greater_k, all_k - geq_k
+
+    conc = np.zeros(rs.n)
+    disc = np.zeros(rs.n)
+    tie = np.zeros(rs.n)
+    conc[dr] += conc_i
+    disc[dr] += disc_i
+    tie[dr] += tie_i
+    conc += conc_k
+    disc += disc_k
+    tie += tie_k
+    n_conc = float(np.sum(wi * conc_i))
+    n_disc = float(np.sum(wi * disc_i))
+    n_tie = float(np.sum(wi * tie_i))
+    npair = n_conc + n_disc + n_tie
+    if npair <= 0:
+        return np.nan, np.nan, (n_conc, n_disc, n_tie)
+    somer = (n_conc - n_disc) / npair
+    dfbeta = w * ((conc - disc) / npair - somer / npair * (conc + disc + tie))
+    if cluster is not None:
+        dfbeta = np.bincount(cluster, weights=dfbeta)
+    var = float(np.sum(dfbeta**2)) / 4.0
+    return (somer + 1) / 2, np.sqrt(var), (n_conc, n_disc, n_tie)

@@ -1,0 +1,552 @@
+"""Cox proportional-hazards regression (Efron or Breslow ties), as R's ``survival::coxph``.
+
+Strata, case weights, (start, stop] counting-process rows, model-based, robust (Lin–Wei) and
+cluster-robust variances, likelihood-ratio / Wald / score tests, Harrell's concordance, the
+proportional-hazards test of R's ``cox.zph`` and adjusted survival curves. The numerics live in
+``_cox_math`` (risk sets as cumulative sums, no loops over rows or event times).
+"""
+
+from __future__ import annotations
+
+import warnings as _warnings
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .._checks import (
+    as_dataframe,
+    check_choice,
+    check_columns,
+    check_nonnegative,
+    check_not_empty,
+    check_range,
+    event_indicator,
+    numeric_column,
+)
+from ..base import Estimator, Result, Summary, tidy_frame
+from ..errors import (
+    ConvergenceWarning,
+    DataError,
+    DroppedRowsWarning,
+    EstimationError,
+    SpecificationError,
+    StatisticalWarning,
+)
+from ..inference import Cluster
+from . import _cox_math as cm
+from ._concordance import concordance as _concordance
+from ._design import build_design, check_collinearity, parse_term, source_columns
+
+TIES = ("efron", "breslow")
+VCOV = ("model", "robust")
+
+
+def _solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    try:
+        return np.linalg.solve(a, b)
+    except np.linalg.LinAlgError:
+        return np.linalg.lstsq(a, b, rcond=None)[0]
+
+
+def _inv(a: np.ndarray) -> np.ndarray:
+    try:
+        return np.linalg.inv(a)
+    except np.linalg.LinAlgError:
+        return np.linalg.pinv(a)
+
+
+def _quad(v: np.ndarray, m: np.ndarray) -> float:
+    """v' m^{-1} v (a Wald or score statistic)."""
+    if v.size == 0:
+        return 0.0
+    return float(v @ _solve(m, v))
+
+
+class CoxResult(Result):
+    """A fitted Cox model.
+
+    ``tidy()`` has one row per coefficient: ``term``, ``estimate`` (log hazard ratio),
+    ``std_error``, ``statistic`` (z), ``p_value``, ``conf_low``/``conf_high`` (log scale) and
+    ``hazard_ratio``, ``hr_conf_low``, ``hr_conf_high``, plus ``std_error_model`` (the model-based
+    SE, equal to ``std_error`` unless a robust variance was asked for).
+
+    Attributes
+    ----------
+    coef, vcov : the coefficients (Series) and their variance matrix (DataFrame) used for tests.
+    vcov_model : the model-based (inverse information) variance.
+    converged, iterations : Newton–Raphson outcome.
+    factors : the categorical columns with their levels and reference level.
+    """
+
+    count_columns = ()
+
+    def __init__(self, *, estimator, table, n_obs, warnings, stats_, extras):
+        super().__init__(estimator=estimator, table=table, n_obs=n_obs, warnings=warnings)
+        self._stats = dict(stats_)
+        names = list(table["term"])
+        self.coef = pd.Series(table["estimate"].to_numpy(), index=names, name="log_hazard_ratio")
+        self.vcov = pd.DataFrame(extras["vcov"], index=names, columns=names)
+        self.vcov_model = pd.DataFrame(extras["vcov_model"], index=names, columns=names)
+        self.converged = bool(stats_["converged"])
+        self.iterations = int(stats_["iterations"])
+        self.factors = extras["factors"]
+        self.assign = extras["assign"]
+        self._zph = extras["zph"]
+        self._baseline = extras["baseline"]
+        self._means = extras["means"]
+        self._lp_other = extras["lp_other"]
+        self._strata_rows = extras["strata_rows"]
+        self._strata_labels = extras["strata_labels"]
+        self._freeze()
+
+    # -- the common interface ----------------------------------------------------------------
+    def glance(self) -> pd.DataFrame:
+        return pd.DataFrame([self._stats])
+
+    def summary(self) -> Summary:
+        est = self.estimator
+        s = self._stats
+        vdesc = {
+            "model": "model-based (inverse information)",
+            "robust": "robust (Lin-Wei sandwich, each row its own cluster; no small-sample factor)",
+        }.get(s["vcov"], f"cluster-robust by {s['vcov'].split(':', 1)[-1]!r} "
+              f"({s.get('n_clusters')} clusters; Lin-Wei sandwich, no small-sample factor, as R)")
+        header = (
+            ("duration", est.duration if est.entry is None else f"({est.entry}, {est.duration}]"),
+            ("event", est.event),
+            ("ties", f"{est.ties} (R's coxph default is efron)"),
+            ("variance", vdesc),
+            ("strata", ", ".join(est.strata) if est.strata else "(none)"),
+            ("n", f"{self.n_obs} rows, {s['n_events']:g} events"),
+            ("converged", f"{s['converged']} after {s['iterations']} iterations"),
+        )
+        cols = ["term", "hazard_ratio", "hr_conf_low", "hr_conf_high", "estimate", "std_error",
+                "statistic", "p_value"]
+        tests = pd.DataFrame(
+            [
+                {"test": "likelihood ratio", "statistic": s["lr_stat"], "df": s["df"],
+                 "p_value": s["lr_p"]},
+                {"test": "Wald", "statistic": s["wald_stat"], "df": s["df"],
+                 "p_value": s["wald_p"]},
+                {"test": "score (log-rank)", "statistic": s["score_stat"], "df": s["df"],
+                 "p_value": s["score_p"]},
+            ]
+        )
+        if "robust_score_stat" in s:
+            tests.loc[len(tests)] = {"test": "robust score", "statistic": s["robust_score_stat"],
+                                     "df": s["df"], "p_value": s["robust_score_p"]}
+        notes = (
+            f"Concordance (Harrell's C) {s['concordance']:.4f} (SE {s['concordance_se']:.4f}).",
+            f"Intervals are {est.conf_level:.0%} Wald intervals on the log scale.",
+        )
+        return Summary(title="Cox proportional hazards", header=header,
+                       tables=(("Hazard ratios", self._table[cols]), ("Global tests", tests)),
+                       notes=notes + self.warnings)
+
+    def plot(self, ax=None, **style):
+        """Forest plot of the hazard ratios with their confidence intervals."""
+        from ..plotting.cox import plot_hazard_ratios
+
+        return plot_hazard_ratios(self, ax=ax, **style)
+
+    # -- diagnostics -------------------------------------------------------------------------
+    def check_proportional_hazards(self, transform: str = "km", terms: bool = True) -> pd.DataFrame:
+        """Test of proportional hazards per term and GLOBAL, as R's ``cox.zph`` (survival >= 3).
+
+        A score test of β(t) = β + θ·g(t) at (β̂, 0), using the information matrix of the model
+        extended by all g(t)·x terms (not the older constant-variance approximation).
+
+        Parameters
+        ----------
+        transform : {"km", "identity", "rank"}
+            g(t): 1 − KM(t−) of the pooled data (R's default), t, or the rank of t.
+        terms : bool
+            True tests each term jointly (a factor gets one test with one df per level);
+            False tests each coefficient.
+
+        Returns
+        -------
+        DataFrame with ``term``, ``chisq``, ``df``, ``p_value``.
+        """
+        from .zph import zph_table
+
+        check_choice("transform", transform, ("km", "identity", "rank"))
+        return zph_table(self, transform, terms)
+
+    def plot_proportional_hazards(self, term: str, transform: str = "km", ax=None, **style):
+        """Scaled Schoenfeld residuals for one term against transformed time, with a smooth."""
+        from ..plotting.cox import plot_schoenfeld
+
+        check_choice("transform", transform, ("km", "identity", "rank"))
+        return plot_schoenfeld(self, term, transform=transform, ax=ax, **style)
+
+    def survival_curves(self, term: str | None = None, *, method: str = "direct",
+                        times: Sequence[float] | None = None) -> pd.DataFrame:
+        """Adjusted survival curves per level of a categorical ``term`` (e.g. the arm).
+
+        ``method="direct"``: direct adjustment (the g-formula): everyone's covariates are kept
+        and only ``term`` is set to each level; the curve is the average of the individual
+        predicted survival curves. ``method="mean"``: one curve per level with the other
+        covariates at their sample means (R's ``survfit(fit, newdata=)`` at the means).
+        The baseline hazard is Breslow's (Efron-adjusted when ties="efron", as R); in a stratified
+        model each row uses its own stratum's baseline (direct) or the curves are per stratum
+        (mean).
+
+        Returns
+        -------
+        DataFrame with ``level``, (``stratum``,) ``time``, ``estimate`` (survival).
+        """
+        from .zph import adjusted_curves
+
+        check_choice("method", method, ("direct", "mean"))
+        return adjusted_curves(self, term, method, times)
+
+
+class Cox(Estimator):
+    """Cox proportional-hazards model of time to an event (e.g. a job start).
+
+    Parameters
+    ----------
+    duration : str
+        Column with the follow-up time (the end of the interval when ``entry`` is given).
+    event : str
+        Column with 1/True for an event, 0/False for censoring (or use ``event_value``).
+    covariates : list of str
+        Terms: column names (text, category and boolean columns are factors with treatment
+        contrasts), ``log(x)``/``sqrt(x)``/``exp(x)`` of a numeric column, and interactions
+        ``a:b``. Other transforms: precompute a column.
+    reference : dict, optional
+        Reference level per categorical column, e.g. ``{"budget": "55h"}``; by default the first
+        level (first sorted value, or the first category of a pandas Categorical), like R.
+    categorical : list of str, optional
+        Numeric columns to treat as factors (R's ``factor(stage)``).
+    strata : list of str, optional
+        Columns defining strata with separate baseline hazards.
+    ties : {"efron", "breslow"}
+        Handling of tied event times; Efron is R's default.
+    entry : str, optional
+        Column with the start of each (start, stop] interval: delayed entry, time-varying
+        covariates or Fine–Gray expanded data.
+    weights : str, optional
+        Column of non-negative case weights.
+    vcov : {"model", "robust"} or Cluster
+        Model-based variance, robust (Lin–Wei sandwich, each row its own cluster) or
+        cluster-robust ``Cluster("person")``. No small-sample factor (as R).
+    event_value : optional
+        Value of ``event`` that marks an event if it is not 0/1.
+    conf_level : float
+        Confidence level (default 0.95).
+    max_iter, tol : Newton–Raphson controls; converged when the relative change in the log
+        partial likelihood is below ``tol`` (R's criterion).
+    concordance : bool
+        Compute Harrell's C and its SE (default True; O(n log² n)).
+
+    Returns
+    -------
+    CoxResult
+        From :meth:`fit`.
+
+    Example
+    -------
+    >>> import causalips as ci
+    >>> from causalips.datasets import load_swiss_trial
+    >>> res = ci.Cox(duration="months", event="employed", covariates=["budget"],
+    ...              reference={"budget": "40h"}).fit(load_swiss_trial())
+    >>> res.tidy()["term"].tolist()
+    ['budget[25h]', 'budget[55h]']
+
+    See Also
+    --------
+    KaplanMeier, LogRank
+    """
+
+    _param_names = ("duration", "event", "covariates", "reference", "categorical", "strata",
+                    "ties", "entry", "weights", "vcov", "event_value", "conf_level", "max_iter",
+                    "tol", "concordance")
+
+    def __init__(
+        self,
+        *,
+        duration: str,
+        event: str,
+        covariates: Sequence[str] = (),
+        reference: dict | None = None,
+        categorical: Sequence[str] = (),
+        strata: Sequence[str] | str | None = None,
+        ties: Literal["efron", "breslow"] = "efron",
+        entry: str | None = None,
+        weights: str | None = None,
+        vcov: Literal["model", "robust"] | Cluster = "model",
+        event_value=None,
+        conf_level: float = 0.95,
+        max_iter: int = 50,
+        tol: float = 1e-9,
+        concordance: bool = True,
+    ):
+        self.duration, self.event = duration, event
+        if isinstance(covariates, str):
+            covariates = [covariates]
+        self.covariates = list(covariates)
+        self._terms = [parse_term(t) for t in self.covariates]
+        if reference is not None and not isinstance(reference, dict):
+            raise SpecificationError(f"reference must be a dict {{column: level}}; got {reference!r}")
+        self.reference = dict(reference or {})
+        used = set(source_columns(self._terms))
+        unknown = [c for c in self.reference if c not in used]
+        if unknown:
+            raise SpecificationError(
+                f"reference names {unknown}, which are not among the covariates {self.covariates}"
+            )
+        self.categorical = [categorical] if isinstance(categorical, str) else list(categorical)
+        if isinstance(strata, str):
+            strata = [strata]
+        self.strata = list(strata or [])
+        self.ties = check_choice("ties", ties, TIES)
+        self.entry, self.weights = entry, weights
+        if not isinstance(vcov, Cluster):
+            check_choice("vcov", vcov, VCOV + ("Cluster(column)",))
+        self.vcov = vcov
+        self.event_value = event_value
+        self.conf_level = check_range("conf_level", conf_level, 0, 1)
+        if not isinstance(max_iter, int | np.integer) or max_iter < 1:
+            raise SpecificationError(f"max_iter must be a positive integer; got {max_iter!r}")
+        self.max_iter = int(max_iter)
+        self.tol = check_range("tol", tol, 0, 1)
+        self.concordance = bool(concordance)
+
+    # ----------------------------------------------------------------------------------------
+    def fit(self, data) -> CoxResult:
+        df = as_dataframe(data)
+        cluster_col = self.vcov.column if isinstance(self.vcov, Cluster) else None
+        roles = {"duration": self.duration, "event": self.event, "entry": self.entry,
+                 "weights": self.weights, "cluster": cluster_col}
+        roles.update({f"strata ({s})": s for s in self.strata})
+        roles.update({f"covariate ({c})": c for c in source_columns(self._terms)})
+        roles.update({f"categorical ({c})": c for c in self.categorical})
+        check_columns(df, roles)
+        check_not_empty(df)
+        used_cols = list(dict.fromkeys(c for c in roles.values() if c is not None))
+        missing = df[used_cols].isna().any(axis=1).to_numpy()
+        warnings: list[str] = []
+        if missing.any():
+            n_drop = int(missing.sum())
+            example = df.index[missing][:3].tolist()
+            msg = (f"{n_drop} of {len(df)} rows dropped for missing values in "
+                   f"{[c for c in used_cols if df[c].isna().any()]} (e.g. rows {example})")
+            _warnings.warn(DroppedRowsWarning(msg, n_drop), stacklevel=2)
+            warnings.append(msg)
+            df = df.loc[~missing]
+            if len(df) == 0:
+                raise DataError("no rows left after dropping rows with missing values")
+        stop = numeric_column(df, self.duration, role="duration")
+        start = None
+        if self.entry is not None:
+            start = numeric_column(df, self.entry, role="entry")
+            bad = ~(start < stop)
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                raise DataError(
+                    f"{int(bad.sum())} rows have {self.entry} >= {self.duration} (e.g. row "
+                    f"{df.index[i]!r}: ({start[i]:g}, {stop[i]:g}]); each interval must have "
+                    "entry < duration"
+                )
+        else:
+            check_nonnegative(df, stop, self.duration, role="duration")
+        event = event_indicator(df, self.event, event_value=self.event_value)
+        n = len(df)
+        if self.weights is not None:
+            w = numeric_column(df, self.weights, role="weights")
+            check_nonnegative(df, w, self.weights, role="weights")
+        else:
+            w = np.ones(n)
+        if self.strata:
+            s_codes = df.groupby(self.strata, sort=True, observed=True).ngroup().to_numpy()
+            s_labels = [
+                ", ".join(str(v) for v in (k if isinstance(k, tuple) else (k,)))
+                for k in df.groupby(self.strata, sort=True, observed=True).groups
+            ]
+        else:
+            s_codes, s_labels = np.zeros(n, dtype=np.int64), ["all"]
+        if not event.any():
+            raise EstimationError(
+                f"there are no events in {self.event!r} among the {n} rows used; a Cox model "
+                "needs events"
+            )
+        design = build_design(df, self._terms, categorical=self.categorical,
+                              reference=self.reference)
+        x = design.matrix
+        names = list(design.names)
+        if not names:
+            raise SpecificationError("covariates is empty; a Cox model needs at least one term")
+        check_collinearity(x, names, s_codes if self.strata else None)
+        means = x.mean(axis=0)
+        xc = x - means
+        rs = cm.build_risk_sets(stop, event, w, s_codes, start=start, ties=self.ties)
+        p = len(names)
+
+        # -- Newton-Raphson with step halving ----------------------------------------------
+        beta = np.zeros(p)
+        null = cm.evaluate(rs, xc, beta)
+        cur = null
+        converged = False
+        iterations = 0
+        halvings = 0
+        for it in range(1, self.max_iter + 1):
+            iterations = it
+            step = _solve(cur.info, cur.score)
+            new_beta = beta + step
+            new = cm.evaluate(rs, xc, new_beta)
+            while (not np.isfinite(new.loglik) or new.loglik < cur.loglik - 1e-12 * abs(
+                    cur.loglik)) and halvings < 30:
+                halvings += 1
+                new_beta = (beta + new_beta) / 2
+                new = cm.evaluate(rs, xc, new_beta)
+            done = abs(1 - cur.loglik / new.loglik) <= self.tol if new.loglik != 0 else True
+            beta, cur = new_beta, new
+            if done:
+                converged = True
+                break
+        if not converged:
+            msg = (f"the Cox fit did not converge in {self.max_iter} iterations (relative change "
+                   f"in log-likelihood above tol={self.tol:g}); estimates may be unreliable")
+            _warnings.warn(msg, ConvergenceWarning, stacklevel=2)
+            warnings.append(msg)
+
+        v_model = _inv(cur.info)
+        warnings.extend(self._monotone_check(beta, cur, v_model, xc, x, rs, names, design))
+
+        # -- variance ------------------------------------------------------------------------
+        robust = isinstance(self.vcov, Cluster) or self.vcov == "robust"
+        cl_codes = None
+        n_clusters = None
+        if isinstance(self.vcov, Cluster):
+            cl_codes, _u = pd.factorize(df[self.vcov.column], sort=True)
+            n_clusters = len(_u)
+        elif self.vcov == "robust":
+            n_clusters = n
+        if robust:
+            resid = cm.score_residuals(rs, xc, cur) * w[:, None]
+            dfb = resid @ v_model
+            if cl_codes is not None:
+                dfb = np.column_stack(
+                    [np.bincount(cl_codes, weights=dfb[:, j]) for j in range(p)]
+                )
+            v = dfb.T @ dfb
+        else:
+            v = v_model
+
+        se = np.sqrt(np.diag(v))
+        se_model = np.sqrt(np.diag(v_model))
+        z = stats.norm.ppf(0.5 + self.conf_level / 2)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            zstat = beta / se
+        pval = 2 * stats.norm.sf(np.abs(zstat))
+        table = tidy_frame(
+            {
+                "term": names,
+                "estimate": beta,
+                "std_error": se,
+                "statistic": zstat,
+                "p_value": pval,
+                "conf_low": beta - z * se,
+                "conf_high": beta + z * se,
+                "hazard_ratio": np.exp(beta),
+                "hr_conf_low": np.exp(beta - z * se),
+                "hr_conf_high": np.exp(beta + z * se),
+                "std_error_model": se_model,
+            }
+        )
+
+        # -- global tests --------------------------------------------------------------------
+        lr = 2 * (cur.loglik - null.loglik)
+        wald = _quad(beta, v)
+        score = _quad(null.score, null.info)
+        st = {
+            "n_obs": n,
+            "n_events": float(np.sum(event)) if self.weights is None else float(np.sum(event)),
+            "n_events_weighted": float(np.sum(w[event])),
+            "loglik_null": null.loglik,
+            "loglik": cur.loglik,
+            "df": p,
+            "lr_stat": lr,
+            "lr_p": float(stats.chi2.sf(lr, p)),
+            "wald_stat": wald,
+            "wald_p": float(stats.chi2.sf(wald, p)),
+            "score_stat": score,
+            "score_p": float(stats.chi2.sf(score, p)),
+        }
+        st["n_events"] = int(np.sum(event))
+        if robust:
+            r0 = cm.score_residuals(rs, xc, null) * w[:, None]
+            if cl_codes is not None:
+                r0 = np.column_stack([np.bincount(cl_codes, weights=r0[:, j]) for j in range(p)])
+            rscore = _quad(null.score, r0.T @ r0)
+            st["robust_score_stat"] = rscore
+            st["robust_score_p"] = float(stats.chi2.sf(rscore, p))
+        lp = x @ beta
+        if self.concordance:
+            c, c_se, _counts = _concordance(rs, xc @ beta, cl_codes)
+        else:
+            c, c_se = np.nan, np.nan
+        st.update({"concordance": c, "concordance_se": c_se, "iterations": iterations,
+                   "converged": converged, "ties": self.ties,
+                   "vcov": self.vcov if isinstance(self.vcov, str) else
+                   f"cluster:{self.vcov.column}",
+                   "n_clusters": n_clusters, "n_strata": len(s_labels),
+                   "conf_level": self.conf_level})
+
+        # -- what the diagnostics and curves need (no raw data) ------------------------------
+        from .zph import zph_pieces
+
+        zph = zph_pieces(rs, xc, cur, stop, start, event, beta, names, design.assign)
+        shift = float((xc @ beta).max())
+        dh = cm.baseline_hazard(rs, cur) * np.exp(-shift)  # baseline at centred x = 0
+        baseline = {"time": rs.block_time, "stratum": rs.block_stratum, "dhaz": dh}
+        lp_other = {}
+        for label, idx in design.assign.items():
+            if all(design.indicator[i] for i in idx):
+                lp_other[label] = (xc @ beta - xc[:, list(idx)] @ beta[list(idx)]).astype(
+                    np.float32)
+        del lp
+        return CoxResult(
+            estimator=self, table=table, n_obs=n, warnings=warnings, stats_=st,
+            extras={"vcov": v, "vcov_model": v_model, "factors": design.factors,
+                    "assign": design.assign, "zph": zph, "baseline": baseline,
+                    "means": means, "lp_other": lp_other, "strata_rows": s_codes.astype(np.int32)
+                    if self.strata else None, "strata_labels": s_labels},
+        )
+
+    def _monotone_check(self, beta, cur, v_model, xc, x, rs, names, design) -> list[str]:
+        """Warn when a coefficient is drifting to ±infinity (monotone likelihood/separation)."""
+        out = []
+        flagged = set()
+        ev = rs.death_rows
+        wts = rs.weights
+        # a 0/1 level indicator whose level has no events (or only events) in every stratum
+        for j in range(len(names)):
+            if not design.indicator[j]:
+                continue
+            col = x[:, j]
+            events_with = float(np.sum(wts[ev] * col[ev]))
+            events_without = float(np.sum(wts[ev] * (1 - col[ev])))
+            if events_with == 0 or events_without == 0:
+                flagged.add(j)
+        # R's test: the remaining Newton step is large relative to the coefficient
+        step = np.abs(v_model @ cur.score)
+        eps = np.sqrt(self.tol)
+        for j in np.flatnonzero((step > eps) & (step > eps * np.abs(beta))):
+            flagged.add(int(j))
+        for j in sorted(flagged):
+            msg = (f"monotone likelihood: the coefficient of {names[j]!r} is diverging "
+                   f"(log HR {beta[j]:.3g}); typically a group with no events (or only events). "
+                   "Its hazard ratio, SE and CI are not meaningful: merge or drop that level, or "
+                   "use a method for sparse data (e.g. Firth's penalty).")
+            _warnings.warn(msg, StatisticalWarning, stacklevel=3)
+            out.append(msg)
+        return out
+
+
+__all__ = ["Cox", "CoxResult"]

@@ -1,0 +1,153 @@
+"""Proportional-hazards test (R's ``cox.zph``, survival >= 3) and adjusted survival curves.
+
+At fit time :func:`zph_pieces` keeps, for each time transform g, the score of the extra g(t)·x
+terms at (β̂, 0) and the blocks Σ g·I_b and Σ g²·I_b of the extended information matrix (p×p
+each), plus the scaled Schoenfeld residuals for plots. The tests for any set of terms follow from
+these without the data.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from . import _cox_math as cm
+
+TRANSFORMS = ("km", "identity", "rank")
+
+
+def _g_values(rs, stop, start, event):
+    """g(t) for each event block under each transform (R's definitions)."""
+    t = rs.block_time
+    # rank of the time among all rows' times (average ranks for ties), as R's rank(times)
+    srt = np.sort(stop)
+    below = np.searchsorted(srt, t, side="left")
+    upto = np.searchsorted(srt, t, side="right")
+    rank = below + (upto - below + 1) / 2.0
+    # 1 - KM(t-) of the pooled data, unweighted, no strata
+    ut = np.unique(stop[event])
+    d = np.bincount(np.searchsorted(ut, stop[event]), minlength=ut.size).astype(float)
+    at_risk = stop.size - np.searchsorted(np.sort(stop), ut, side="left")
+    if start is not None:
+        at_risk = at_risk - (start.size - np.searchsorted(np.sort(start), ut, side="left"))
+    surv = np.cumprod(1.0 - d / at_risk)
+    surv_minus = np.concatenate([[1.0], surv[:-1]])
+    km = 1.0 - surv_minus[np.searchsorted(ut, t)]
+    return {"identity": t.astype(float), "rank": rank, "km": km}
+
+
+def zph_pieces(rs, xc, pieces, stop, start, event, beta, names, assign):
+    gvals = _g_values(rs, stop, start, event)
+    dr, db = rs.death_rows, rs.death_block
+    contrib = rs.weights[dr][:, None] * xc[dr] - rs.mean_wt[db][:, None] * pieces.a
+    out = {"names": tuple(names), "assign": dict(assign), "info": pieces.info, "tests": {}}
+    for name, g in gvals.items():
+        gc = g - np.mean(g[db])  # centring (as R) does not change the test
+        u = (gc[db][:, None] * contrib).sum(axis=0)
+        h2 = cm.information(rs, xc, pieces.risk, pieces.haz, pieces.a, gc)
+        h3 = cm.information(rs, xc, pieces.risk, pieces.haz, pieces.a, gc**2)
+        out["tests"][name] = {"u": u, "h2": h2, "h3": h3, "g": g[db].astype(np.float32)}
+    # scaled Schoenfeld residuals (R: residual · inverse of the average information, + beta)
+    sch = cm.schoenfeld(rs, xc, pieces)
+    vmean = pieces.info / max(dr.size, 1)
+    try:
+        scaled = np.linalg.solve(vmean, sch.T).T + beta
+    except np.linalg.LinAlgError:
+        scaled = np.full_like(sch, np.nan)
+    out["scaled"] = scaled.astype(np.float32)
+    out["time"] = rs.block_time[db].astype(np.float64)
+    return out
+
+
+def zph_table(result, transform: str, terms: bool) -> pd.DataFrame:
+    z = result._zph
+    t = z["tests"][transform]
+    p = len(z["names"])
+    h1 = z["info"]
+    full = np.block([[h1, t["h2"]], [t["h2"].T, t["h3"]]])
+    u = np.concatenate([np.zeros(p), t["u"]])
+    if terms:
+        groups = [(label, list(idx)) for label, idx in z["assign"].items()]
+    else:
+        groups = [(name, [j]) for j, name in enumerate(z["names"])]
+    rows = []
+    for label, idx in groups:
+        kk = list(range(p)) + [p + j for j in idx]
+        sub = full[np.ix_(kk, kk)]
+        uu = u[kk]
+        chisq = float(uu @ np.linalg.solve(sub, uu))
+        rows.append({"term": label, "chisq": chisq, "df": len(idx)})
+    chisq = float(u @ np.linalg.solve(full, u))
+    rows.append({"term": "GLOBAL", "chisq": chisq, "df": p})
+    frame = pd.DataFrame(rows)
+    frame["p_value"] = stats.chi2.sf(frame["chisq"], frame["df"])
+    frame["transform"] = transform
+    return frame
+
+
+def adjusted_curves(result, term, method, times) -> pd.DataFrame:
+    from .._checks import check_choice
+    from ..errors import SpecificationError
+
+    available = tuple(result._lp_other)
+    if not available:
+        raise SpecificationError(
+            "survival_curves needs a categorical covariate (e.g. the arm) among the terms"
+        )
+    if term is None:
+        term = available[0]
+    check_choice("term", term, available)
+    idx = list(result.assign[term])
+    beta = result.coef.to_numpy()
+    means = result._means
+    col = term
+    info = result.factors[col]
+    levels = info["levels"]
+    names = list(result.coef.index)
+    base = result._baseline
+    bt, bs, dh = base["time"], base["stratum"], base["dhaz"]
+    n_strata = len(result._strata_labels)
+    grid = np.unique(bt) if times is None else np.sort(np.asarray(times, dtype=float))
+
+    def cumhaz(stratum):
+        sel = bs == stratum
+        t_s = bt[sel]
+        h_s = np.cumsum(dh[sel])
+        pos = np.searchsorted(t_s, grid, side="right") - 1
+        return np.where(pos >= 0, h_s[np.maximum(pos, 0)], 0.0)
+
+    hazards = np.vstack([cumhaz(s) for s in range(n_strata)])
+    rows = []
+    for lv in levels:
+        eta_lv = 0.0
+        for j in idx:
+            ind = 1.0 if names[j] == f"{col}[{lv}]" else 0.0
+            eta_lv += beta[j] * (ind - means[j])
+        if method == "mean":
+            for s in range(n_strata):
+                surv = np.exp(-hazards[s] * np.exp(eta_lv))
+                frame = pd.DataFrame({"level": lv, "time": grid, "estimate": surv})
+                if n_strata > 1:
+                    frame.insert(1, "stratum", result._strata_labels[s])
+                rows.append(frame)
+        else:
+            other = result._lp_other[term].astype(np.float64)
+            strat = (result._strata_rows if result._strata_rows is not None
+                     else np.zeros(other.size, dtype=np.int64))
+            keys, inverse, counts = np.unique(
+                np.column_stack([strat, other]), axis=0, return_inverse=True, return_counts=True
+            )
+            surv = np.zeros(grid.size)
+            for start in range(0, keys.shape[0], 2048):
+                k = keys[start:start + 2048]
+                risk = np.exp(k[:, 1] + eta_lv)
+                s_idx = k[:, 0].astype(np.int64)
+                surv += (counts[start:start + 2048][:, None]
+                         * np.exp(-hazards[s_idx] * risk[:, None])).sum(axis=0)
+            rows.append(pd.DataFrame({"level": lv, "time": grid,
+                                      "estimate": surv / other.size}))
+    out = pd.concat(rows, ignore_index=True)
+    out["term"] = term
+    out["method"] = method
+    return out
