@@ -2,5 +2,6 @@
 says it is public published data (calibrated to published figures; see each loader)."""
 
 from .caseload import load_caseload, simulate_caseload
+from .staggered import load_mpdta, simulate_staggered_panel
 
-__all__ = ["load_caseload", "simulate_caseload"]
+__all__ = ["load_caseload", "simulate_caseload", "load_mpdta", "simulate_staggered_panel"]
