@@ -2,6 +2,8 @@
 says it is public published data (calibrated to published figures; see each loader)."""
 
 from .caseload import load_caseload, simulate_caseload
+from .sites import load_making_ips_work, simulate_wider_caseload
 from .staggered import load_mpdta, simulate_staggered_panel
 
-__all__ = ["load_caseload", "simulate_caseload", "load_mpdta", "simulate_staggered_panel"]
+__all__ = ["load_caseload", "simulate_caseload", "load_mpdta", "simulate_staggered_panel",
+           "load_making_ips_work", "simulate_wider_caseload"]
