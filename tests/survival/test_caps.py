@@ -1,0 +1,134 @@
+"""Support-cap what-if: closed forms, bootstrap reproducibility, edge cases, bad inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from causalips.errors import DataError, SpecificationError, StatisticalWarning
+from causalips.survival.caps import SupportCap
+
+
+def _wide(res):
+    return res.wide().set_index("cap_label")
+
+
+def test_closed_form_without_censoring():
+    df = pd.DataFrame({"t": [1.0, 2, 3, 4], "e": 1})
+    res = SupportCap(duration="t", event="e", cap=[2], reps=0).fit(df)
+    row = _wide(res).loc["2"]
+    assert row["people_discharged"] == pytest.approx(50)
+    assert row["job_starts_lost"] == pytest.approx(50)
+    assert row["share_of_jobs_lost"] == pytest.approx(0.5)
+    # mean of max(T - 2, 0) = 0.75 days per person -> 75 per 100
+    assert row["caseload_days_freed"] == pytest.approx(75)
+    assert row["share_of_caseload_days_freed"] == pytest.approx(75 / 250)
+    assert row["days_freed_per_job_lost"] == pytest.approx(1.5)
+
+
+def test_closed_form_with_censoring_and_cap_between_times():
+    # KM: S = 1 until 2; at 2: 3/4 at risk... times 1(c), 2(e), 3(e), 5(c); tau = 5
+    df = pd.DataFrame({"t": [1.0, 2, 3, 5], "e": [0, 1, 1, 0]})
+    res = SupportCap(duration="t", event="e", cap=[2.5], reps=0).fit(df)
+    row = _wide(res).loc["2.5"]
+    s2, s3 = 2 / 3, 1 / 3
+    assert row["people_discharged"] == pytest.approx(100 * s2)
+    assert row["job_starts_lost"] == pytest.approx(100 * (s2 - s3))
+    assert row["caseload_days_freed"] == pytest.approx(100 * (s2 * 0.5 + s3 * 2))
+
+
+def test_in_work_kind_and_units():
+    df = pd.DataFrame({"t": [30.0, 60, 91, 200, 400], "e": 1})
+    res = SupportCap(duration="t", event="e", cap=[1, 3], cap_unit="months", kind="in_work",
+                     reps=0).fit(df)
+    w = _wide(res)
+    assert list(w.columns[-3:]) == ["people_cut_short", "support_days_freed",
+                                    "share_of_support_days_freed"]
+    c1 = 365.25 / 12
+    assert w.loc["1 months", "people_cut_short"] == pytest.approx(80)
+    expected = 100 * np.maximum(df["t"] - c1, 0).mean()
+    assert w.loc["1 months", "support_days_freed"] == pytest.approx(expected)
+    assert w.loc["3 months", "support_days_freed"] == pytest.approx(
+        100 * np.maximum(df["t"] - 3 * c1, 0).mean())
+
+
+def test_cap_beyond_follow_up_changes_nothing():
+    rng = np.random.default_rng(1)
+    df = pd.DataFrame({"t": rng.integers(1, 300, 200).astype(float),
+                       "e": rng.integers(0, 2, 200)})
+    with pytest.warns(StatisticalWarning, match="change nothing"):
+        res = SupportCap(duration="t", event="e", cap=[400], reps=50, seed=2).fit(df)
+    row = _wide(res).loc["400"]
+    assert row["job_starts_lost"] == 0 and row["caseload_days_freed"] == 0
+    tidy = res.tidy()
+    lost = tidy[tidy["term"] == "job_starts_lost"].iloc[0]
+    assert lost["conf_low"] == 0 and lost["conf_high"] == 0
+
+
+def test_bootstrap_reproducible_and_consistent_with_greenwood():
+    rng = np.random.default_rng(7)
+    n = 800
+    t = rng.exponential(200, n).round() + 1
+    c = rng.uniform(0, 900, n).round() + 1
+    df = pd.DataFrame({"t": np.minimum(t, c), "e": (t <= c).astype(int)})
+    a = SupportCap(duration="t", event="e", cap=[100, 270], reps=1000, seed=5).fit(df).tidy()
+    b = SupportCap(duration="t", event="e", cap=[100, 270], reps=1000, seed=5).fit(df).tidy()
+    pd.testing.assert_frame_equal(a, b)
+    other = SupportCap(duration="t", event="e", cap=[100, 270], reps=1000, seed=6).fit(df)
+    assert not np.allclose(other.tidy()["conf_low"], a["conf_low"])
+    # bootstrap SD of 100 S(c) ~ Greenwood SE (MC error of an SD with 1000 reps ~ 2.2%)
+    times = np.unique(df["t"])
+    n_risk = np.array([(df["t"] >= u).sum() for u in times])
+    d = np.array([((df["t"] == u) & (df["e"] == 1)).sum() for u in times])
+    surv = np.cumprod(1 - d / n_risk)
+    green = surv * np.sqrt(np.cumsum(d / (n_risk * (n_risk - d))))
+    for cap in (100, 270):
+        k = np.searchsorted(times, cap, side="right") - 1
+        row = a[(a["term"] == "people_discharged") & (a["cap"] == cap)].iloc[0]
+        assert row["estimate"] == pytest.approx(100 * surv[k])
+        assert row["std_error"] == pytest.approx(100 * green[k], rel=0.1)
+        assert row["conf_low"] < row["estimate"] < row["conf_high"]
+
+
+def test_groups_are_estimated_separately():
+    df = pd.DataFrame({"t": [1.0, 2, 3, 4, 1, 1, 1, 4], "e": 1,
+                       "team": ["a"] * 4 + ["b"] * 4})
+    res = SupportCap(duration="t", event="e", cap=[2], group="team", reps=20, seed=1).fit(df)
+    w = res.wide().set_index("group")
+    assert w.loc["a", "job_starts_lost"] == pytest.approx(50)
+    assert w.loc["b", "job_starts_lost"] == pytest.approx(25)
+
+
+def test_bad_inputs():
+    df = pd.DataFrame({"t": [1.0, 2], "e": [1, 0]})
+    with pytest.raises(SpecificationError, match="cap must be non-negative"):
+        SupportCap(duration="t", event="e", cap=[-1])
+    with pytest.raises(SpecificationError, match="cap must be a number"):
+        SupportCap(duration="t", event="e", cap=["nine months"])
+    with pytest.raises(SpecificationError, match="twice"):
+        SupportCap(duration="t", event="e", cap=[9, 9])
+    with pytest.raises(SpecificationError, match="kind must be one of"):
+        SupportCap(duration="t", event="e", cap=1, kind="jobsearch")
+    with pytest.raises(SpecificationError, match="reps"):
+        SupportCap(duration="t", event="e", cap=1, reps=-5)
+    with pytest.raises(SpecificationError, match="cap_unit"):
+        SupportCap(duration="t", event="e", cap=1, cap_unit="years")
+    with pytest.raises(DataError, match="no events"):
+        SupportCap(duration="t", event="e", cap=1).fit(df.assign(e=0))
+    with pytest.raises(DataError, match="negative"):
+        SupportCap(duration="t", event="e", cap=1).fit(df.assign(t=[-1.0, 2]))
+
+
+def test_plots():
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame({"t": rng.integers(1, 400, 100).astype(float),
+                       "e": rng.integers(0, 2, 100)})
+    res = SupportCap(duration="t", event="e", cap=[90, 180], reps=50, seed=1).fit(df)
+    ax = res.plot()
+    assert len(ax.lines) >= 1 and ax.get_xlabel().startswith("caseload days")
+    res2 = SupportCap(duration="t", event="e", cap=[90, 180], reps=50, seed=1,
+                      kind="in_work").fit(df)
+    ax2 = res2.plot()
+    assert len(ax2.patches) == 2
+    assert "upper bound" in str(res.summary())
