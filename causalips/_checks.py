@@ -116,6 +116,19 @@ def numeric_column(df: pd.DataFrame, col: str, *, role: str, allow_missing=False
     return values
 
 
+def duration_column(df: pd.DataFrame, col: str, *, role: str = "duration") -> np.ndarray:
+    """A validated non-negative duration array; integer columns stay integer (the fast path)."""
+    raw = df[col].to_numpy()
+    if raw.dtype.kind in "iu" and raw.size:
+        low = raw.min()
+        if low < 0:
+            check_nonnegative(df, raw, col, role=role)
+        return raw
+    values = numeric_column(df, col, role=role)
+    check_nonnegative(df, values, col, role=role)
+    return values
+
+
 def check_nonnegative(df: pd.DataFrame, values: np.ndarray, col: str, *, role: str) -> None:
     neg = values < 0
     if neg.any():
@@ -150,8 +163,13 @@ def event_indicator(df: pd.DataFrame, col: str, *, event_value: Any = None) -> n
         return s.to_numpy(dtype=bool)
     if pd.api.types.is_numeric_dtype(s):
         values = s.to_numpy()
-        uniq = pd.unique(values)
-        if len(uniq) <= 2 and set(np.asarray(uniq, dtype=float).tolist()) <= {0.0, 1.0}:
+        if values.size == 0:
+            return np.zeros(0, dtype=bool)
+        if values.dtype.kind in "iu":
+            if values.min() >= 0 and values.max() <= 1:
+                # one-byte 0/1 codes already are booleans in memory: no copy
+                return values.view(bool) if values.itemsize == 1 else values.astype(bool)
+        elif np.all((values == 0) | (values == 1)):
             return values == 1
     seen = ", ".join(repr(v) for v in pd.unique(s)[:6])
     raise DataError(

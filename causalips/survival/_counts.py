@@ -32,23 +32,38 @@ class EventTable:
         return float(self.n_event.sum() + self.n_censor.sum())
 
 
-def _time_index(duration: np.ndarray, n_codes: int) -> tuple[np.ndarray, np.ndarray]:
-    """Map durations to 0..T-1 and return (index, grid of times).
+def _time_index(duration: np.ndarray, n_codes: int, shift: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Map durations to 0..T-1 and return (index, grid of times); the index is a new array.
 
-    Whole-number durations over a range not much larger than the data are indexed by offset
-    (no sort); anything else goes through ``np.unique``.
+    Whole-number durations over a range not much larger than the data are indexed by value
+    (no sort); anything else goes through ``np.unique``. Non-negative whole numbers index from
+    0, which saves a pass over the data. The index comes multiplied by ``2**shift`` (room for
+    the event flag in the same pass).
     """
     if duration.size == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0)
-    lo, hi = float(duration.min()), float(duration.max())
-    span = hi - lo + 1
+    lo, hi = duration.min(), duration.max()
+    base = 0 if lo >= 0 and hi < 4 * (hi - lo + 1) else int(lo)
+    span = float(hi) - base + 1
     if span * n_codes <= max(4 * duration.size, 1 << 22) and span < 1 << 31:
-        as_int = duration.astype(np.int64)
-        if np.array_equal(as_int, duration):
-            base = int(lo)
-            return as_int - base, np.arange(base, base + int(span), dtype=np.float64)
+        grid = np.arange(base, base + int(span), dtype=np.float64)
+        if duration.dtype.kind in "iu":
+            if not base and duration.dtype == np.int64:
+                return np.left_shift(duration, shift), grid
+            index = duration.astype(np.int64, copy=True)
+        else:
+            index = duration.astype(np.int64)
+            if not np.array_equal(index, duration):
+                index = None
+        if index is not None:
+            if base:
+                index -= base
+            index <<= shift
+            return index, grid
     grid, index = np.unique(duration, return_inverse=True)
-    return index.astype(np.int64), grid
+    index = index.astype(np.int64)
+    index <<= shift
+    return index, grid
 
 
 def event_tables(
@@ -59,17 +74,26 @@ def event_tables(
     weights: np.ndarray | None = None,
 ) -> list[EventTable]:
     """One :class:`EventTable` per code 0..n_codes-1, keeping only times seen in that code."""
-    index, grid = _time_index(duration, n_codes)
+    shift = 1 if weights is None else 0
+    index, grid = _time_index(duration, n_codes, shift)
     n_times = grid.size
-    key = codes * n_times + index if n_codes > 1 else index
+    key = index  # a new array: build the (code, time[, event]) key in place
+    if n_codes > 1:
+        key += (codes * n_times) << shift
     size = n_codes * n_times
-    w = weights if weights is not None else None
-    exits = np.bincount(key, weights=w, minlength=size).reshape(n_codes, n_times)
-    ev_w = event.astype(np.float64) if w is None else np.where(event, w, 0.0)
-    events = np.bincount(key, weights=ev_w, minlength=size).reshape(n_codes, n_times)
-    seen = (
-        np.bincount(key, minlength=size).reshape(n_codes, n_times) > 0 if w is not None else exits > 0
-    )
+    if weights is None:
+        # key = 2 * (code, time) + event: one integer bincount counts events and censorings
+        key += event
+        both = np.bincount(key, minlength=2 * size).reshape(n_codes, n_times, 2)
+        events = both[..., 1].astype(np.float64)
+        exits = events + both[..., 0]
+        seen = exits > 0
+    else:
+        exits = np.bincount(key, weights=weights, minlength=size).reshape(n_codes, n_times)
+        events = np.bincount(key, weights=np.where(event, weights, 0.0),
+                             minlength=size).reshape(n_codes, n_times)
+        seen = np.bincount(key, minlength=size).reshape(n_codes, n_times) > 0
+    w = weights
     tables = []
     for k in range(n_codes):
         keep = seen[k]

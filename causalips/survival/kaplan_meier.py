@@ -16,6 +16,7 @@ from .._checks import (
     check_nonnegative,
     check_not_empty,
     check_range,
+    duration_column,
     event_indicator,
     group_codes,
     numeric_column,
@@ -323,8 +324,7 @@ class KaplanMeier(Estimator):
         check_columns(df, {"duration": self.duration, "event": self.event, "group": self.group,
                            "strata": self.strata, "weights": self.weights})
         check_not_empty(df)
-        duration = numeric_column(df, self.duration, role="duration")
-        check_nonnegative(df, duration, self.duration, role="duration")
+        duration = duration_column(df, self.duration)
         event = event_indicator(df, self.event, event_value=self.event_value)
         weights = None
         if self.weights is not None:
@@ -355,32 +355,42 @@ class KaplanMeier(Estimator):
 
 
 def _tidy_table(tables: list[EventTable], labels, conf_type, conf_level, curve) -> pd.DataFrame:
-    parts = []
-    for label, tab in zip(labels, tables, strict=True):
+    """One row per group and distinct time, built column by column (one DataFrame, no copies)."""
+    cols: dict[str, list] = {name: [] for name in (
+        "time", "n_risk", "n_event", "n_censor", "estimate", "std_error", "conf_low", "conf_high",
+        "std_error_log", "cumulative_hazard", "std_error_cumhaz")}
+    sizes = []
+    for tab in tables:
         c = km_curve(tab)
         lower, upper = conf_limits(c["surv"], c["se_log"], conf_type, conf_level)
         with np.errstate(invalid="ignore"):
             se_surv = np.where(c["surv"] <= 0, np.nan, c["surv"] * c["se_log"])
-        part = pd.DataFrame(
-            {
-                "group": [label] * tab.time.size,
-                "time": tab.time,
-                "n_risk": tab.n_risk,
-                "n_event": tab.n_event,
-                "n_censor": tab.n_censor,
-                "term": curve,
-                "estimate": c["surv"] if curve == "survival" else 1.0 - c["surv"],
-                "std_error": se_surv,
-                "conf_low": lower if curve == "survival" else 1.0 - upper,
-                "conf_high": upper if curve == "survival" else 1.0 - lower,
-                "std_error_log": c["se_log"],
-                "cumulative_hazard": c["cumhaz"],
-                "std_error_cumhaz": c["se_cumhaz"],
-            }
-        )
-        parts.append(part)
-    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=FIRST_COLUMNS)
-    return tidy_frame(frame, extra_first=FIRST_COLUMNS)
+        incidence = curve == "incidence"
+        parts = {
+            "time": tab.time, "n_risk": tab.n_risk, "n_event": tab.n_event,
+            "n_censor": tab.n_censor,
+            "estimate": 1.0 - c["surv"] if incidence else c["surv"],
+            "std_error": se_surv,
+            "conf_low": 1.0 - upper if incidence else lower,
+            "conf_high": 1.0 - lower if incidence else upper,
+            "std_error_log": c["se_log"], "cumulative_hazard": c["cumhaz"],
+            "std_error_cumhaz": c["se_cumhaz"],
+        }
+        for name, values in parts.items():
+            cols[name].append(values)
+        sizes.append(tab.time.size)
+    total = int(sum(sizes))
+    data = {"group": pd.Series(labels, dtype=object).repeat(sizes).to_numpy() if total else []}
+    for name in ("time", "n_risk", "n_event", "n_censor"):
+        data[name] = np.concatenate(cols[name]) if total else []
+    data["term"] = np.full(total, curve, dtype=object)
+    for name in ("estimate", "std_error"):
+        data[name] = np.concatenate(cols[name]) if total else []
+    data["statistic"] = np.full(total, np.nan)
+    data["p_value"] = np.full(total, np.nan)
+    for name in ("conf_low", "conf_high", "std_error_log", "cumulative_hazard", "std_error_cumhaz"):
+        data[name] = np.concatenate(cols[name]) if total else []
+    return pd.DataFrame(data, copy=False)
 
 
 __all__ = ["KaplanMeier", "KaplanMeierResult", "logrank_result"]

@@ -10,6 +10,7 @@ from .._checks import (
     as_dataframe,
     check_columns,
     check_nonnegative,
+    duration_column,
     event_indicator,
     group_codes,
     numeric_column,
@@ -152,8 +153,7 @@ class LogRank(Estimator):
         df = as_dataframe(data)
         check_columns(df, {"duration": self.duration, "event": self.event, "group": self.group,
                            "strata": self.strata, "weights": self.weights})
-        duration = numeric_column(df, self.duration, role="duration")
-        check_nonnegative(df, duration, self.duration, role="duration")
+        duration = duration_column(df, self.duration)
         event = event_indicator(df, self.event, event_value=self.event_value)
         codes, labels = group_codes(df, self.group)
         if len(labels) < 2:
