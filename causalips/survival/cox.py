@@ -416,7 +416,7 @@ class Cox(Estimator):
             warnings.append(msg)
 
         v_model = _inv(cur.info)
-        warnings.extend(self._monotone_check(beta, cur, v_model, xc, x, rs, names, design))
+        warnings.extend(self._monotone_check(beta, cur, v_model, x, rs, names, design, converged))
 
         # -- variance ------------------------------------------------------------------------
         robust = isinstance(self.vcov, Cluster) or self.vcov == "robust"
@@ -444,6 +444,8 @@ class Cox(Estimator):
         with np.errstate(divide="ignore", invalid="ignore"):
             zstat = beta / se
         pval = 2 * stats.norm.sf(np.abs(zstat))
+        with np.errstate(over="ignore"):
+            hr_low, hr, hr_high = np.exp(beta - z * se), np.exp(beta), np.exp(beta + z * se)
         table = tidy_frame(
             {
                 "term": names,
@@ -453,9 +455,9 @@ class Cox(Estimator):
                 "p_value": pval,
                 "conf_low": beta - z * se,
                 "conf_high": beta + z * se,
-                "hazard_ratio": np.exp(beta),
-                "hr_conf_low": np.exp(beta - z * se),
-                "hr_conf_high": np.exp(beta + z * se),
+                "hazard_ratio": hr,
+                "hr_conf_low": hr_low,
+                "hr_conf_high": hr_high,
                 "std_error_model": se_model,
             }
         )
@@ -519,7 +521,7 @@ class Cox(Estimator):
                     if self.strata else None, "strata_labels": s_labels},
         )
 
-    def _monotone_check(self, beta, cur, v_model, xc, x, rs, names, design) -> list[str]:
+    def _monotone_check(self, beta, cur, v_model, x, rs, names, design, converged) -> list[str]:
         """Warn when a coefficient is drifting to ±infinity (monotone likelihood/separation)."""
         out = []
         flagged = set()
@@ -535,10 +537,11 @@ class Cox(Estimator):
             if events_with == 0 or events_without == 0:
                 flagged.add(j)
         # R's test: the remaining Newton step is large relative to the coefficient
-        step = np.abs(v_model @ cur.score)
-        eps = np.sqrt(self.tol)
-        for j in np.flatnonzero((step > eps) & (step > eps * np.abs(beta))):
-            flagged.add(int(j))
+        if converged:
+            step = np.abs(v_model @ cur.score)
+            eps = np.sqrt(self.tol)
+            for j in np.flatnonzero((step > eps) & (step > eps * np.abs(beta))):
+                flagged.add(int(j))
         for j in sorted(flagged):
             msg = (f"monotone likelihood: the coefficient of {names[j]!r} is diverging "
                    f"(log HR {beta[j]:.3g}); typically a group with no events (or only events). "

@@ -1,0 +1,365 @@
+"""Cox model: parity with R survival 3.5-3, simulation truth/coverage, bad input."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from causalips.errors import (
+    ColumnNotFoundError,
+    ConvergenceWarning,
+    DataError,
+    DroppedRowsWarning,
+    EstimationError,
+    SpecificationError,
+    StatisticalWarning,
+)
+from causalips.inference import Cluster
+from causalips.survival.cox import Cox, CoxResult
+
+COEF_TOL, SE_TOL, STAT_TOL = 1e-6, 1e-5, 1e-4
+MAYO = ["age", "edema", "log(bili)", "log(albumin)", "log(protime)"]
+MAYO_R = ["age", "edema", "log(bili)", "log(albumin)", "log(protime)"]
+
+
+@pytest.fixture(scope="module")
+def surv_dir(reference_dir):
+    return reference_dir / "survival"
+
+
+def _load(surv_dir, name):
+    return json.loads((surv_dir / name).read_text())
+
+
+@pytest.fixture(scope="module")
+def pbc(surv_dir):
+    df = pd.read_csv(surv_dir / "pbc.csv")
+    df["dead"] = (df["status"] == 2).astype(int)
+    return df
+
+
+def _rel(a, b):
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return np.max(np.abs(a - b) / np.maximum(np.abs(b), 1e-300))
+
+
+def check_against_r(res: CoxResult, ref: dict, name_map: dict[str, str]):
+    """Compare every quantity R reports; ``name_map`` maps R's coefficient names to ours."""
+    tidy = res.tidy().set_index("term")
+    ours = [name_map[r] for r in ref["coef_names"]]
+    assert list(tidy.index) == ours
+    coef = np.array([ref["coef"][r] for r in ref["coef_names"]])
+    se = np.array([ref["se"][r] for r in ref["coef_names"]])
+    np.testing.assert_allclose(tidy["estimate"], coef, rtol=COEF_TOL, atol=1e-9)
+    np.testing.assert_allclose(tidy["std_error"], se, rtol=SE_TOL)
+    np.testing.assert_allclose(tidy["std_error_model"],
+                               [ref["se_naive"][r] for r in ref["coef_names"]], rtol=SE_TOL)
+    np.testing.assert_allclose(tidy["statistic"], [ref["z"][r] for r in ref["coef_names"]],
+                               rtol=STAT_TOL)
+    np.testing.assert_allclose(tidy["p_value"], [ref["p"][r] for r in ref["coef_names"]],
+                               rtol=STAT_TOL)
+    np.testing.assert_allclose(tidy["hazard_ratio"], [ref["hr"][r] for r in ref["coef_names"]],
+                               rtol=COEF_TOL)
+    np.testing.assert_allclose(tidy["hr_conf_low"],
+                               [ref["hr_lower95"][r] for r in ref["coef_names"]], rtol=SE_TOL)
+    np.testing.assert_allclose(tidy["hr_conf_high"],
+                               [ref["hr_upper95"][r] for r in ref["coef_names"]], rtol=SE_TOL)
+    np.testing.assert_allclose(res.vcov.to_numpy(), np.array(ref["var"]["rows"]), rtol=SE_TOL,
+                               atol=1e-12)
+    g = res.glance().iloc[0]
+    assert g["n_obs"] == ref["n"]
+    assert g["n_events"] == ref["nevent"]
+    assert g["loglik_null"] == pytest.approx(ref["loglik_null"], rel=1e-10)
+    assert g["loglik"] == pytest.approx(ref["loglik_fitted"], rel=1e-10)
+    for ours_key, r_key in (("lr", "lr_test"), ("wald", "wald_test"), ("score", "score_test")):
+        assert g[f"{ours_key}_stat"] == pytest.approx(ref[r_key]["statistic"], rel=STAT_TOL)
+        assert g[f"{ours_key}_p"] == pytest.approx(ref[r_key]["p"], rel=STAT_TOL)
+        assert g["df"] == ref[r_key]["df"]
+    assert g["concordance"] == pytest.approx(ref["concordance"], rel=1e-10)
+    assert g["concordance_se"] == pytest.approx(ref["concordance_se"], rel=SE_TOL)
+    if ref.get("robust_score_test"):
+        assert g["robust_score_stat"] == pytest.approx(ref["robust_score_test"]["statistic"],
+                                                       rel=STAT_TOL)
+    assert g["converged"]
+
+
+IDENTITY_MAYO = {n: n for n in MAYO_R}
+CATEGORICAL_MAP = {"factor(trt)2": "trt[2]", "factor(stage)2": "stage[2]",
+                   "factor(stage)3": "stage[3]", "factor(stage)4": "stage[4]", "sexf": "sex[f]"}
+
+
+@pytest.mark.parametrize("ties", ["efron", "breslow"])
+def test_pbc_mayo_matches_r(surv_dir, pbc, ties):
+    ref = _load(surv_dir, "cox.json")["models"]["pbc_mayo"][ties]
+    res = Cox(duration="time", event="dead", covariates=MAYO, ties=ties).fit(pbc.iloc[:312])
+    check_against_r(res, ref, IDENTITY_MAYO)
+
+
+@pytest.mark.parametrize("ties", ["efron", "breslow"])
+def test_pbc_categorical_matches_r(surv_dir, pbc, ties):
+    ref = _load(surv_dir, "cox.json")["models"]["pbc_categorical"][ties]
+    res = Cox(duration="time", event="dead", covariates=["trt", "stage", "sex"],
+              categorical=["trt", "stage"], reference={"sex": "m"}, ties=ties).fit(pbc.iloc[:312])
+    check_against_r(res, ref, CATEGORICAL_MAP)
+    assert res.factors["stage"] == {"levels": [1, 2, 3, 4], "reference": 1}
+    assert res.factors["sex"]["reference"] == "m"
+
+
+def test_pbc_na_rows_dropped_with_count(surv_dir, pbc):
+    ref = _load(surv_dir, "cox.json")["models"]["pbc_categorical_all_rows_na_dropped"]["efron"]
+    est = Cox(duration="time", event="dead", covariates=["trt", "stage", "sex"],
+              categorical=["trt", "stage"], reference={"sex": "m"})
+    with pytest.warns(DroppedRowsWarning, match=f"{ref['n_omitted_na']} of 418 rows dropped") as w:
+        res = est.fit(pbc)
+    dropped = [x.message for x in w if isinstance(x.message, DroppedRowsWarning)]
+    assert dropped[0].n_dropped == ref["n_omitted_na"] == 106
+    check_against_r(res, ref, CATEGORICAL_MAP)
+    assert any("106 of 418" in m for m in res.warnings)
+
+
+@pytest.mark.parametrize("ties", ["efron", "breslow"])
+def test_rotterdam_stratified_matches_r(surv_dir, ties):
+    ref = _load(surv_dir, "cox_stratified.json")["models"]["rotterdam_strata_grade"][ties]
+    rot = pd.read_csv(surv_dir / "rotterdam.csv")
+    res = Cox(duration="dtime", event="death", covariates=["age", "meno", "size", "nodes"],
+              reference={"size": "<=20"}, strata=["grade"], ties=ties).fit(rot)
+    check_against_r(res, ref, {"age": "age", "meno": "meno", "size20-50": "size[20-50]",
+                               "size>50": "size[>50]", "nodes": "nodes"})
+    assert res.glance()["n_strata"].iloc[0] == 2
+
+
+@pytest.mark.parametrize("ties", ["efron", "breslow"])
+def test_cgd_counting_process_cluster_matches_r(surv_dir, ties):
+    data = _load(surv_dir, "cox_cluster_robust.json")
+    ref = data["models"][f"cgd_cluster_id_{ties}"]
+    cgd = pd.read_csv(surv_dir / "cgd.csv")
+    res = Cox(duration="tstop", entry="tstart", event="status",
+              covariates=["treat", "inherit", "steroids"], vcov=Cluster("id"), ties=ties).fit(cgd)
+    check_against_r(res, ref, {"treatrIFN-g": "treat[rIFN-g]",
+                               "inheritautosomal": "inherit[autosomal]", "steroids": "steroids"})
+    assert res.glance()["n_clusters"].iloc[0] == 128
+
+
+def test_pbc_robust_without_cluster_matches_r(surv_dir, pbc):
+    ref = _load(surv_dir, "cox_cluster_robust.json")["models"]["pbc_mayo_robust_no_cluster_efron"]
+    res = Cox(duration="time", event="dead", covariates=MAYO, vcov="robust").fit(pbc.iloc[:312])
+    check_against_r(res, ref, IDENTITY_MAYO)
+
+
+@pytest.mark.parametrize(
+    "key, vcov, ties",
+    [
+        ("death_default", "robust", "efron"),
+        ("death_cluster_id", Cluster("id"), "efron"),
+        ("death_model_based", "model", "efron"),
+        ("extra_death_breslow_cluster_id", Cluster("id"), "breslow"),
+    ],
+)
+def test_weighted_counting_process_finegray_data_matches_r(surv_dir, key, vcov, ties):
+    ref = _load(surv_dir, "competing_finegray_pbc.json")["fine_gray"][key]
+    fg = pd.read_csv(surv_dir / "pbc_finegray_death.csv")
+    res = Cox(duration="fgstop", entry="fgstart", event="fgstatus", weights="fgwt",
+              covariates=["age", "edema", "log(bili)"], vcov=vcov, ties=ties).fit(fg)
+    check_against_r(res, ref, {"age": "age", "edema": "edema", "log(bili)": "log(bili)"})
+
+
+def test_robust_equals_cluster_on_row_id(pbc):
+    df = pbc.iloc[:312].assign(row=np.arange(312))
+    a = Cox(duration="time", event="dead", covariates=MAYO, vcov="robust").fit(df)
+    b = Cox(duration="time", event="dead", covariates=MAYO, vcov=Cluster("row")).fit(df)
+    np.testing.assert_allclose(a.tidy()["std_error"], b.tidy()["std_error"], rtol=1e-12)
+
+
+def test_integer_weights_equal_replicated_rows(pbc):
+    df = pbc.iloc[:100].copy()
+    df["w"] = np.arange(100) % 3 + 1
+    rep = df.loc[df.index.repeat(df["w"])]
+    # Breslow: replicating a row is the same as weighting it (Efron would differ, since the
+    # copies of an event become tied events)
+    a = Cox(duration="time", event="dead", covariates=["age", "log(bili)"], weights="w",
+            ties="breslow").fit(df)
+    b = Cox(duration="time", event="dead", covariates=["age", "log(bili)"],
+            ties="breslow").fit(rep)
+    np.testing.assert_allclose(a.coef, b.coef, rtol=1e-8)
+    np.testing.assert_allclose(a.tidy()["std_error"], b.tidy()["std_error"], rtol=1e-8)
+
+
+def test_interaction_and_transform_terms(pbc):
+    df = pbc.iloc[:312].copy()
+    df["lbili"] = np.log(df["bili"])
+    df["age_x_lbili"] = df["age"] * df["lbili"]
+    a = Cox(duration="time", event="dead", covariates=["age", "log(bili)", "age:log(bili)"]).fit(df)
+    b = Cox(duration="time", event="dead", covariates=["age", "lbili", "age_x_lbili"]).fit(df)
+    assert list(a.coef.index) == ["age", "log(bili)", "age:log(bili)"]
+    np.testing.assert_allclose(a.coef.to_numpy(), b.coef.to_numpy(), rtol=1e-9)
+
+
+def test_factor_interaction_names(pbc):
+    df = pbc.iloc[:312]
+    res = Cox(duration="time", event="dead", covariates=["sex", "age", "sex:age"],
+              reference={"sex": "m"}).fit(df)
+    assert list(res.coef.index) == ["sex[f]", "age", "sex[f]:age"]
+
+
+def test_survival_curves_and_plots(pbc):
+    df = pbc.iloc[:312].assign(arm=lambda d: d["trt"].map({1: "drug", 2: "placebo"}))
+    res = Cox(duration="time", event="dead", covariates=["arm", "age", "log(bili)"]).fit(df)
+    direct = res.survival_curves("arm")
+    mean = res.survival_curves("arm", method="mean", times=[365, 1826])
+    assert set(direct["level"]) == {"drug", "placebo"}
+    assert direct["estimate"].between(0, 1).all()
+    # curves decrease over time
+    for _, part in direct.groupby("level"):
+        assert np.all(np.diff(part["estimate"].to_numpy()) <= 1e-12)
+    assert len(mean) == 4
+    ax = res.plot()
+    assert ax.lines or ax.collections
+    ax2 = res.plot_proportional_hazards("age")
+    assert ax2.collections
+    s = str(res.summary())
+    assert "efron" in s and "model-based" in s
+
+
+def test_summary_names_variance(surv_dir):
+    cgd = pd.read_csv(surv_dir / "cgd.csv")
+    res = Cox(duration="tstop", entry="tstart", event="status", covariates=["treat"],
+              vcov=Cluster("id")).fit(cgd)
+    text = str(res.summary())
+    assert "cluster-robust by 'id'" in text and "128 clusters" in text
+    assert "robust score" in text
+
+
+# -- simulation: truth and coverage ---------------------------------------------------------
+def _simulate(rng, n, beta):
+    arm = rng.integers(0, 3, n)
+    age = rng.normal(0, 1, n)
+    lp = beta[0] * (arm == 1) + beta[1] * (arm == 2) + beta[2] * age
+    t = rng.exponential(1 / (0.1 * np.exp(lp)))
+    c = rng.uniform(0, 15, n)
+    time = np.ceil(np.minimum(t, c) * 4) / 4  # ties, as day/week-rounded data have
+    return pd.DataFrame({"time": time, "event": (t <= c).astype(int),
+                         "arm": np.array(["a", "b", "c"])[arm], "age": age})
+
+
+def _coverage(reps, n, seed):
+    rng = np.random.default_rng(seed)
+    beta = np.array([0.5, -0.3, 0.4])
+    est = Cox(duration="time", event="event", covariates=["arm", "age"], concordance=False)
+    estimates = np.empty((reps, 3))
+    covered = np.empty((reps, 3), dtype=bool)
+    for r in range(reps):
+        t = est.fit(_simulate(rng, n, beta)).tidy()
+        estimates[r] = t["estimate"]
+        covered[r] = (t["conf_low"] <= beta) & (beta <= t["conf_high"])
+    return beta, estimates, covered
+
+
+def test_simulation_recovers_log_hr_and_covers():
+    reps, n = 200, 400
+    beta, estimates, covered = _coverage(reps, n, seed=20240501)
+    mean = estimates.mean(axis=0)
+    mc_se = estimates.std(axis=0, ddof=1) / np.sqrt(reps)
+    assert np.all(np.abs(mean - beta) < 4 * mc_se + 0.02)  # small finite-sample bias allowed
+    cover = covered.mean(axis=0)
+    # 95% ± 4 Monte Carlo SEs (sqrt(.95·.05/200) = 0.0154)
+    assert np.all(np.abs(cover - 0.95) < 4 * np.sqrt(0.95 * 0.05 / reps))
+
+
+@pytest.mark.slow
+def test_simulation_coverage_long():
+    reps, n = 2000, 500
+    beta, estimates, covered = _coverage(reps, n, seed=7)
+    mc_se = estimates.std(axis=0, ddof=1) / np.sqrt(reps)
+    assert np.all(np.abs(estimates.mean(axis=0) - beta) < 4 * mc_se + 0.01)
+    assert np.all(np.abs(covered.mean(axis=0) - 0.95) < 4 * np.sqrt(0.95 * 0.05 / reps))
+
+
+# -- bad input ----------------------------------------------------------------------------
+def _small():
+    rng = np.random.default_rng(1)
+    n = 60
+    return pd.DataFrame({"t": rng.integers(1, 30, n).astype(float),
+                         "e": rng.integers(0, 2, n), "x": rng.normal(size=n),
+                         "g": rng.choice(["a", "b"], n)})
+
+
+def test_missing_column_suggests_name():
+    with pytest.raises(ColumnNotFoundError, match="closest: 'x'"):
+        Cox(duration="t", event="e", covariates=["xx"]).fit(_small())
+
+
+def test_bad_options_refused():
+    with pytest.raises(SpecificationError, match="ties must be one of"):
+        Cox(duration="t", event="e", covariates=["x"], ties="efrom")
+    with pytest.raises(SpecificationError, match="vcov must be one of"):
+        Cox(duration="t", event="e", covariates=["x"], vcov="hc1")
+    with pytest.raises(SpecificationError, match="only log\\(\\), sqrt\\(\\) and exp\\(\\)"):
+        Cox(duration="t", event="e", covariates=["poly(x)"])
+    with pytest.raises(SpecificationError, match="not among the covariates"):
+        Cox(duration="t", event="e", covariates=["x"], reference={"g": "a"})
+    with pytest.raises(TypeError):
+        Cox("t", "e")  # keyword-only
+
+
+def test_bad_reference_level_lists_levels():
+    with pytest.raises(SpecificationError, match="levels: 'a', 'b'"):
+        Cox(duration="t", event="e", covariates=["g"], reference={"g": "z"}).fit(_small())
+
+
+def test_collinear_columns_named():
+    df = _small().assign(x2=lambda d: 2 * d["x"] + 1)
+    with pytest.raises(DataError, match="'x2' is a linear combination of \\['x'\\]"):
+        Cox(duration="t", event="e", covariates=["x", "x2"]).fit(df)
+    with pytest.raises(DataError, match="do not vary"):
+        Cox(duration="t", event="e", covariates=["x", "k"]).fit(df.assign(k=1.0))
+
+
+def test_negative_durations_and_bad_intervals():
+    df = _small()
+    df.loc[3, "t"] = -1
+    with pytest.raises(DataError, match="negative values"):
+        Cox(duration="t", event="e", covariates=["x"]).fit(df)
+    df = _small().assign(s=lambda d: d["t"] + 1)
+    with pytest.raises(DataError, match="entry < duration"):
+        Cox(duration="t", event="e", entry="s", covariates=["x"]).fit(df)
+
+
+def test_no_events_is_an_error():
+    with pytest.raises(EstimationError, match="no events"):
+        Cox(duration="t", event="e", covariates=["x"]).fit(_small().assign(e=0))
+
+
+def test_log_of_nonpositive_values():
+    df = _small()
+    with pytest.raises(DataError, match="log\\(x\\) is not finite"):
+        Cox(duration="t", event="e", covariates=["log(x)"]).fit(df)
+
+
+def test_arm_without_events_warns_monotone_likelihood():
+    df = _small()
+    df.loc[df["g"] == "b", "e"] = 0
+    with pytest.warns(StatisticalWarning, match="monotone likelihood: the coefficient of 'g\\[b\\]'"):
+        res = Cox(duration="t", event="e", covariates=["g", "x"]).fit(df)
+    assert any("monotone likelihood" in w for w in res.warnings)
+
+
+def test_non_convergence_warns():
+    df = _small()
+    with pytest.warns(ConvergenceWarning, match="did not converge in 1 iterations"):
+        Cox(duration="t", event="e", covariates=["x", "g"], max_iter=1).fit(df)
+
+
+def test_input_not_mutated_and_result_frozen():
+    df = _small()
+    before = df.copy()
+    res = Cox(duration="t", event="e", covariates=["x", "g"]).fit(df)
+    pd.testing.assert_frame_equal(df, before)
+    with pytest.raises(AttributeError):
+        res.coef = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        json.dumps(res.to_dict())
