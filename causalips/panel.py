@@ -136,8 +136,12 @@ class Panel:
 
 
 def _example(df: pd.DataFrame, mask: np.ndarray, cols: Sequence[str]) -> str:
-    row = df.loc[df.index[np.flatnonzero(mask)[0]], list(dict.fromkeys(cols))]
-    return f"row {row.name!r}: {row.to_dict()}"
+    i = int(np.flatnonzero(mask)[0])
+    vals = {c: df[c].iloc[i] for c in dict.fromkeys(cols)}
+    vals = {c: v.item() if isinstance(v, np.generic) else v for c, v in vals.items()}
+    label = df.index[i]
+    label = label.item() if isinstance(label, np.generic) else label
+    return f"row {label!r}: {vals}"
 
 
 def _codes(s: pd.Series, role: str, col: str, *, sort: bool) -> tuple[np.ndarray, tuple]:

@@ -2,4 +2,13 @@
 control, and inference that stays honest with few clusters."""
 
 from __future__ import annotations
+
+from .conley_taber import ConleyTaber
+from .twfe import DiD, DiDResult
+
+__all__ = ["DiD", "DiDResult", "ConleyTaber"]
+
+# -- other DiD modules append their imports below --
 from .staggered import StaggeredAggregateResult, StaggeredDiD, StaggeredDiDResult  # noqa: E402
+
+__all__ += ["StaggeredDiD", "StaggeredDiDResult", "StaggeredAggregateResult"]
