@@ -17,12 +17,13 @@ from .errors import (
 )
 from .inference import Bootstrap, Cluster, Randomization, WildBootstrap
 from .spells import durations_from_dates
-from .survival import KaplanMeier, LogRank
+from .survival import Cox, KaplanMeier, LogRank
 
 __all__ = [
     "__version__",
     "KaplanMeier",
     "LogRank",
+    "Cox",
     "durations_from_dates",
     "Cluster",
     "WildBootstrap",
