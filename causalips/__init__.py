@@ -17,7 +17,7 @@ from .errors import (
 )
 from .inference import Bootstrap, Cluster, Randomization, WildBootstrap
 from .spells import durations_from_dates
-from .survival import Cox, KaplanMeier, LogRank
+from .survival import RMST, Cox, CumulativeIncidence, FineGray, KaplanMeier, LogRank, SupportCap
 
 __all__ = [
     "__version__",
@@ -38,3 +38,4 @@ __all__ = [
     "ConvergenceWarning",
     "DroppedRowsWarning",
 ]
+__all__ += ["CumulativeIncidence", "FineGray", "RMST", "SupportCap"]
