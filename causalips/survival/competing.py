@@ -456,7 +456,7 @@ class CumulativeIncidence(Estimator):
     >>> res = ci.CumulativeIncidence(duration="days", event="route",
     ...                              causes={1: "job", 2: "discharged"}).fit(df)
     >>> round(float(res.at(200).query("state == 'job'")["estimate"].iloc[0]), 3)
-    0.5
+    0.583
 
     See Also
     --------
