@@ -286,6 +286,12 @@ class CostEffectivenessResult(Result):
         return section
 
 
+def _row(df, mask) -> str:
+    """The first offending row label, printed plainly."""
+    v = df.index[np.asarray(mask)][0]
+    return repr(v.item() if isinstance(v, np.generic) else v)
+
+
 def _label(arm, reference) -> str:
     return f"{arm} vs {reference}"
 
@@ -439,13 +445,13 @@ class CostEffectiveness(Estimator):
             neg = cost < 0
             raise DataError(
                 f"column {self.cost!r} (the cost) has {int(neg.sum())} negative values (e.g. row "
-                f"{df.index[neg][0]!r}: {cost[neg][0]!r}); costs cannot be negative. If these are "
+                f"{_row(df, neg)}: {float(cost[neg][0])!r}); costs cannot be negative. If these are "
                 "net costs after savings, pass allow_negative_costs=True.")
         arm_s = df[self.arm]
         if arm_s.isna().any():
             miss = arm_s.isna().to_numpy()
             raise DataError(f"column {self.arm!r} (the arm) has {int(miss.sum())} missing values "
-                            f"(e.g. row {df.index[miss][0]!r}); drop them or give them an arm.")
+                            f"(e.g. row {_row(df, miss)}); drop them or give them an arm.")
         labels = pd.unique(arm_s)
         if self.reference not in set(labels.tolist()):
             shown = ", ".join(repr(v) for v in labels[:8])
@@ -466,7 +472,7 @@ class CostEffectiveness(Estimator):
                 bad = (year < 1) | (year != np.round(year))
                 raise DataError(f"column {self.year!r} (the year) must hold whole years 1, 2, ... "
                                 f"({int(bad.sum())} rows do not, e.g. row "
-                                f"{df.index[bad][0]!r}: {year[bad][0]!r}); year 1 is undiscounted.")
+                                f"{_row(df, bad)}: {float(year[bad][0])!r}); year 1 is undiscounted.")
             rc, re_ = self._rates
             cost = cost * discount_factors(year, rc)
             effect = effect * discount_factors(year, re_)

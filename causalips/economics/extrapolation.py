@@ -328,7 +328,7 @@ class ParametricSurvival(Estimator):
             bad = t <= 0
             raise DataError(
                 f"column {self.duration!r} (the duration) has {int(bad.sum())} values <= 0 (e.g. "
-                f"row {df.index[bad][0]!r}: {t[bad][0]!r}); parametric models need positive "
+                f"row {df.index[bad][0]}: {float(t[bad][0])!r}); parametric models need positive "
                 "times. Check the dates, or count a same-day event as half a day.")
         e = event_indicator(df, self.event, event_value=self.event_value)
         if e.sum() < 2:

@@ -495,7 +495,7 @@ class ReturnOnInvestment(Estimator):
                 if label in ("fte", "people", "job_outcomes", "sustained_jobs") and np.any(v < 0):
                     bad = v < 0
                     raise DataError(f"column {spec!r} (the {label}) has {int(bad.sum())} negative "
-                                    f"values (e.g. row {df.index[bad][0]!r}); counts and staffing "
+                                    f"values (e.g. row {df.index[bad][0]}); counts and staffing "
                                     "cannot be negative.")
                 columns[label] = v
         if self.site is not None:
@@ -590,7 +590,9 @@ class ReturnOnInvestment(Estimator):
                 raise SpecificationError(f"benefit {b.name!r} is per sustained_job but "
                                          "sustained_jobs= is not set")
             benefit = benefit + cnt * vals[f"{b.name}: amount"] * vals[f"{b.name}: value"]
-        benefit = np.broadcast_to(np.asarray(benefit, dtype=float), np.shape(cost))
+        shape = np.broadcast_shapes(np.shape(cost), np.shape(benefit))
+        cost = np.broadcast_to(np.asarray(cost, dtype=float), shape)
+        benefit = np.broadcast_to(np.asarray(benefit, dtype=float), shape)
 
         def with_total(x):
             x = np.asarray(x, dtype=float)
