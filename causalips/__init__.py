@@ -39,3 +39,6 @@ __all__ = [
     "DroppedRowsWarning",
 ]
 __all__ += ["CumulativeIncidence", "FineGray", "RMST", "SupportCap"]
+from .economics import CostEffectiveness, ParametricSurvival, ReturnOnInvestment  # noqa: E402
+
+__all__ += ["CostEffectiveness", "ParametricSurvival", "ReturnOnInvestment"]

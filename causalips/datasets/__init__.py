@@ -7,3 +7,6 @@ from .staggered import load_mpdta, simulate_staggered_panel
 
 __all__ = ["load_caseload", "simulate_caseload", "load_mpdta", "simulate_staggered_panel",
            "load_making_ips_work", "simulate_wider_caseload"]
+from .danish_trial import load_danish_trial, simulate_danish_trial  # noqa: E402
+
+__all__ += ["load_danish_trial", "simulate_danish_trial"]
