@@ -14,6 +14,10 @@ Assumptions (stated in every summary):
   caseload days freed are 100·∫_c^tau S(t) dt, the difference of restricted means RMST(tau) −
   RMST(c). People discharged at the cap: 100·S(c). This is an upper bound on the jobs lost: some
   people would find work without the service (IPS-LITE found no clear loss of jobs).
+* With competing ends (``cause=``: the event column holds 0 censored, the job-start code, or
+  another code such as discharge without a job), S is the share still searching (no end of any
+  kind) and the job starts lost are F(tau) − F(c) with F the Aalen–Johansen cumulative
+  incidence of job starts: people who would have been discharged anyway free no extra days.
 * In-work support (``kind="in_work"``): the duration is the length of in-work support; a cap at c
   ends it for the 100·S(c) people still supported at c and frees 100·∫_c^tau S(t) dt support days.
   Effects on job retention are not in these data and are not estimated.
@@ -56,22 +60,29 @@ TERMS = {
 PER = 100.0
 
 
-def _km_many(events: np.ndarray, exits: np.ndarray) -> np.ndarray:
-    """Kaplan–Meier S after each grid time for many count tables at once (rows = tables).
+def _curves_many(events: np.ndarray, exits: np.ndarray, cause_events: np.ndarray):
+    """Event-free curve S (Kaplan–Meier of any event) and the cumulative incidence F of the
+    cause (Aalen–Johansen) after each grid time, for many count tables at once (rows).
 
-    Where nobody is at risk the curve stays flat (R's convention beyond the last time).
+    ``events`` counts events of any kind, ``cause_events`` those of the cause of interest
+    (the same array when there are no competing events, so F = 1 − S). Where nobody is at risk
+    the curves stay flat (R's convention beyond the last time).
     """
     n_risk = np.cumsum(exits[..., ::-1], axis=-1)[..., ::-1]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        factor = np.where(n_risk > 0, 1.0 - events / np.where(n_risk > 0, n_risk, 1.0), 1.0)
-    return np.cumprod(factor, axis=-1)
+    live = n_risk > 0
+    safe = np.where(live, n_risk, 1.0)
+    surv = np.cumprod(np.where(live, 1.0 - events / safe, 1.0), axis=-1)
+    s_prev = np.concatenate([np.ones(surv.shape[:-1] + (1,)), surv[..., :-1]], axis=-1)
+    incidence = np.cumsum(np.where(live, s_prev * cause_events / safe, 0.0), axis=-1)
+    return surv, incidence
 
 
-def _cap_quantities(time: np.ndarray, surv: np.ndarray, caps: np.ndarray, tau: float,
-                    kind: str) -> np.ndarray:
+def _cap_quantities(time: np.ndarray, surv: np.ndarray, incidence: np.ndarray,
+                    caps: np.ndarray, tau: float, kind: str) -> np.ndarray:
     """The what-if quantities for each cap: array [..., n_caps, n_terms].
 
-    ``surv`` is [..., T] on the grid ``time``; S is right-continuous and 1 before time[0].
+    ``surv`` (still searching / supported) and ``incidence`` (cumulative share with a job
+    start) are [..., T] on the grid ``time``, right-continuous, 1 and 0 before time[0].
     """
     lead = surv.shape[:-1]
     s_full = np.concatenate([np.ones(lead + (1,)), surv], axis=-1)  # S on [t_{j-1}, t_j)
@@ -90,13 +101,16 @@ def _cap_quantities(time: np.ndarray, surv: np.ndarray, caps: np.ndarray, tau: f
     c = np.minimum(caps, tau)
     s_c, a_c = at(c)
     s_tau, a_tau = at(np.array([tau]))
+    f_full = np.concatenate([np.zeros(lead + (1,)), incidence], axis=-1)
+    f_c = f_full[..., np.searchsorted(knots, c, side="right") - 1]
+    f_tau = f_full[..., np.searchsorted(knots, [tau], side="right") - 1]
     freed = PER * (a_tau - a_c)
     total_area = PER * a_tau
     with np.errstate(divide="ignore", invalid="ignore"):
         share_freed = np.where(total_area > 0, freed / total_area, 0.0)
         if kind == "job_search":
-            lost = PER * (s_c - s_tau)
-            jobs = PER * (1.0 - s_tau)
+            lost = PER * (f_tau - f_c)
+            jobs = PER * f_tau
             share_lost = np.where(jobs > 0, lost / jobs, 0.0)
             per_job = np.where(lost > 0, freed / lost, np.nan)
             parts = (PER * s_c, lost, share_lost, freed, share_freed, per_job)
@@ -142,6 +156,7 @@ class SupportCapResult(Result):
             "n_obs": self.n_obs, "kind": self.kind, "horizon": self.tau,
             "n_caps": len(self.caps), "n_groups": len(self.groups),
             "reps": self.estimator.reps, "seed": self.estimator.seed,
+            "cause": self.estimator.cause,
             "conf_level": self.conf_level,
         }])
 
@@ -152,8 +167,8 @@ class SupportCapResult(Result):
                 "Under a cap at c everyone still searching at c is discharged and finds no job "
                 "through the service: job starts after c (up to the horizon) are lost. This is "
                 "an upper bound; some would find work without the service.",
-                "Caseload days freed = 100 x the area under the time-to-job Kaplan-Meier curve "
-                "from c to the horizon (RMST(horizon) - RMST(c)).",
+                "Caseload days freed = 100 x the area under the still-searching curve from c to "
+                "the horizon (RMST(horizon) - RMST(c)).",
             )
             what = "job-search support"
         else:
@@ -172,10 +187,15 @@ class SupportCapResult(Result):
             ("uncertainty", f"{est.reps} bootstrap resamples of people (seed {est.seed}), "
                             f"{self.conf_level:.0%} percentile intervals"),
         )
-        notes = assumptions + (
-            "Kaplan-Meier based: people who left follow-up for other reasons are treated as "
-            "censored (independent censoring).",
-        )
+        if est.cause is None:
+            method = ("Kaplan-Meier based: people who left follow-up for other reasons are "
+                      "treated as censored (independent censoring).")
+        else:
+            method = (f"Competing ends: job starts (code {est.cause!r}) by the Aalen-Johansen "
+                      "cumulative incidence; other non-zero codes (e.g. discharge without a "
+                      "job) end the search anyway, so their later days are not counted as "
+                      "freed; 0 = censored (independent censoring).")
+        notes = assumptions + (method,)
         table = self._table[["group", "cap_label", "term", "estimate", "conf_low", "conf_high"]]
         return Summary(title=f"Capping {what}: what-if per 100 people", header=header,
                        tables=(("Estimates", table),), notes=notes + self.warnings)
@@ -215,6 +235,13 @@ class SupportCap(Estimator):
         End of the period the cap is evaluated over (default: the largest observed duration).
     conf_level : float
         Level of the percentile intervals (default 0.95).
+    cause : int, optional
+        With competing ends (e.g. discharged without a job): ``event`` then holds a code per
+        route (0 censored, as ``durations_from_dates(..., end_is_competing=True)`` writes in
+        ``event_type``) and ``cause`` is the code of the job start. Job starts lost are then
+        the Aalen–Johansen cumulative incidence of jobs between the cap and the horizon, and
+        the time still searching is the time before any end (job or discharge), so people
+        discharged anyway do not count as freed caseload time.
 
     Returns
     -------
@@ -238,14 +265,18 @@ class SupportCap(Estimator):
     """
 
     _param_names = ("duration", "event", "cap", "group", "reps", "seed", "kind", "cap_unit",
-                    "horizon", "conf_level")
+                    "horizon", "conf_level", "cause")
 
     def __init__(self, *, duration: str, event: str, cap: float | Sequence[float],
                  group: str | None = None, reps: int = 2000, seed: int | None = None,
                  kind: Literal["job_search", "in_work"] = "job_search",
                  cap_unit: Literal["duration", "days", "weeks", "months"] = "duration",
-                 horizon: float | None = None, conf_level: float = 0.95):
+                 horizon: float | None = None, conf_level: float = 0.95, cause=None):
         self.duration, self.event, self.group = duration, event, group
+        if cause is not None and (isinstance(cause, bool) or not isinstance(
+                cause, int | float | np.integer | np.floating) or cause == 0):
+            raise SpecificationError(f"cause must be a non-zero event code; got {cause!r}")
+        self.cause = cause
         caps = np.atleast_1d(np.asarray(cap, dtype=object))
         try:
             values = caps.astype(np.float64)
@@ -273,13 +304,35 @@ class SupportCap(Estimator):
         labels = [f"{v:g}{unit[self.cap_unit]}" for v in values]
         return values * factor, labels
 
+    def _codes(self, df: pd.DataFrame) -> np.ndarray:
+        """0 censored, 1 the event (job start / end of support), 2 a competing end."""
+        if self.cause is None:
+            return event_indicator(df, self.event).astype(np.int64)
+        s = df[self.event]
+        if s.isna().any() or not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+            seen = ", ".join(repr(v) for v in pd.unique(s)[:6])
+            raise DataError(
+                f"with cause= the column {self.event!r} (the event) must hold a number per "
+                f"route with 0 = censored, no missing values; values seen: {seen}"
+            )
+        values = s.to_numpy()
+        return np.where(values == 0, 0, np.where(values == self.cause, 1, 2)).astype(np.int64)
+
+    def _quantities(self, time, counts, caps, tau):
+        """Curves and what-if quantities from (time x {censored, cause, competing}) counts."""
+        cause = counts[..., 1::3]
+        exits = counts[..., 0::3] + cause + counts[..., 2::3]
+        surv, incidence = _curves_many(cause + counts[..., 2::3], exits, cause)
+        return _cap_quantities(time, surv, incidence, caps, tau, self.kind)
+
     def fit(self, data) -> SupportCapResult:
         df = as_dataframe(data)
         check_columns(df, {"duration": self.duration, "event": self.event, "group": self.group})
         check_not_empty(df)
         duration = numeric_column(df, self.duration, role="duration")
         check_nonnegative(df, duration, self.duration, role="duration")
-        event = event_indicator(df, self.event)
+        code = self._codes(df)
+        event = code > 0
         codes, labels = group_codes(df, self.group)
         caps, cap_labels = self._caps()
         tau = float(duration.max()) if self.horizon is None else float(self.horizon)
@@ -296,16 +349,14 @@ class SupportCap(Estimator):
         parts = []
         for g, label in enumerate(labels):
             sel = codes == g
-            cell = index[sel] * 2 + event[sel]
-            counts = np.bincount(cell, minlength=2 * t_count).astype(np.float64)
+            cell = index[sel] * 3 + code[sel]  # (time, censored / cause / competing)
+            counts = np.bincount(cell, minlength=3 * t_count).astype(np.float64)
             n = int(sel.sum())
-            events, exits = counts[1::2], counts[0::2] + counts[1::2]
-            point = _cap_quantities(time, _km_many(events, exits), caps, tau, self.kind)
+            point = self._quantities(time, counts, caps, tau)
+            events = counts[1::3] + counts[2::3]
             if self.reps > 0:
                 draws = rng.multinomial(n, counts / n, size=self.reps).astype(np.float64)
-                b_events = draws[:, 1::2]
-                b_exits = draws[:, 0::2] + b_events
-                boot = _cap_quantities(time, _km_many(b_events, b_exits), caps, tau, self.kind)
+                boot = self._quantities(time, draws, caps, tau)
                 with np.errstate(invalid="ignore"), _w.catch_warnings():
                     _w.simplefilter("ignore", RuntimeWarning)  # all-NaN ratios (no job lost)
                     se = np.nanstd(boot, axis=0, ddof=1)

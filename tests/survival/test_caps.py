@@ -132,3 +132,36 @@ def test_plots():
     ax2 = res2.plot()
     assert len(ax2.patches) == 2
     assert "upper bound" in str(res.summary())
+
+
+def test_competing_ends_closed_form():
+    # times 1..4: job at 1, discharged at 2, job at 3, still searching (censored) at 4
+    df = pd.DataFrame({"t": [1.0, 2, 3, 4], "route": [1, 2, 1, 0]})
+    res = SupportCap(duration="t", event="route", cause=1, cap=[1.5], reps=0).fit(df)
+    row = _wide(res).loc["1.5"]
+    # S (no end yet): 3/4 after 1, 2/4 after 2, 1/4 after 3; F_job: 1/4, 1/4, 2/4
+    assert row["people_discharged"] == pytest.approx(75)
+    assert row["job_starts_lost"] == pytest.approx(25)  # F(4) - F(1.5) = 1/2 - 1/4
+    assert row["share_of_jobs_lost"] == pytest.approx(0.5)
+    # ∫_1.5^4 S = 0.75 * 0.5 + 0.5 * 1 + 0.25 * 1
+    assert row["caseload_days_freed"] == pytest.approx(100 * (0.375 + 0.5 + 0.25))
+    # the same data with discharge as censoring (KM) loses more jobs
+    km = SupportCap(duration="t", event="job", cap=[1.5], reps=0).fit(
+        df.assign(job=(df["route"] == 1).astype(int)))
+    assert _wide(km).loc["1.5", "job_starts_lost"] > row["job_starts_lost"]
+
+
+def test_competing_bootstrap_runs_and_bad_cause():
+    rng = np.random.default_rng(2)
+    df = pd.DataFrame({"t": rng.integers(1, 300, 150).astype(float),
+                       "route": rng.choice([0, 1, 2], 150)})
+    res = SupportCap(duration="t", event="route", cause=1, cap=[60, 120], reps=200,
+                     seed=3).fit(df)
+    lost = res.tidy().query("term == 'job_starts_lost'")
+    assert (lost["conf_low"] <= lost["estimate"]).all()
+    assert (lost["estimate"] <= lost["conf_high"]).all()
+    with pytest.raises(SpecificationError, match="cause"):
+        SupportCap(duration="t", event="route", cause=0, cap=[60])
+    with pytest.raises(DataError, match="number per route"):
+        SupportCap(duration="t", event="route", cause=1, cap=[60]).fit(
+            df.assign(route=df["route"].astype(str)))
