@@ -201,3 +201,17 @@ def test_plot_curves_and_stacked(pbc):
     ax2 = res.plot(kind="stacked")
     assert len(ax2.collections) == 3
     assert "Gray" in str(res.summary())
+
+
+def test_gray_test_three_groups_holds_its_size_under_the_null():
+    rng = np.random.default_rng(21)
+    reps, m = 200, 150
+    rejected = 0
+    for _ in range(reps):
+        df = pd.DataFrame({"t": rng.exponential(100, m).round(1) + 0.1,
+                           "e": rng.choice([0, 1, 2], m, p=[0.3, 0.4, 0.3]),
+                           "g": rng.choice(["a", "b", "c"], m)})
+        tests = CumulativeIncidence(duration="t", event="e", group="g").fit(df).gray_test()
+        rejected += tests["p_value"].iloc[0] < 0.05
+    # 5% +- 3 Monte Carlo SEs
+    assert abs(rejected / reps - 0.05) < 3 * np.sqrt(0.05 * 0.95 / reps)
