@@ -324,6 +324,11 @@ def validate_panel(
                                        weights=weights, covariates=covariates,
                                        require_controls=require_controls)
 
+        notes.append(
+            f"{int(always.sum())} units ({int(rows.sum())} rows) are never observed before their "
+            "treatment starts (always treated); they inform only the period effects"
+        )
+
     ever = np.isfinite(first)
     if not ever.any():
         raise DataError(

@@ -4,9 +4,12 @@ control, and inference that stays honest with few clusters."""
 from __future__ import annotations
 
 from .conley_taber import ConleyTaber
+from .event_study import EventStudy, EventStudyResult
+from .impact import implied_factor, years_of_work
 from .twfe import DiD, DiDResult
 
-__all__ = ["DiD", "DiDResult", "ConleyTaber"]
+__all__ = ["DiD", "DiDResult", "EventStudy", "EventStudyResult", "ConleyTaber", "years_of_work",
+           "implied_factor"]
 
 # -- other DiD modules append their imports below --
 from .staggered import StaggeredAggregateResult, StaggeredDiD, StaggeredDiDResult  # noqa: E402

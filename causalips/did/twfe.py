@@ -27,7 +27,7 @@ from ..panel import Panel, validate_panel
 from ._engine import FixedEffects, LinearFit, drop_singletons, fit_linear
 from .bootstrap import wild_bootstrap
 from .conley_taber import ConleyTaber, conley_taber
-from .randomization import assignment_design, check_cluster_timing, randomization_test
+from .randomization import assignment_design, randomization_test
 
 FE_ROLES = ("unit", "time", "cluster")
 FEW_CLUSTERS = 30
@@ -130,13 +130,8 @@ class _FEPlan(Estimator):
         panel = validate_panel(
             df, outcome=self.outcome, unit=self.unit, time=self.time, treatment=self.treatment,
             first_treated=self.first_treated, cluster=self.cluster, weights=self.weights,
-            covariates=self.covariates, always_treated="drop",
+            covariates=self.covariates, always_treated="keep",
         )
-        if panel.dropped_always_treated:
-            _warnings.warn(
-                f"{panel.dropped_always_treated} rows of units never observed before their "
-                "treatment started were dropped (no before-after contrast)",
-                DroppedRowsWarning, stacklevel=3)
         codes, levels, names = [], [], []
         for f in self.fixed_effects:
             if f == "unit":
@@ -195,17 +190,23 @@ class _FEPlan(Estimator):
             return None
         if not force and prep.yd.size * n_cells_max > AUTO_DESIGN_LIMIT:
             return None
-        first_cl = check_cluster_timing(panel.first_treated, panel.unit_codes,
-                                        panel.cluster_codes, panel.n_clusters)
         fit = prep.fit
         cell_full = panel.cluster_codes[keep] * panel.n_periods + panel.time_codes[keep]
         present, cell = np.unique(cell_full, return_inverse=True)
-        cell_cluster = present // panel.n_periods
-        if prep.n_dropped:  # cluster codes were re-coded after dropping singletons
-            cl_kept = np.unique(panel.cluster_codes[keep])
-            first_cl = first_cl[cl_kept]
-            cell_cluster = np.searchsorted(cl_kept, cell_cluster)
+        kept_clusters = np.unique(panel.cluster_codes[keep])
+        cell_cluster = np.searchsorted(kept_clusters, present // panel.n_periods)
         cell_period = panel.periods[present % panel.n_periods]
+        d_cell = np.bincount(cell, weights=panel.treat[keep], minlength=present.size) > 0
+        first_cl = np.full(kept_clusters.size, np.inf)
+        np.minimum.at(first_cl, cell_cluster, np.where(d_cell, cell_period, np.inf))
+        if np.any((cell_period >= first_cl[cell_cluster]) != d_cell):
+            if force:
+                raise SpecificationError(
+                    "randomization inference and Conley-Taber re-assign a cluster's treatment "
+                    "timing, but exposure here is not absorbing at the cluster level (a cluster "
+                    "has unexposed periods after its first exposed period). Use WildBootstrap."
+                )
+            return None
         xcov = np.delete(prep.xd, treat_col, axis=1)
         return assignment_design(prep.fe, cell.astype(np.int64), present.size, cell_cluster,
                                  cell_period, first_cl, prep.yd, xcov, fit.coef[treat_col])
@@ -249,9 +250,9 @@ def inference_table(fit, spec, conf_level, terms, design, n_clusters_label="", t
             table.loc[i, "inference"] = label
             table.loc[i, "df"] = np.nan
             details[term] = out
-        o = next(iter(details.values()))
+        o = next(iter(details.values()), None)
         notes.append(
-            f"{label}: {o.reps} draws{' (full enumeration of all sign vectors)' if o.enumerated else ''}"
+            "" if o is None else f"{label}: {o.reps} draws{' (full enumeration of all sign vectors)' if o.enumerated else ''}"
             f" over {o.n_boot_clusters} bootstrap clusters; p-value symmetric bootstrap-t; "
             f"{'CI by test inversion' if spec.restricted else 'CI percentile-t (symmetric)'}; "
             "std_error is CR1"

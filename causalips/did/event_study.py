@@ -1,0 +1,339 @@
+"""Event study: effects by period relative to first exposure, pre-trend test, Sun–Abraham.
+
+``EventStudy`` regresses the outcome on event-time indicators (periods since first exposure,
+one left out as the reference, default -1) with unit and period fixed effects, using the same
+exact engine and CR1 inference as :class:`~causalips.DiD`. Periods outside ``window`` are
+binned into the end points (``bin_endpoints=True``, the default) or dropped. The joint Wald test
+of the pre-period coefficients (F with G-1 denominator degrees of freedom, as fixest's
+``wald``) checks parallel pre-trends.
+
+Under staggered timing the ordinary TWFE event study mixes cohorts with weights that can be
+negative; ``method="sun_abraham"`` estimates cohort x event-time effects against never-treated
+units (or the last-treated cohort when none is never treated) and averages them with the
+cohorts' shares at each event time (Sun & Abraham 2021). Its standard errors treat the shares as
+fixed, as fixest's ``sunab`` aggregation does.
+"""
+
+from __future__ import annotations
+
+import warnings as _warnings
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .._checks import check_choice
+from ..base import Summary, tidy_frame
+from ..errors import DataError, DroppedRowsWarning, SpecificationError
+from ..inference import Cluster, WildBootstrap
+from ..panel import Panel
+from .twfe import _FEPlan, _FEResult, inference_table, run_inference_and_warn, trends_table
+
+METHODS = ("twfe", "sun_abraham")
+
+
+def _term(e: int) -> str:
+    return f"event_time::{e}"
+
+
+def _event_times(panel: Panel) -> np.ndarray:
+    et = panel.event_time
+    finite = np.isfinite(et)
+    if finite.any() and not np.allclose(et[finite], np.round(et[finite])):
+        raise DataError(
+            "event times (time - first_treated) are not whole numbers; an event study needs "
+            "integer periods (e.g. years). Recode the time column as consecutive integers."
+        )
+    return np.where(finite, np.round(np.where(finite, et, 0)), np.nan)
+
+
+def pretrend_test(coef: np.ndarray, vcov: np.ndarray, n_clusters: int) -> dict:
+    """Joint Wald test that all given (pre-period) coefficients are zero: F(q, G-1)."""
+    q = coef.size
+    if q == 0:
+        return {"statistic": np.nan, "df1": 0, "df2": n_clusters - 1, "p_value": np.nan}
+    w = float(coef @ np.linalg.pinv(vcov) @ coef) / q
+    df2 = n_clusters - 1
+    return {"statistic": w, "df1": q, "df2": df2, "p_value": float(stats.f.sf(w, q, df2))}
+
+
+class EventStudyResult(_FEResult):
+    """A fitted event study.
+
+    ``tidy()`` has one row per event time (term ``event_time::e``, extra column ``event_time``),
+    the reference period with estimate 0, and a row ``post_average`` (mean of the post-period
+    coefficients). ``pretrend`` holds the joint Wald test of the pre-period coefficients.
+    """
+
+    def __init__(self, *, estimator, table, n_obs, warnings, fit, design, inference, details,
+                 notes, info, trends, pretrend, agg):
+        super().__init__(estimator=estimator, table=table, n_obs=n_obs, warnings=warnings)
+        self._init_common(fit=fit, design=design, inference=inference, details=details,
+                          notes=notes, info=info, trends=trends)
+        self.pretrend = pretrend
+        self.reference = estimator.reference
+        self._agg = agg  # (weights matrix rows=event times over fit coefs, event times)
+        self._freeze()
+
+    def _rebuild(self, spec):
+        if not isinstance(spec, Cluster | WildBootstrap):
+            raise SpecificationError(
+                "an event study supports Cluster(...) and WildBootstrap(...) inference; "
+                f"got {type(spec).__name__}. Use DiD for randomization / Conley-Taber."
+            )
+        if isinstance(spec, WildBootstrap) and self.estimator.method == "sun_abraham":
+            raise SpecificationError("the wild bootstrap is not available for Sun-Abraham "
+                                     "aggregates; use method='twfe' or Cluster")
+        table, details, notes, pre = build_table(self.estimator, self.fit, spec, self._agg,
+                                                 self.info)
+        return EventStudyResult(estimator=self.estimator, table=table, n_obs=self.n_obs,
+                                warnings=self.warnings, fit=self.fit, design=None,
+                                inference=spec, details=details, notes=notes, info=self.info,
+                                trends=self.trends, pretrend=pre, agg=self._agg)
+
+    def glance(self) -> pd.DataFrame:
+        g = super().glance()
+        g["pretrend_F"] = self.pretrend["statistic"]
+        g["pretrend_p_value"] = self.pretrend["p_value"]
+        g["method"] = self.estimator.method
+        return g
+
+    def summary(self) -> Summary:
+        e = self.estimator
+        pre = self.pretrend
+        header = (
+            ("outcome", e.outcome),
+            ("method", "TWFE event study" if e.method == "twfe"
+             else "Sun-Abraham interaction-weighted"),
+            ("reference period", str(e.reference)),
+            ("pre-trend test", f"F({pre['df1']}, {pre['df2']}) = {pre['statistic']:.3g}, "
+                               f"p = {pre['p_value']:.3g}" if pre["df1"] else "no pre-periods"),
+        )
+        cols = ["term", "event_time", "estimate", "std_error", "p_value", "conf_low",
+                "conf_high"]
+        return Summary(title="Event study", header=header,
+                       tables=(("Effects by period since first exposure", self._table[cols]),),
+                       notes=self.inference_notes + self.warnings)
+
+    def plot(self, ax=None, **style):
+        from ..plotting.did import plot_event_study
+
+        return plot_event_study(self, ax=ax, **style)
+
+
+def build_table(plan, fit, spec, agg, info):
+    """Tidy event-study table (TWFE coefficients or Sun-Abraham aggregates) + pre-trend test."""
+    weights, times = agg
+    conf = plan.conf_level
+    df = fit.n_clusters - 1
+    q = stats.t.ppf(0.5 + conf / 2, df)
+    n_ev = len(times)
+    if weights is None:  # TWFE: the coefficients themselves
+        terms = [_term(e) for e in times]
+        table, details, notes = inference_table(fit, spec, conf, terms, None, info["cluster"],
+                                                plan.time)
+        table = table.iloc[:n_ev].copy()
+        vc = fit.vcov()[:n_ev, :n_ev]
+        est = fit.coef[:n_ev]
+    else:
+        est = weights @ fit.coef
+        vc = weights @ fit.vcov() @ weights.T
+        se = np.sqrt(np.diag(vc))
+        t = est / se
+        table = pd.DataFrame({"term": [_term(e) for e in times], "estimate": est,
+                              "std_error": se, "statistic": t,
+                              "p_value": 2 * stats.t.sf(np.abs(t), df),
+                              "conf_low": est - q * se, "conf_high": est + q * se,
+                              "df": float(df), "inference": f"cluster-robust CR1, t({df})"})
+        details = {}
+        notes = [f"Sun-Abraham: cohort x event-time effects averaged with cohort shares; CR1 "
+                 f"clustered by {info['cluster']} ({fit.n_clusters} clusters), shares fixed"]
+    table["event_time"] = np.asarray(times, dtype=float)
+    times_arr = np.asarray(times)
+    pre = times_arr < 0
+    pre_test = pretrend_test(est[pre], vc[np.ix_(pre, pre)], fit.n_clusters)
+    post = times_arr >= 0
+    if post.any():
+        a = post / post.sum()
+        pe, ps = float(a @ est), float(np.sqrt(a @ vc @ a))
+        post_row = {"term": "post_average", "estimate": pe, "std_error": ps,
+                    "statistic": pe / ps, "p_value": 2 * stats.t.sf(abs(pe / ps), df),
+                    "conf_low": pe - q * ps, "conf_high": pe + q * ps, "df": float(df),
+                    "inference": f"cluster-robust CR1, t({df})", "event_time": np.nan}
+    ref_row = {"term": _term(plan.reference), "estimate": 0.0, "std_error": np.nan,
+               "statistic": np.nan, "p_value": np.nan, "conf_low": np.nan, "conf_high": np.nan,
+               "df": np.nan, "inference": "reference period (fixed at 0)",
+               "event_time": float(plan.reference)}
+    table = pd.concat([table, pd.DataFrame([ref_row])], ignore_index=True)
+    table = table.sort_values("event_time", kind="stable")
+    if post.any():
+        table = pd.concat([table, pd.DataFrame([post_row])], ignore_index=True)
+    return tidy_frame(table), details, notes, pre_test
+
+
+class EventStudy(_FEPlan):
+    """Event-study DiD: effects by period since first exposure.
+
+    Parameters
+    ----------
+    outcome, unit, time, treatment, first_treated, cluster, fixed_effects, covariates, weights
+        As :class:`~causalips.DiD`.
+    window : (int, int), optional
+        First and last event time estimated, e.g. ``(-4, 3)``; default all observed.
+    reference : int
+        Event time left out (normalised to 0); default -1.
+    bin_endpoints : bool
+        Bin event times beyond the window into its end points (default) or drop those rows.
+    method : {"twfe", "sun_abraham"}
+        Ordinary TWFE event study or the Sun–Abraham interaction-weighted estimator.
+    vcov : Cluster or WildBootstrap, optional
+        Inference; default CR1 clustered on ``cluster``.
+    conf_level : float
+        Confidence level (default 0.95).
+
+    Returns
+    -------
+    EventStudyResult
+
+    Example
+    -------
+    >>> import causalips as ci
+    >>> from causalips.datasets import load_norway_panel
+    >>> es = ci.EventStudy(outcome="workdays", unit="person", time="year",
+    ...                    first_treated="first_treated", cluster="municipality",
+    ...                    window=(-4, 3)).fit(load_norway_panel())
+    >>> es.pretrend["df1"]
+    3
+
+    See Also
+    --------
+    DiD, causalips.StaggeredDiD
+    """
+
+    _param_names = ("outcome", "unit", "time", "treatment", "first_treated", "cluster",
+                    "fixed_effects", "covariates", "weights", "window", "reference",
+                    "bin_endpoints", "method", "vcov", "conf_level")
+
+    def __init__(self, *, outcome: str, unit: str, time: str, treatment: str | None = None,
+                 first_treated: str | None = None, cluster: str | None = None,
+                 fixed_effects: Sequence[str] = ("unit", "time"), covariates: Sequence[str] = (),
+                 weights: str | None = None, window: tuple[int, int] | None = None,
+                 reference: int = -1, bin_endpoints: bool = True, method: str = "twfe",
+                 vcov=None, conf_level: float = 0.95):
+        self._validate_common(outcome=outcome, unit=unit, time=time, treatment=treatment,
+                              first_treated=first_treated, cluster=cluster,
+                              fixed_effects=fixed_effects, covariates=covariates, weights=weights,
+                              vcov=vcov, conf_level=conf_level)
+        if vcov is not None and not isinstance(vcov, Cluster | WildBootstrap):
+            raise SpecificationError("EventStudy supports vcov=Cluster(...) or WildBootstrap(...)")
+        self.method = check_choice("method", method, METHODS)
+        if method == "sun_abraham" and isinstance(vcov, WildBootstrap):
+            raise SpecificationError("the wild bootstrap is not available for Sun-Abraham "
+                                     "aggregates; use method='twfe' or Cluster")
+        if not isinstance(reference, int | np.integer):
+            raise SpecificationError(f"reference must be an integer event time; got {reference!r}")
+        self.reference = int(reference)
+        if window is not None:
+            try:
+                lo, hi = (int(window[0]), int(window[1]))
+            except (TypeError, ValueError, IndexError):
+                raise SpecificationError(f"window must be (first, last) integers; got {window!r}"
+                                         ) from None
+            if not lo <= self.reference <= hi or lo >= hi:
+                raise SpecificationError(
+                    f"window {window!r} must satisfy first <= reference ({reference}) <= last "
+                    "and first < last"
+                )
+            window = (lo, hi)
+        self.window = window
+        self.bin_endpoints = bool(bin_endpoints)
+
+    def fit(self, data) -> EventStudyResult:
+        holder = {}
+
+        def build_x(panel: Panel):
+            et = _event_times(panel)
+            treated = np.isfinite(et)
+            if not treated.any():
+                raise DataError("no treated rows: an event study needs exposed units")
+            lo = int(np.nanmin(et)) if self.window is None else self.window[0]
+            hi = int(np.nanmax(et)) if self.window is None else self.window[1]
+            if not lo <= self.reference <= hi:
+                raise DataError(f"reference period {self.reference} is outside the observed "
+                                f"event times {lo}..{hi}; choose another reference")
+            outside = treated & ((et < lo) | (et > hi))
+            if self.bin_endpoints:
+                e = np.clip(np.where(treated, et, 0), lo, hi)
+            else:
+                e = np.where(treated, et, 0)
+            times = [t for t in range(lo, hi + 1) if t != self.reference]
+            present = set(np.unique(e[treated & ~outside if not self.bin_endpoints else treated]
+                                    ).astype(int).tolist())
+            times = [t for t in times if t in present]
+            if self.method == "twfe":
+                x = np.column_stack([(treated & (e == t)).astype(np.float64) for t in times])
+                names = tuple(_term(t) for t in times)
+                holder["agg"] = (None, times)
+            else:
+                x, names = self._sun_abraham_x(panel, treated, e, times, holder)
+            if not self.bin_endpoints and outside.any():
+                holder["outside"] = outside
+            if panel.covariates is not None:
+                x = np.column_stack([x, panel.covariates])
+                names += panel.covariate_names
+            return x, names
+
+        data = self._drop_outside(data) if not self.bin_endpoints and self.window else data
+        prep = self._prepare(data, build_x)
+        spec, _, _, _, _, warns, info = run_inference_and_warn(
+            self, prep, [], force_design=False)
+        table, details, notes, pre = build_table(self, prep.fit, spec, holder["agg"], info)
+        return EventStudyResult(estimator=self, table=table, n_obs=prep.fit.n_obs,
+                                warnings=warns, fit=prep.fit, design=None, inference=spec,
+                                details=details, notes=notes, info=info,
+                                trends=trends_table(prep.panel), pretrend=pre, agg=holder["agg"])
+
+    def _drop_outside(self, data):
+        """Without binning, drop rows of treated units outside the window (with a warning)."""
+        from ..panel import validate_panel
+
+        panel = validate_panel(data, outcome=self.outcome, unit=self.unit, time=self.time,
+                               treatment=self.treatment, first_treated=self.first_treated,
+                               cluster=self.cluster, always_treated="keep")
+        et = panel.event_time
+        lo, hi = self.window
+        out = np.isfinite(et) & ((et < lo) | (et > hi))
+        if out.any():
+            msg = f"{int(out.sum())} rows of treated units outside the window {self.window} dropped"
+            _warnings.warn(msg, DroppedRowsWarning, stacklevel=3)
+            return data.loc[~out]
+        return data
+
+    def _sun_abraham_x(self, panel, treated, e, times, holder):
+        f_row = panel.first_treated[panel.unit_codes]
+        cohorts = np.unique(f_row[treated])
+        never = ~np.isfinite(panel.first_treated)
+        if not never.any():  # pragma: no cover - validate_panel requires controls
+            raise DataError("Sun-Abraham needs never-treated units as controls")
+        w = panel.weights if panel.weights is not None else np.ones(panel.n_obs)
+        cols, names, keys = [], [], []
+        for g in cohorts:
+            in_g = treated & (f_row == g)
+            for t in times:
+                col = in_g & (e == t)
+                if col.any():
+                    cols.append(col.astype(np.float64))
+                    names.append(f"cohort::{g:g}:{_term(t)}")
+                    keys.append((g, t, float(np.sum(w[col]))))
+        x = np.column_stack(cols)
+        k_extra = len(panel.covariate_names)
+        weights = np.zeros((len(times), len(cols) + k_extra))
+        for j, (_, t, share) in enumerate(keys):
+            weights[times.index(t), j] = share
+        weights = weights / weights.sum(axis=1, keepdims=True)
+        holder["agg"] = (weights, times)
+        return x, tuple(names)
+
+
+__all__ = ["EventStudy", "EventStudyResult", "pretrend_test"]

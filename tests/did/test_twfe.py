@@ -1,0 +1,163 @@
+import json
+import warnings
+
+import matplotlib.axes
+import numpy as np
+import pandas as pd
+import pytest
+from _did_helpers import person_panel
+
+from causalips.did import DiD
+from causalips.errors import (
+    DataError,
+    DroppedRowsWarning,
+    EstimationError,
+    SpecificationError,
+    StatisticalWarning,
+)
+from causalips.inference import Cluster, WildBootstrap
+
+pf = pytest.importorskip("pyfixest")
+
+
+def quiet_fit(est, df):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return est.fit(df)
+
+
+@pytest.mark.parametrize("drop_frac", [0.0, 0.2])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("covariates", [(), ("x1",)])
+def test_pyfixest_parity(drop_frac, weighted, covariates):
+    df = person_panel(seed=1, drop_frac=drop_frac)
+    rhs = " + ".join(("d",) + covariates)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = pf.feols(f"y ~ {rhs} | id + t", data=df, vcov={"CRV1": "m"},
+                       weights="w" if weighted else None, fixef_tol=1e-13)
+    res = quiet_fit(DiD(outcome="y", unit="id", time="t", treatment="d", cluster="m",
+                        covariates=covariates, weights="w" if weighted else None), df)
+    tab = res.tidy()
+    np.testing.assert_allclose(tab["estimate"], ref.coef().to_numpy(), rtol=0, atol=1e-8)
+    np.testing.assert_allclose(tab["std_error"], ref.se().to_numpy(), rtol=1e-6, atol=0)
+    np.testing.assert_allclose(tab["p_value"], ref.pvalue().to_numpy(), rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(tab["conf_low"], ref.confint().iloc[:, 0].to_numpy(), rtol=1e-6)
+    assert res.n_obs == ref._N
+
+
+def test_pyfixest_parity_cluster_and_time_fe():
+    df = person_panel(seed=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = pf.feols("y ~ d | m + t", data=df, vcov={"CRV1": "m"}, fixef_tol=1e-13)
+    res = quiet_fit(DiD(outcome="y", unit="id", time="t", treatment="d", cluster="m",
+                        fixed_effects=("cluster", "time")), df)
+    assert res.att == pytest.approx(ref.coef().iloc[0], abs=1e-8)
+    assert res.tidy()["std_error"].iloc[0] == pytest.approx(ref.se().iloc[0], rel=1e-6)
+
+
+def test_three_fixed_effects_alternating_projections():
+    df = person_panel(seed=3)
+    df["grp"] = df["id"] % 7
+    df["tg"] = df["t"] * 10 + df["grp"] % 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = pf.feols("y ~ d + x1 | id + t + tg", data=df, vcov={"CRV1": "m"},
+                       fixef_tol=1e-13)
+    res = quiet_fit(DiD(outcome="y", unit="id", time="t", treatment="d", cluster="m",
+                        covariates=["x1"], fixed_effects=("unit", "time", "tg")), df)
+    np.testing.assert_allclose(res.tidy()["estimate"], ref.coef(), atol=1e-8)
+    np.testing.assert_allclose(res.tidy()["std_error"], ref.se(), rtol=1e-6)
+
+
+def test_card_krueger_reference(reference_dir):
+    ref = json.loads((reference_dir / "did" / "card_krueger.json").read_text())
+    stacked = ref["results"]["stacked_regression_all_available"]
+    df = pd.read_csv(reference_dir / "did" / "card_krueger_1994_long.csv").dropna(subset=["fte"])
+    with pytest.warns(DroppedRowsWarning):
+        res = DiD(outcome="fte", unit="sheet", time="post", treatment="treat_post").fit(df)
+    assert res.att == pytest.approx(stacked["twfe_store_fe_pyfixest_coef"], abs=1e-8)
+    assert res.tidy()["std_error"].iloc[0] == pytest.approx(
+        stacked["twfe_store_fe_pyfixest_se_CRV1"], rel=1e-6)
+    assert res.att == pytest.approx(ref["results"]["did_row4_balanced"][0], abs=1e-8)
+    # K = 1 regressor + 2 wave levels (store FE nested in the store clusters): fixest's rule
+    assert res.glance()["k"].iloc[0] == 3
+
+
+def test_closed_form_two_by_two():
+    rng = np.random.default_rng(5)
+    n = 400
+    df = pd.DataFrame({"id": np.repeat(np.arange(n), 2), "post": np.tile([0, 1], n)})
+    df["nj"] = (df["id"] < 150).astype(int)
+    df["d"] = df["nj"] * df["post"]
+    df["y"] = rng.normal(size=2 * n) + 1.7 * df["d"]
+    m = df.groupby(["nj", "post"])["y"].mean()
+    closed = (m[1, 1] - m[1, 0]) - (m[0, 1] - m[0, 0])
+    res = quiet_fit(DiD(outcome="y", unit="id", time="post", treatment="d"), df)
+    assert res.att == pytest.approx(closed, abs=1e-10)
+    # CR1 by unit equals the two-sample SE of the changes times the fixest factor
+    ch = df.pivot(index="id", columns="post", values="y").diff(axis=1)[1]
+    g = df.groupby("id")["nj"].first()
+    a, b = ch[g == 1], ch[g == 0]
+    resid = np.concatenate([a - a.mean(), b - b.mean()])
+    x = np.concatenate([np.full(a.size, 1 - a.size / n), np.full(b.size, -a.size / n)])
+    # person-level score in FE model = 0.5 * change-residual * (d - mean) (two periods)
+    se0 = np.sqrt(np.sum((x * resid) ** 2)) / np.sum(x**2)
+    k = 1 + 2  # regressor + 2 period levels (unit FE nested in clusters)
+    factor = n / (n - 1) * (2 * n - 1) / (2 * n - k)
+    assert res.tidy()["std_error"].iloc[0] == pytest.approx(se0 * np.sqrt(factor), rel=1e-10)
+
+
+def test_few_cluster_warning_recorded_and_named():
+    df = person_panel(seed=4, n_clusters=11, treated_clusters=1)
+    with pytest.warns(StatisticalWarning, match="only 11 clusters .* only 1 treated cluster"):
+        res = DiD(outcome="y", unit="id", time="t", treatment="d", cluster="m").fit(df)
+    assert any("Randomization" in w and "ConleyTaber" in w for w in res.warnings)
+    res2 = res.with_inference(WildBootstrap(seed=1))
+    assert res2.warnings == res.warnings
+
+
+def test_with_inference_returns_new_result_and_summary_states_ssc():
+    df = person_panel(seed=6, n_clusters=40, treated_clusters=12)
+    res = DiD(outcome="y", unit="id", time="t", treatment="d", cluster="m").fit(df)
+    assert not res.warnings
+    s = str(res.summary())
+    assert "CR1" in s and "G/(G-1)*(N-1)/(N-K)" in s and "G-1 = 39 df" in s
+    boot = res.with_inference(WildBootstrap(reps=999, seed=2))
+    assert boot is not res and boot.att == res.att
+    assert boot.tidy()["inference"].iloc[0].startswith("wild cluster bootstrap")
+    assert res.tidy()["inference"].iloc[0].startswith("cluster-robust")
+    cr0 = res.with_inference(Cluster("m", correction="CR0"))
+    assert cr0.tidy()["std_error"].iloc[0] < res.tidy()["std_error"].iloc[0]
+    assert isinstance(res.plot(), matplotlib.axes.Axes)
+    json.dumps(boot.to_dict())
+    with pytest.raises(SpecificationError, match="set cluster="):
+        res.with_inference(Cluster("id"))
+
+
+def test_bad_input():
+    df = person_panel(seed=7)
+    with pytest.raises(SpecificationError, match="exactly one of treatment"):
+        DiD(outcome="y", unit="id", time="t")
+    with pytest.raises(SpecificationError, match="vcov must be an inference spec"):
+        DiD(outcome="y", unit="id", time="t", treatment="d", vcov="hc1")
+    with pytest.raises(SpecificationError, match="conf_level"):
+        DiD(outcome="y", unit="id", time="t", treatment="d", conf_level=95)
+    bad = df.copy()
+    bad["y"] = bad["y"].astype(object)
+    bad.loc[bad.index[:3], "y"] = "x"
+    with pytest.raises(DataError, match="must be numeric"):
+        DiD(outcome="y", unit="id", time="t", treatment="d").fit(bad)
+    df2 = df.assign(z=df["m"] * 2.0)
+    with pytest.raises(EstimationError, match="'z' is collinear with the fixed effects"):
+        quiet_fit(DiD(outcome="y", unit="id", time="t", treatment="d", covariates=["z"]), df2)
+
+
+def test_input_not_mutated_and_result_immutable():
+    df = person_panel(seed=8)
+    before = df.copy()
+    res = quiet_fit(DiD(outcome="y", unit="id", time="t", treatment="d", cluster="m"), df)
+    pd.testing.assert_frame_equal(df, before)
+    with pytest.raises(AttributeError):
+        res.fit = None
