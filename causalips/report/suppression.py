@@ -50,3 +50,162 @@ def count_small(table: pd.DataFrame, columns: Iterable[str], threshold: int) -> 
             v = pd.to_numeric(table[col], errors="coerce").to_numpy(dtype=float)
             total += int(np.sum((v > 0) & (v < threshold)))
     return total
+
+
+# -- secondary suppression ----------------------------------------------------------------------
+#: Marker of every cell hidden by :func:`suppress_with_totals` (small or hidden to protect one):
+#: one marker for both, so a reader cannot tell which hidden cell is the small one.
+SECONDARY_MARKER = "<suppressed>"
+SECONDARY_NOTE = (
+    "Cells shown as <suppressed> are either small counts or counts hidden so that totals cannot "
+    "reveal a small one."
+)
+
+
+def _line_leaks(values: np.ndarray, hidden: np.ndarray) -> bool:
+    """Whether a line with a published total pins down a hidden cell.
+
+    Hidden cells are all at least 1 (zeros are never hidden), so with ``m`` hidden cells summing
+    to ``S`` (total minus the shown cells) each lies in ``[1, S - m + 1]``: unique iff ``S <= m``.
+    """
+    m = int(hidden.sum())
+    if m == 0:
+        return False
+    return m == 1 or float(values[hidden].sum()) <= m
+
+
+def _pinned_cells(values: np.ndarray, hidden: np.ndarray, withheld=((), ())) -> np.ndarray:
+    """Hidden cells whose value row and column totals determine exactly (linear programming).
+
+    The feasible region {x >= 1 on hidden cells, row and column sums fixed} is a transportation
+    polytope, whose vertices are integral, so an LP minimum equal to the maximum means the cell
+    is pinned. ``withheld`` = (rows, columns) whose totals are not published.
+    """
+    from scipy.optimize import linprog
+
+    idx = np.argwhere(hidden)
+    k = len(idx)
+    pinned = np.zeros_like(hidden)
+    if k == 0:
+        return pinned
+    rows = np.setdiff1d(np.unique(idx[:, 0]), list(withheld[0]))
+    cols = np.setdiff1d(np.unique(idx[:, 1]), list(withheld[1]))
+    a_eq = np.zeros((rows.size + cols.size, k))
+    b_eq = np.zeros(rows.size + cols.size)
+    for j, (r, c) in enumerate(idx):
+        if r in rows:
+            a_eq[np.searchsorted(rows, r), j] = 1.0
+        if c in cols:
+            a_eq[rows.size + np.searchsorted(cols, c), j] = 1.0
+    for i, r in enumerate(rows):
+        b_eq[i] = values[r, hidden[r]].sum()
+    for i, c in enumerate(cols):
+        b_eq[rows.size + i] = values[hidden[:, c], c].sum()
+    for j, (r, c) in enumerate(idx):
+        goal = np.zeros(k)
+        goal[j] = 1.0
+        lo = linprog(goal, A_eq=a_eq, b_eq=b_eq, bounds=(1, None), method="highs")
+        hi = linprog(-goal, A_eq=a_eq, b_eq=b_eq, bounds=(1, None), method="highs")
+        if lo.status == 0 and hi.status == 0 and (-hi.fun) - lo.fun < 0.5:
+            pinned[r, c] = True
+    return pinned
+
+
+def suppress_with_totals(
+    table: pd.DataFrame,
+    columns: Iterable[str],
+    threshold: int = DEFAULT_THRESHOLD,
+    *,
+    row_totals: bool = False,
+    marker: str = SECONDARY_MARKER,
+) -> pd.DataFrame:
+    """Primary and secondary suppression: small counts hidden so that totals cannot reveal them.
+
+    Counts in ``columns`` from 1 to ``threshold - 1`` are hidden (primary suppression). Each
+    column's total is assumed published (e.g. in a total row or elsewhere in the report); with
+    ``row_totals=True`` each row's total across ``columns`` is too. Whenever a total would let a
+    reader work out a hidden cell exactly (one hidden cell in a line, or hidden cells so small
+    that every one must be 1), the smallest other non-zero count in that line is hidden as well
+    (secondary suppression), until no hidden cell can be determined. With row and column totals
+    the check is exact (linear programming over all constraints together).
+
+    Returns a new table; hidden cells show ``marker`` (the same for small and complementary
+    cells). ``out.attrs["unprotectable_totals"]`` lists the lines ("column X" / "row i") whose
+    total must itself be withheld because no other cell could be hidden. A ``threshold`` of 0 or
+    1 disables suppression.
+    """
+    out = table.copy()
+    cols = [c for c in columns if c in out.columns]
+    out.attrs["unprotectable_totals"] = []
+    if threshold is None or threshold <= 1 or not cols:
+        return out
+    values = np.column_stack(
+        [pd.to_numeric(out[c], errors="coerce").to_numpy(dtype=float) for c in cols]
+    )
+    values = np.where(np.isfinite(values), values, 0.0)
+    hidden = (values > 0) & (values < threshold)
+    unprotectable: list[str] = []
+    withheld_rows: set[int] = set()
+    withheld_cols: set[int] = set()
+
+    def add_complement(line_values, line_hidden) -> int | None:
+        free = (~line_hidden) & (line_values > 0)
+        if not free.any():
+            return None
+        candidates = np.flatnonzero(free)
+        return int(candidates[np.argmin(line_values[candidates])])
+
+    for _ in range(values.size + 1):
+        changed = False
+        for j in range(values.shape[1]):
+            if _line_leaks(values[:, j], hidden[:, j]):
+                i = add_complement(values[:, j], hidden[:, j])
+                if i is None:
+                    name = f"column {cols[j]}"
+                    if name not in unprotectable:
+                        unprotectable.append(name)
+                        withheld_cols.add(j)
+                else:
+                    hidden[i, j] = changed = True
+        if row_totals:
+            for i in range(values.shape[0]):
+                if _line_leaks(values[i], hidden[i]):
+                    j = add_complement(values[i], hidden[i])
+                    if j is None:
+                        name = f"row {i}"
+                        if name not in unprotectable:
+                            unprotectable.append(name)
+                            withheld_rows.add(i)
+                    else:
+                        hidden[i, j] = changed = True
+            if not changed:
+                pinned = _pinned_cells(values, hidden, (withheld_rows, withheld_cols))
+                pinned &= values < threshold
+                for i, j in np.argwhere(pinned):
+                    k = add_complement(values[:, j], hidden[:, j])
+                    if k is not None:
+                        hidden[k, j] = changed = True
+                        break
+                    k = add_complement(values[i], hidden[i])
+                    if k is not None:
+                        hidden[i, k] = changed = True
+                        break
+                    if j not in withheld_cols:  # nothing left to hide: withhold a total
+                        unprotectable.append(f"column {cols[j]}")
+                        withheld_cols.add(int(j))
+                        changed = True
+                        break
+                    if i not in withheld_rows:
+                        unprotectable.append(f"row {i}")
+                        withheld_rows.add(int(i))
+                        changed = True
+                        break
+        if not changed:
+            break
+    for j, col in enumerate(cols):
+        if hidden[:, j].any():
+            shown = out[col].astype(object)
+            shown[hidden[:, j]] = marker
+            out[col] = shown
+    out.attrs["unprotectable_totals"] = unprotectable
+    return out
