@@ -355,8 +355,14 @@ class SupportCap(Estimator):
             point = self._quantities(time, counts, caps, tau)
             events = counts[1::3] + counts[2::3]
             if self.reps > 0:
-                draws = rng.multinomial(n, counts / n, size=self.reps).astype(np.float64)
-                boot = self._quantities(time, draws, caps, tau)
+                # replicates in blocks of bounded memory (~4e6 cells); arrays within a block
+                block = max(1, int(4e6 // counts.size))
+                boot = np.concatenate([
+                    self._quantities(time, rng.multinomial(
+                        n, counts / n, size=min(block, self.reps - start)).astype(np.float64),
+                        caps, tau)
+                    for start in range(0, self.reps, block)
+                ])
                 with np.errstate(invalid="ignore"), _w.catch_warnings():
                     _w.simplefilter("ignore", RuntimeWarning)  # all-NaN ratios (no job lost)
                     se = np.nanstd(boot, axis=0, ddof=1)
