@@ -215,3 +215,21 @@ def test_gray_test_three_groups_holds_its_size_under_the_null():
         rejected += tests["p_value"].iloc[0] < 0.05
     # 5% +- 3 Monte Carlo SEs
     assert abs(rejected / reps - 0.05) < 3 * np.sqrt(0.05 * 0.95 / reps)
+
+
+def test_log_ci_coverage_of_cumulative_incidence():
+    """Exponential competing causes with rates 1 and 0.5, uniform censoring: at t = 0.7
+    F_1(t) = (1 / 1.5) * (1 - exp(-1.5 t)). Pointwise 95% CIs cover it about 95% of the time."""
+    rng = np.random.default_rng(99)
+    reps, n, t0 = 300, 200, 0.7
+    truth = (1 - np.exp(-1.5 * t0)) / 1.5
+    cover = 0
+    for _ in range(reps):
+        time = rng.exponential(1 / 1.5, n)
+        cause = np.where(rng.uniform(size=n) < 1 / 1.5, 1, 2)
+        cens = rng.uniform(0, 3, n)
+        df = pd.DataFrame({"t": np.minimum(time, cens), "e": np.where(time <= cens, cause, 0)})
+        at = CumulativeIncidence(duration="t", event="e").fit(df).at([t0])
+        row = at[at["state"] == "1"].iloc[0]
+        cover += row["conf_low"] <= truth <= row["conf_high"]
+    assert abs(cover / reps - 0.95) < 3 * np.sqrt(0.95 * 0.05 / reps) + 0.01
