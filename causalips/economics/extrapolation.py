@@ -26,10 +26,11 @@ from .._checks import (
     check_not_empty,
     check_range,
     event_indicator,
+    group_codes,
     numeric_column,
 )
 from ..base import Estimator, Result, Summary, tidy_frame
-from ..errors import ConvergenceWarning, DataError, SpecificationError
+from ..errors import ConvergenceWarning, DataError, EstimationError, SpecificationError
 
 DISTRIBUTIONS = ("exponential", "weibull", "gompertz", "lognormal", "loglogistic",
                  "generalized_gamma")
@@ -122,83 +123,119 @@ def _fitter(name: str):
 class ParametricSurvivalResult(Result):
     """Fitted parametric survival models with a projection over the horizon.
 
-    ``tidy()`` has, per ``distribution``: one row per parameter (lifelines' names and scale;
-    Wald CIs from the observed information), a ``restricted_mean`` (or ``time_after_event``)
-    row - the projected expected time over [0, horizon] - and a ``survival_at_horizon`` row,
-    both with simulation SE and percentile CIs. Every row carries ``loglik``, ``n_params``,
-    ``aic``, ``bic``. :meth:`compare` ranks the models; :meth:`survival_function` evaluates them.
+    ``tidy()`` has, per ``group`` ("all" without a group column) and ``distribution``: one row
+    per parameter (lifelines' names and scale; Wald CIs from the observed information), a
+    ``restricted_mean`` (or ``time_after_event``) row - the projected expected time over
+    [0, horizon] - and a ``survival_at_horizon`` row, both with simulation SE and percentile CIs.
+    With groups, ``<projection>_difference`` rows compare each group with the first (independent
+    draws). Every model row carries ``loglik``, ``n_params``, ``aic``, ``bic``. :meth:`compare`
+    ranks the models; :meth:`survival_function` evaluates them.
     """
 
     count_columns = ()
 
-    def __init__(self, *, estimator, table, n_obs, n_events, params, km_table, max_follow_up,
+    def __init__(self, *, estimator, table, n_obs, n_events, params, km_tables, follow_up,
                  km_rmst, warnings=()):
         super().__init__(estimator=estimator, table=table, n_obs=n_obs, warnings=warnings)
         self.n_events = int(n_events)
         self.horizon = float(estimator.horizon)
-        self.distributions = tuple(params)
+        self.groups = tuple(km_tables)
+        self.distributions = tuple(d for d in estimator.distributions
+                                   if any((g, d) in params for g in self.groups))
         self._params = {k: np.asarray(v, dtype=float) for k, v in params.items()}
-        self._km = km_table
-        self.max_follow_up = float(max_follow_up)
-        self._km_rmst = float(km_rmst)
+        self._km = dict(km_tables)
+        self._follow_up = dict(follow_up)
+        self.max_follow_up = float(max(follow_up.values()))
+        self._km_rmst = dict(km_rmst)
         self._freeze()
 
-    def params(self, distribution: str) -> dict:
+    def _group(self, group):
+        if group is None:
+            if len(self.groups) > 1:
+                raise SpecificationError(
+                    f"the fit has groups {list(self.groups)}; say which with group=")
+            return self.groups[0]
+        check_choice("group", group, self.groups)
+        return group
+
+    def params(self, distribution: str, group=None) -> dict:
         """The fitted parameters of one model (lifelines' names)."""
+        g = self._group(group)
         check_choice("distribution", distribution, self.distributions)
+        if (g, distribution) not in self._params:
+            raise SpecificationError(f"{distribution} could not be fitted in group {g!r}")
         names = PARAMS[distribution][0]
-        return dict(zip(names, self._params[distribution].tolist(), strict=True))
+        return dict(zip(names, self._params[(g, distribution)].tolist(), strict=True))
 
-    def km_table(self) -> pd.DataFrame:
-        """The Kaplan-Meier curve the models are compared with (time, estimate, CI)."""
-        return self._km.copy()
+    def km_table(self, group=None) -> pd.DataFrame:
+        """The Kaplan-Meier curve(s) the models are compared with (group, time, estimate, CI)."""
+        groups = self.groups if group is None else (self._group(group),)
+        return pd.concat([self._km[g].assign(group=g) for g in groups], ignore_index=True)
 
-    def survival_function(self, times, distributions: Sequence[str] | None = None):
-        """Fitted S(t) at ``times`` for each model (long table: distribution, time, survival)."""
+    def survival_function(self, times, distributions: Sequence[str] | None = None, group=None):
+        """Fitted S(t) at ``times`` (long table: group, distribution, time, survival)."""
         t = np.atleast_1d(np.asarray(times, dtype=float))
         if not np.all(np.isfinite(t)) or np.any(t < 0):
             raise SpecificationError("times must be non-negative finite numbers")
         names = self.distributions if distributions is None else tuple(distributions)
+        groups = self.groups if group is None else (self._group(group),)
         parts = []
-        for name in names:
-            check_choice("distribution", name, self.distributions)
-            s = survival(name, self._params[name][None, :], t)[0]
-            parts.append(pd.DataFrame({"distribution": name, "time": t, "survival": s}))
+        for g in groups:
+            for name in names:
+                check_choice("distribution", name, self.distributions)
+                if (g, name) not in self._params:
+                    continue
+                s = survival(name, self._params[(g, name)][None, :], t)[0]
+                parts.append(pd.DataFrame({"group": g, "distribution": name, "time": t,
+                                           "survival": s}))
         return pd.concat(parts, ignore_index=True)
 
-    def compare(self) -> pd.DataFrame:
-        """Models ranked by AIC: log-likelihood, AIC, BIC, differences from the best, the area
-        under the curve within follow-up beside Kaplan-Meier's, and the projection with its CI."""
+    def compare(self, group=None) -> pd.DataFrame:
+        """Models ranked by AIC (within group): log-likelihood, AIC, BIC, differences from the
+        best, the area under the curve within follow-up beside Kaplan-Meier's, and the
+        projection with its CI."""
         t = self._table
-        proj = t[t["term"] == self.estimator.projection].set_index("distribution")
-        rows = []
-        for name in self.distributions:
-            r = proj.loc[name]
-            within = simpson(survival(name, self._params[name][None, :],
-                                      np.linspace(0, self.max_follow_up, GRID_POINTS))[0],
-                             x=np.linspace(0, self.max_follow_up, GRID_POINTS))
-            rows.append({"distribution": name, "loglik": r["loglik"], "n_params": r["n_params"],
-                         "aic": r["aic"], "bic": r["bic"],
-                         "rmst_follow_up_model": within, "rmst_follow_up_km": self._km_rmst,
-                         "projection": r["estimate"], "conf_low": r["conf_low"],
-                         "conf_high": r["conf_high"]})
-        out = pd.DataFrame(rows).sort_values("aic").reset_index(drop=True)
-        out.insert(4, "delta_aic", out["aic"] - out["aic"].min())
-        out.insert(6, "delta_bic", out["bic"] - out["bic"].min())
-        return out
+        proj = t[t["term"] == self.estimator.projection]
+        groups = self.groups if group is None else (self._group(group),)
+        frames = []
+        for g in groups:
+            rows = []
+            fu = self._follow_up[g]
+            grid = np.linspace(0, fu, GRID_POINTS)
+            for _, r in proj[proj["group"] == g].iterrows():
+                name = r["distribution"]
+                within = simpson(survival(name, self._params[(g, name)][None, :], grid)[0],
+                                 x=grid)
+                rows.append({"group": g, "distribution": name, "loglik": r["loglik"],
+                             "n_params": r["n_params"], "aic": r["aic"], "bic": r["bic"],
+                             "rmst_follow_up_model": within,
+                             "rmst_follow_up_km": self._km_rmst[g],
+                             "projection": r["estimate"], "conf_low": r["conf_low"],
+                             "conf_high": r["conf_high"]})
+            out = pd.DataFrame(rows).sort_values("aic").reset_index(drop=True)
+            out.insert(5, "delta_aic", out["aic"] - out["aic"].min())
+            out.insert(7, "delta_bic", out["bic"] - out["bic"].min())
+            frames.append(out)
+        return pd.concat(frames, ignore_index=True)
 
-    def best(self, criterion: Literal["aic", "bic"] = "aic") -> str:
-        """The distribution with the lowest AIC (or BIC)."""
+    def best(self, criterion: Literal["aic", "bic"] = "aic", group=None) -> str:
+        """The distribution with the lowest AIC (or BIC) in a group."""
         check_choice("criterion", criterion, ("aic", "bic"))
-        c = self.compare()
+        c = self.compare(self._group(group))
         return str(c.loc[c[criterion].idxmin(), "distribution"])
 
     def glance(self) -> pd.DataFrame:
+        def best_of(criterion):
+            if len(self.groups) == 1:
+                return self.best(criterion)
+            return "; ".join(f"{g}: {self.best(criterion, g)}" for g in self.groups)
+
         return pd.DataFrame([{
-            "n_obs": self.n_obs, "n_events": self.n_events, "horizon": self.horizon,
-            "max_follow_up": self.max_follow_up, "best_aic": self.best("aic"),
-            "best_bic": self.best("bic"), "reps": self.estimator.reps,
-            "seed": self.estimator.seed, "n_warnings": len(self.warnings),
+            "n_obs": self.n_obs, "n_events": self.n_events, "n_groups": len(self.groups),
+            "horizon": self.horizon, "max_follow_up": self.max_follow_up,
+            "best_aic": best_of("aic"), "best_bic": best_of("bic"),
+            "reps": self.estimator.reps, "seed": self.estimator.seed,
+            "n_warnings": len(self.warnings),
         }])
 
     def summary(self) -> Summary:
@@ -208,6 +245,7 @@ class ParametricSurvivalResult(Result):
                 "expected time after the event over [0, horizon] (horizon minus restricted mean)")
         header = (
             ("duration", est.duration), ("event", est.event),
+            ("groups", est.group or "(none)"),
             ("horizon", f"{self.horizon:g} (follow-up ends at {self.max_follow_up:g})"),
             ("projection", what),
             ("uncertainty", f"{est.reps} draws of the parameters from the asymptotic normal of "
@@ -215,10 +253,15 @@ class ParametricSurvivalResult(Result):
                             f"{est.conf_level:.0%} percentile intervals"),
             ("fit", "maximum likelihood (lifelines); BIC uses n = number of people"),
         )
+        tables = [("Model comparison", self.compare())]
+        diff = self._table[self._table["term"] == f"{est.projection}_difference"]
+        if len(diff):
+            tables.append(("Differences between groups", diff[
+                ["group", "distribution", "estimate", "std_error", "conf_low", "conf_high"]]))
         notes = ("Choose a model by fit (AIC/BIC) and by plausibility of its extrapolation "
                  "(compare with KM by eye and with external evidence), as NICE DSU TSD 14 advises.",)
         return Summary(title="Parametric survival extrapolation", header=header,
-                       tables=(("Model comparison", self.compare()),), notes=notes + self.warnings)
+                       tables=tuple(tables), notes=notes + self.warnings)
 
     def plot(self, ax=None, **style):
         from ..plotting.economics import plot_extrapolation
@@ -235,6 +278,9 @@ class ParametricSurvival(Estimator):
         Column of times (> 0) to event or censoring, e.g. job tenure in months.
     event : str
         Column saying whether the event happened (1/True) or the time is censored.
+    group : str, optional
+        Column of groups (e.g. trial arm) fitted separately; projections of each group are
+        compared with the first (sorted) group.
     distributions : sequence of str
         Any of "exponential", "weibull", "gompertz", "lognormal", "loglogistic",
         "generalized_gamma" (default: all).
@@ -276,14 +322,15 @@ class ParametricSurvival(Estimator):
     KaplanMeier, CostEffectiveness
     """
 
-    _param_names = ("duration", "event", "distributions", "horizon", "projection", "reps",
-                    "seed", "conf_level", "event_value")
+    _param_names = ("duration", "event", "group", "distributions", "horizon", "projection",
+                    "reps", "seed", "conf_level", "event_value")
 
     def __init__(
         self,
         *,
         duration: str,
         event: str,
+        group: str | None = None,
         distributions: Sequence[str] = DISTRIBUTIONS,
         horizon: float | None = None,
         projection: Literal["restricted_mean", "time_after_event"] = "restricted_mean",
@@ -292,7 +339,7 @@ class ParametricSurvival(Estimator):
         conf_level: float = 0.95,
         event_value=None,
     ):
-        self.duration, self.event = duration, event
+        self.duration, self.event, self.group = duration, event, group
         if isinstance(distributions, str):
             distributions = [distributions]
         dists = tuple(distributions)
@@ -318,10 +365,8 @@ class ParametricSurvival(Estimator):
         self.event_value = event_value
 
     def fit(self, data) -> ParametricSurvivalResult:
-        from ..survival import KaplanMeier
-
         df = as_dataframe(data)
-        check_columns(df, {"duration": self.duration, "event": self.event})
+        check_columns(df, {"duration": self.duration, "event": self.event, "group": self.group})
         check_not_empty(df)
         t = numeric_column(df, self.duration, role="duration")
         if np.any(t <= 0):
@@ -331,21 +376,63 @@ class ParametricSurvival(Estimator):
                 f"row {df.index[bad][0]}: {float(t[bad][0])!r}); parametric models need positive "
                 "times. Check the dates, or count a same-day event as half a day.")
         e = event_indicator(df, self.event, event_value=self.event_value)
-        if e.sum() < 2:
-            raise DataError(f"column {self.event!r} has {int(e.sum())} events; parametric models "
-                            "need at least 2 events (and many more to choose between models)")
-        km = KaplanMeier(duration=self.duration, event=self.event,
-                         event_value=self.event_value).fit(df)
+        codes, labels = group_codes(df, self.group)
+        if self.group is None:
+            labels = ["all"]
+        for gi, label in enumerate(labels):
+            n_ev = int(e[codes == gi].sum())
+            if n_ev < 2:
+                where = f" in group {label!r}" if self.group is not None else ""
+                raise DataError(f"column {self.event!r} has {n_ev} events{where}; parametric "
+                                "models need at least 2 events (and many more to choose "
+                                "between models)")
+        rng = np.random.default_rng(self.seed)
+        rows, params, warns = [], {}, []
+        km_tables, follow_up, km_rmst = {}, {}, {}
+        proj_draws = {}
+        for gi, label in enumerate(labels):  # groups (few), then models (a handful)
+            m = codes == gi
+            g_rows, g_params, g_km, g_draws = self._fit_group(t[m], e[m], label, rng, warns)
+            rows.extend(g_rows)
+            params.update({(label, k): v for k, v in g_params.items()})
+            km_tables[label], follow_up[label], km_rmst[label] = g_km
+            proj_draws[label] = g_draws
+        if not params:
+            raise EstimationError("no parametric model could be fitted; see the warnings")
+        alpha = 1 - self.conf_level
+        ref = labels[0]
+        for label in labels[1:]:
+            for name in self.distributions:
+                if name not in proj_draws[label] or name not in proj_draws[ref]:
+                    continue
+                (est1, d1), (est0, d0) = proj_draws[label][name], proj_draws[ref][name]
+                d = d1 - d0
+                d = d[np.isfinite(d)]
+                lo, hi = np.quantile(d, [alpha / 2, 1 - alpha / 2])
+                rows.append({"group": f"{label} - {ref}", "distribution": name,
+                             "term": f"{self.projection}_difference", "estimate": est1 - est0,
+                             "std_error": float(np.std(d, ddof=1)), "conf_low": lo,
+                             "conf_high": hi, "horizon": self.horizon})
+        table = tidy_frame(rows, extra_first=("group", "distribution"))
+        return ParametricSurvivalResult(
+            estimator=self, table=table, n_obs=t.size, n_events=int(e.sum()), params=params,
+            km_tables=km_tables, follow_up=follow_up, km_rmst=km_rmst, warnings=warns)
+
+    def _fit_group(self, t, e, label, rng, warns):
+        from ..survival import KaplanMeier
+
+        frame = pd.DataFrame({"t": t, "e": e.astype(int)})
+        km = KaplanMeier(duration="t", event="e").fit(frame)
         km_t = km.tidy()[["time", "estimate", "conf_low", "conf_high", "n_risk", "n_event"]]
         max_fu = float(t.max())
-        km_rmst = float(km.rmst(max_fu)["estimate"].iloc[0])
+        km_area = float(km.rmst(max_fu)["estimate"].iloc[0])
         alpha = 1 - self.conf_level
         z = stats.norm.ppf(1 - alpha / 2)
-        rng = np.random.default_rng(self.seed)
         grid = np.linspace(0.0, self.horizon, GRID_POINTS)
-        rows, params, warns = [], {}, []
+        rows, params, proj = [], {}, {}
         n = t.size
-        for name in self.distributions:  # a handful of models
+        where = f" (group {label!r})" if self.group is not None else ""
+        for name in self.distributions:
             names, positive = PARAMS[name]
             fitter = _fitter(name)
             try:
@@ -359,16 +446,17 @@ class ParametricSurvival(Estimator):
                         and np.isfinite(ll)):
                     raise ValueError("non-finite estimates or variance")
             except Exception as exc:  # noqa: BLE001 - report and drop the model
-                msg = f"{name}: the fit failed ({type(exc).__name__}: {exc}); model dropped"
+                msg = f"{name}{where}: the fit failed ({type(exc).__name__}: {exc}); dropped"
                 warns.append(msg)
-                _warnings.warn(msg, ConvergenceWarning, stacklevel=2)
+                _warnings.warn(msg, ConvergenceWarning, stacklevel=3)
                 continue
             params[name] = theta
             k = theta.size
             aic = -2 * ll + 2 * k
             bic = -2 * ll + k * np.log(n)
             se = np.sqrt(np.clip(np.diag(cov), 0, None))
-            common = {"distribution": name, "loglik": ll, "n_params": k, "aic": aic, "bic": bic}
+            common = {"group": label, "distribution": name, "loglik": ll, "n_params": k,
+                      "aic": aic, "bic": bic}
             for p, est, s in zip(names, theta, se, strict=True):
                 rows.append({**common, "term": p, "estimate": est, "std_error": s,
                              "conf_low": est - z * s, "conf_high": est + z * s})
@@ -379,6 +467,7 @@ class ParametricSurvival(Estimator):
             area_point = float(simpson(s_point, x=grid))
             if self.projection == "time_after_event":
                 area, area_point = self.horizon - area, self.horizon - area_point
+            proj[name] = (area_point, area)
             for term, est, d in ((self.projection, area_point, area),
                                  ("survival_at_horizon", float(s_point[-1]), s_grid[:, -1])):
                 d = d[np.isfinite(d)]
@@ -386,14 +475,7 @@ class ParametricSurvival(Estimator):
                 rows.append({**common, "term": term, "estimate": est,
                              "std_error": float(np.std(d, ddof=1)) if d.size > 1 else np.nan,
                              "conf_low": lo, "conf_high": hi, "horizon": self.horizon})
-        if not params:
-            from ..errors import EstimationError
-
-            raise EstimationError("no parametric model could be fitted; see the warnings")
-        table = tidy_frame(rows, extra_first=("distribution",))
-        return ParametricSurvivalResult(
-            estimator=self, table=table, n_obs=n, n_events=int(e.sum()), params=params,
-            km_table=km_t, max_follow_up=max_fu, km_rmst=km_rmst, warnings=warns)
+        return rows, params, (km_t, max_fu, km_area), proj
 
 
 def _draw_params(theta, cov, positive, reps, rng) -> np.ndarray:

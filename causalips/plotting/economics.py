@@ -116,40 +116,60 @@ def _fmt(v) -> str:
     return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
 
 
+def _km_steps(times, values):
+    x = np.concatenate([[0.0], np.repeat(np.asarray(times, dtype=float), 2)])
+    y = np.concatenate([[1.0], np.repeat(np.concatenate([[1.0], np.asarray(values, float)]),
+                                         2)[1:-1]])
+    return x, y
+
+
+LINESTYLES = ("-", "--", ":", "-.", (0, (3, 1, 1, 1)), (0, (5, 2)))
+
+
 def plot_extrapolation(result, *, ax=None, distributions: Sequence[str] | None = None,
                        horizon: float | None = None, km: bool = True, title: str | None = None,
-                       time_label: str = "time"):
+                       time_label: str = "time", group=None):
     """Parametric survival curves extended to the horizon, over the Kaplan–Meier curve.
 
-    Draws the KM step curve with its CI band (as stored on the result) and each fitted model's
-    S(t) from 0 to the horizon; a dotted vertical line marks the end of follow-up. Returns the Axes.
+    Draws the KM step curve with its CI band and each fitted model's S(t) from 0 to the horizon;
+    a dotted vertical line marks the end of follow-up. With one group, colours tell the models
+    apart; with several, colours tell the groups apart and line styles the models (``group=``
+    shows one). Returns the Axes.
     """
     ax = get_ax(ax)
-    if km:
-        kmt = result.km_table()
-        x = np.concatenate([[0.0], np.repeat(kmt["time"].to_numpy(float), 2)])
-        s = kmt["estimate"].to_numpy(float)
-        y = np.concatenate([[1.0], np.repeat(np.concatenate([[1.0], s]), 2)[1:-1]])
-        ax.plot(x, y, color="black", lw=1.6, label="Kaplan-Meier")
-        lo = kmt["conf_low"].to_numpy(float)
-        hi = kmt["conf_high"].to_numpy(float)
-        ylo = np.concatenate([[1.0], np.repeat(np.concatenate([[1.0], lo]), 2)[1:-1]])
-        yhi = np.concatenate([[1.0], np.repeat(np.concatenate([[1.0], hi]), 2)[1:-1]])
-        ax.fill_between(x, ylo, yhi, color="black", alpha=0.1, step=None, lw=0)
+    groups = result.groups if group is None else (group,)
+    names = result.distributions if distributions is None else tuple(distributions)
     h = result.horizon if horizon is None else horizon
     grid = np.linspace(0.0, h, 300)
-    names = result.distributions if distributions is None else distributions
-    curves = result.survival_function(grid, distributions=names)
-    for k, name in enumerate(names):
-        rows = curves[curves["distribution"] == name]
-        ax.plot(rows["time"], rows["survival"], color=PALETTE[k % len(PALETTE)], lw=1.3,
-                label=name)
+    several = len(groups) > 1
+    for gi, g in enumerate(groups):
+        gcol = PALETTE[gi % len(PALETTE)] if several else "black"
+        tag = f"{g}: " if several else ""
+        if km:
+            kmt = result.km_table(g)
+            x, y = _km_steps(kmt["time"], kmt["estimate"])
+            ax.plot(x, y, color=gcol, lw=2.0, alpha=0.6 if several else 1.0,
+                    label=f"{tag}Kaplan-Meier", drawstyle="default")
+            _, ylo = _km_steps(kmt["time"], kmt["conf_low"])
+            _, yhi = _km_steps(kmt["time"], kmt["conf_high"])
+            ax.fill_between(x, ylo, yhi, color=gcol, alpha=0.1, lw=0)
+        curves = result.survival_function(grid, distributions=names, group=g)
+        for k, name in enumerate(names):
+            rows = curves[curves["distribution"] == name]
+            if rows.empty:
+                continue
+            if several:
+                ax.plot(rows["time"], rows["survival"], color=gcol, lw=1.2,
+                        ls=LINESTYLES[k % len(LINESTYLES)], label=f"{tag}{name}")
+            else:
+                ax.plot(rows["time"], rows["survival"], color=PALETTE[k % len(PALETTE)],
+                        lw=1.3, label=name)
     ax.axvline(result.max_follow_up, ls=":", color="grey", lw=1.0)
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel(time_label)
     ax.set_ylabel("survival")
     ax.set_title(title or "Parametric extrapolation vs Kaplan-Meier")
-    ax.legend(fontsize=8, loc="best")
+    ax.legend(fontsize=7, loc="best", ncol=2 if several else 1)
     return ax
 
 

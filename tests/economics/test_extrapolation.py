@@ -177,3 +177,30 @@ def test_bad_input():
         ParametricSurvival(duration="months", event="ended", horizon=10).fit(none)
     with pytest.raises(SpecificationError, match="projection must be one of"):
         ParametricSurvival(duration="months", event="ended", horizon=10, projection="mean")
+
+
+def test_groups_fit_separately_and_compare_projections():
+    a = weibull_data(seed=1, n=300).assign(arm="ips")
+    b = weibull_data(seed=2, n=300).assign(arm="usual", months=lambda d: d["months"] * 0.7)
+    df = pd.concat([a, b], ignore_index=True)
+    kw = dict(duration="months", event="ended", distributions=["exponential", "weibull"],
+              horizon=48.0, reps=300, seed=4)
+    res = ParametricSurvival(group="arm", **kw).fit(df)
+    assert res.groups == ("ips", "usual")
+    alone = ParametricSurvival(**kw).fit(b)
+    assert res.params("weibull", group="usual")["rho_"] == pytest.approx(
+        alone.params("weibull")["rho_"], rel=1e-8)
+    t = res.tidy()
+    proj = t[t["term"] == "restricted_mean"].set_index(["group", "distribution"])["estimate"]
+    diff = t[t["term"] == "restricted_mean_difference"].set_index("distribution")
+    assert diff.loc["weibull", "group"] == "usual - ips"
+    assert diff.loc["weibull", "estimate"] == pytest.approx(
+        proj[("usual", "weibull")] - proj[("ips", "weibull")], rel=1e-12)
+    assert diff.loc["weibull", "conf_high"] < 0  # shorter durations in 'usual'
+    with pytest.raises(SpecificationError, match="say which with group="):
+        res.best()
+    assert res.best(group="ips") in ("weibull", "exponential")
+    assert set(res.compare()["group"]) == {"ips", "usual"}
+    ax = res.plot()
+    assert len(ax.lines) >= 6
+    assert "Differences between groups" in str(res.summary())
