@@ -153,3 +153,16 @@ def test_bad_input():
         Beta(0.5, 0.6)
     with pytest.raises(SpecificationError, match="cost_per_fte must be"):
         roi(cost_per_fte=object())
+
+
+def test_a_one_row_result_is_read_as_normal():
+    from causalips.base import Estimator, Result, tidy_frame
+
+    class Stub(Estimator):
+        _param_names = ()
+
+    res = Result(estimator=Stub(), table=tidy_frame([{"term": "att", "estimate": 5.6,
+                                                      "std_error": 1.28}]), n_obs=10)
+    r = roi(benefits=[Benefit("workdays", amount=res, value=150.0)]).fit(SITES)
+    assert out(r, "programme", "net_benefit", "std_error") == pytest.approx(
+        250 * 150 * 1.28, rel=0.05)
