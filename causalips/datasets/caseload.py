@@ -25,6 +25,8 @@ JOB_KNOTS = ((0, 0), (91, 70), (132, 104.5), (182, 144), (273, 176), (365, 196),
 N_TIME_LIMITED = 177
 SUPPORT_KNOTS = ((7, 0), (146, 88.5), (182, 108), (273, 145), (365, 163), (420, 177))
 ETHNICITY = {"White": 0.47, "Black": 0.22, "Asian": 0.16, "Mixed": 0.09, "Other": 0.06}
+# Published employment rates by ethnicity among people unemployed at first contact.
+JOB_RATE_BY_ETHNICITY = {"Mixed": 0.478, "Asian": 0.442, "Black": 0.434, "White": 0.402}
 DIAGNOSIS = {"Psychosis": 0.36, "Depression or anxiety": 0.33, "Personality disorder": 0.12,
              "Bipolar disorder": 0.11, "Other": 0.08}
 FILE = "swlondon_caseload_synthetic.csv"
@@ -37,6 +39,22 @@ def _stratified_times(knots, n, rng) -> np.ndarray:
     return np.maximum(1, np.ceil(np.interp(u, c, t))).astype(np.int64)
 
 
+def _gainers_by_ethnicity(unemployed, ethnicity, rng) -> np.ndarray:
+    """Pick the 209 job-gainers so each ethnic group has its published employment rate."""
+    picked = []
+    for group, rate in JOB_RATE_BY_ETHNICITY.items():
+        members = unemployed[ethnicity[unemployed] == group]
+        picked.append(rng.choice(members, int(round(rate * members.size)), replace=False))
+    chosen = np.concatenate(picked)
+    rest = unemployed[~np.isin(ethnicity[unemployed], list(JOB_RATE_BY_ETHNICITY))]
+    missing = N_JOB - chosen.size
+    if 0 <= missing <= rest.size:
+        return np.concatenate([chosen, rng.choice(rest, missing, replace=False)])
+    pool = np.setdiff1d(unemployed, chosen) if missing > 0 else chosen
+    extra = rng.choice(pool, abs(missing), replace=False)
+    return np.concatenate([chosen, extra]) if missing > 0 else np.setdiff1d(chosen, extra)
+
+
 def simulate_caseload(seed: int = 2024) -> pd.DataFrame:
     """Draw the synthetic caseload (one row per person). Same seed, same data."""
     rng = np.random.default_rng(seed)
@@ -44,7 +62,8 @@ def simulate_caseload(seed: int = 2024) -> pd.DataFrame:
                       + ["unemployed"] * (N_PEOPLE - N_IN_WORK - N_EDUCATION), dtype=object)
     rng.shuffle(status)
     unemployed = np.flatnonzero(status == "unemployed")
-    gainers = rng.choice(unemployed, N_JOB, replace=False)
+    ethnicity = rng.choice(list(ETHNICITY), N_PEOPLE, p=list(ETHNICITY.values()))
+    gainers = _gainers_by_ethnicity(unemployed, ethnicity, rng)
 
     time_to_job = _stratified_times(JOB_KNOTS, N_JOB, rng)
     time_to_job[104] = 132  # the published median exactly (the 105th of 209)
@@ -88,7 +107,6 @@ def simulate_caseload(seed: int = 2024) -> pd.DataFrame:
 
     age = np.clip(np.round(rng.gamma(9.0, 33.5 / 9.0, n) + rng.normal(0, 2, n)), 18, 67)
     gender = rng.choice(["Female", "Male", "Non-binary"], n, p=[0.47, 0.515, 0.015])
-    ethnicity = rng.choice(list(ETHNICITY), n, p=list(ETHNICITY.values()))
     diagnosis = rng.choice(list(DIAGNOSIS), n, p=list(DIAGNOSIS.values()))
     team = np.array([f"Team {k:02d}" for k in rng.integers(1, 19, n)])
     unlimited = np.zeros(n, dtype=bool)
