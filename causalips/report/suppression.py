@@ -117,6 +117,7 @@ def suppress_with_totals(
     threshold: int = DEFAULT_THRESHOLD,
     *,
     row_totals: bool = False,
+    line_by: str | None = None,
     marker: str = SECONDARY_MARKER,
 ) -> pd.DataFrame:
     """Primary and secondary suppression: small counts hidden so that totals cannot reveal them.
@@ -132,8 +133,23 @@ def suppress_with_totals(
     Returns a new table; hidden cells show ``marker`` (the same for small and complementary
     cells). ``out.attrs["unprotectable_totals"]`` lists the lines ("column X" / "row i") whose
     total must itself be withheld because no other cell could be hidden. A ``threshold`` of 0 or
-    1 disables suppression.
+    1 disables suppression. ``line_by`` names a column splitting a long table into parts with
+    their own totals (e.g. ``source`` in a group × source table); each part is protected alone.
     """
+    if line_by is not None:
+        # long tables: each value of ``line_by`` (e.g. source) has its own published totals
+        out = table.copy()
+        out.attrs["unprotectable_totals"] = []
+        cols = [c for c in columns if c in out.columns]
+        for c in cols:
+            out[c] = out[c].astype(object)
+        for key, part in table.groupby(line_by, sort=False, dropna=False):
+            done = suppress_with_totals(part, cols, threshold, row_totals=row_totals,
+                                        marker=marker)
+            out.loc[part.index, cols] = done[cols]
+            out.attrs["unprotectable_totals"] += [f"{line_by}={key}: {u}"
+                                                  for u in done.attrs["unprotectable_totals"]]
+        return out
     out = table.copy()
     cols = [c for c in columns if c in out.columns]
     out.attrs["unprotectable_totals"] = []

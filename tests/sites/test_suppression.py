@@ -121,3 +121,10 @@ def test_input_not_mutated(row_totals):
     before = df.copy()
     suppress_with_totals(df, ["a", "b"], row_totals=row_totals)
     pd.testing.assert_frame_equal(df, before)
+
+
+def test_line_by_protects_each_part_of_a_long_table():
+    df = pd.DataFrame({"group": list("abcabc"), "source": list("xxxyyy"),
+                       "n": [30, 2, 40, 10, 20, 30]})
+    out = suppress_with_totals(df, ["n"], line_by="source")
+    assert out["n"].tolist() == [SECONDARY_MARKER, SECONDARY_MARKER, 40, 10, 20, 30]
