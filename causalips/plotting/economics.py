@@ -93,6 +93,8 @@ def plot_tornado(table, *, ax=None, output: str = "net_benefit", base: float | N
         table = table.tornado(output=output)
     t = table[table["output"] == output] if "output" in table.columns else table
     t = t.assign(swing=(t["result_high"] - t["result_low"]).abs())
+    if (t["swing"] > 0).any():
+        t = t[t["swing"] > 0]  # inputs that do not move this output are left out
     t = t.sort_values("swing", ascending=True).tail(max_bars)
     ax = get_ax(ax, figsize=(7.0, 0.45 * len(t) + 1.5))
     centre = float(t["base"].iloc[0]) if base is None else base
