@@ -5,7 +5,8 @@ shocks and does not shrink; its distribution is estimated from the *control* clu
 treated clusters' timing is placed on control clusters and the DiD coefficient is computed on the
 full-model residuals (with the effect removed). The (1 - a) interval is
 ``[beta_hat - q(1 - a/2), beta_hat - q(a/2)]`` of those placebo errors, and the p-value for
-``beta = 0`` is the share of placebo errors at least as large in absolute value as ``beta_hat``.
+``beta = 0`` is ``(1 + #{|placebo error| >= |beta_hat|}) / (1 + placebos)`` (the estimate counts
+as one draw, so the smallest attainable p-value is 1/(1 + placebos)).
 
 Each placebo error is normalised by its own design (``D'QD`` of the control cluster), so clusters
 of different size are put on the same scale of coefficients. The method assumes the clusters'
@@ -79,7 +80,7 @@ def conley_taber(design: AssignmentDesign, *, conf_level: float = 0.95, reps=Non
     lo_q = float(np.quantile(errors, a / 2, method="inverted_cdf"))
     hi_q = float(np.quantile(errors, 1 - a / 2, method="inverted_cdf"))
     est = design.estimate
-    p = float(np.mean(np.abs(errors) >= abs(est)))
+    p = float((1 + np.sum(np.abs(errors) >= abs(est))) / (1 + errors.size))
     statement = (
         f"Conley-Taber: distribution of the estimation error from {errors.size} placebo "
         f"placements of the {m} treated cluster timing(s) on the {controls.size} control "

@@ -1,0 +1,176 @@
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from _did_helpers import person_panel
+
+from causalips.did import ConleyTaber, DiD
+from causalips.did._engine import FixedEffects
+from causalips.did.bootstrap import draw_weights
+from causalips.did.size_study import k1_bootstrap_t, size_study
+from causalips.errors import SpecificationError
+from causalips.inference import Randomization, WildBootstrap
+
+
+def quiet(est, df):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return est.fit(df)
+
+
+def municipality_panel(seed=0, g=11, t=8, first=4, treated=(0,), effect=0.0):
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame({"m": np.repeat(np.arange(g), t), "year": np.tile(np.arange(t), g)})
+    df["ft"] = np.where(df["m"].isin(treated), float(first), np.nan)
+    df["d"] = (df["year"] >= df["ft"]).astype(float)
+    df["y"] = rng.normal(size=g)[df["m"]] + rng.normal(size=len(df)) + effect * df["d"]
+    return df
+
+
+def test_wild_bootstrap_matches_wildboottest_under_full_enumeration():
+    wbt = pytest.importorskip("wildboottest.wildboottest")
+    import statsmodels.api as sm
+
+    df = person_panel(seed=21, n_clusters=11, treated_clusters=2, people=15, periods=6,
+                      start=3)
+    x = pd.concat([df[["d", "x1"]], pd.get_dummies(df["m"], prefix="m", dtype=float)], axis=1)
+    res = quiet(DiD(outcome="y", unit="id", time="t", treatment="d", cluster="m",
+                    fixed_effects=("cluster",), covariates=["x1"]), df)
+    for restricted in (True, False):
+        ref = wbt.wildboottest(sm.OLS(df["y"], x), B=9999, cluster=df["m"].to_numpy(),
+                               param="d", impose_null=restricted, seed=1, show=False)
+        out = res.with_inference(WildBootstrap(restricted=restricted)).details["att"]
+        assert out.enumerated and out.reps == 2**11
+        # the ssc factors cancel in the ratio t*/t. We count ties (|t*| = |t|, the draws
+        # v = +-1 under the null) as extreme; wildboottest compares with '<' so whether it counts
+        # them depends on rounding noise: its p is one of the two counts.
+        t_obs = out.statistic
+        p_strict = np.mean(np.abs(out.t_draws) > abs(t_obs) * (1 + 1e-12))
+        theirs = float(ref["p-value"].iloc[0])
+        assert min(abs(theirs - p_strict), abs(theirs - out.p_value)) < 1e-12
+
+
+def test_vectorised_k1_bootstrap_equals_estimator_draws():
+    df = municipality_panel(seed=3)
+    res = quiet(DiD(outcome="y", unit="m", time="year", treatment="d"), df)
+    out = res.with_inference(WildBootstrap(restricted=True)).details["att"]
+    fe = FixedEffects.build([df["m"].to_numpy(), df["year"].to_numpy()], [11, 8],
+                            ["m", "year"], np.ones(len(df)))
+    dd = fe.residualise(df["d"].to_numpy())
+    yd = fe.residualise(df["y"].to_numpy())
+    h = np.bincount(df["m"], weights=dd**2)
+    gsc = np.bincount(df["m"], weights=dd * yd)[:, None]
+    v, enum = draw_weights(11, 9999, "rademacher", None)
+    n, k = len(df), 1 + 8
+    ssc = 11 / 10 * (n - 1) / (n - k)
+    t_star = k1_bootstrap_t(gsc, h, 1 / h.sum(), v, ssc)[:, 0]
+    np.testing.assert_allclose(t_star, out.t_draws, rtol=1e-9, atol=1e-12)
+
+
+def test_webb_and_subcluster_run_and_are_seeded():
+    df = person_panel(seed=22, n_clusters=8, treated_clusters=2)
+    res = quiet(DiD(outcome="y", unit="id", time="t", treatment="d", cluster="m"), df)
+    a = res.with_inference(WildBootstrap(weights="webb", reps=999, seed=5)).tidy()
+    b = res.with_inference(WildBootstrap(weights="webb", reps=999, seed=5)).tidy()
+    pd.testing.assert_frame_equal(a, b)
+    sub = res.with_inference(WildBootstrap(subcluster="t", reps=999, seed=5))
+    assert sub.details["att"].n_boot_clusters == 8 * 8
+    lo, hi = sub.tidy().loc[0, ["conf_low", "conf_high"]]
+    assert lo < res.att < hi
+    with pytest.raises(SpecificationError, match="subcluster"):
+        res.with_inference(WildBootstrap(subcluster="id"))
+
+
+def test_wcr_ci_inverts_the_test():
+    df = person_panel(seed=23, n_clusters=12, treated_clusters=4)
+    res = quiet(DiD(outcome="y", unit="id", time="t", treatment="d", cluster="m"), df)
+    boot = res.with_inference(WildBootstrap(reps=4096, seed=1))
+    lo, hi = boot.tidy().loc[0, ["conf_low", "conf_high"]]
+    # at the CI limits the bootstrap p-value crosses 0.05
+    from causalips.did.bootstrap import wild_bootstrap
+
+    inside = wild_bootstrap(res.fit, "att", null=lo + 1e-3 * (hi - lo), seed=1)
+    outside = wild_bootstrap(res.fit, "att", null=lo - 1e-2 * (hi - lo), seed=1)
+    assert inside.p_value > 0.05 >= outside.p_value
+
+
+def test_randomization_betas_equal_refits_and_p_is_exact():
+    df = municipality_panel(seed=4, effect=3.0)
+    res = quiet(DiD(outcome="y", unit="m", time="year", treatment="d"), df)
+    ri = res.with_inference(Randomization())
+    out = ri.details["att"]
+    assert out.enumerated and out.n_assignments == 11 and out.min_p_value == pytest.approx(1 / 11)
+    assert "1/11" in out.statement and "cannot give p < 0.05" in out.statement
+    # each placebo coefficient equals the DiD refitted with treatment moved to that cluster
+    firsts = np.full(11, np.inf)
+    for j in (3, 7):
+        moved = df.assign(d=((df["m"] == j) & (df["year"] >= 4)).astype(float))
+        refit = quiet(DiD(outcome="y", unit="m", time="year", treatment="d"), moved)
+        f = firsts.copy()
+        f[j] = 4
+        assert res._design.betas(f[None, :])[0] == pytest.approx(refit.att, abs=1e-10)
+    rank = np.sum(np.abs(out.placebo) >= abs(res.att) - 1e-12)
+    assert ri.tidy()["p_value"].iloc[0] == pytest.approx(rank / 11)
+    assert np.isnan(ri.tidy()["conf_low"].iloc[0])
+    from causalips.plotting.did import plot_placebo
+
+    assert plot_placebo(ri).patches
+
+
+def test_randomization_sampled_with_many_assignments_is_seeded():
+    df = municipality_panel(seed=5, g=30, treated=tuple(range(10)))
+    res = quiet(DiD(outcome="y", unit="m", time="year", treatment="d"), df)
+    a = res.with_inference(Randomization(reps=499, seed=1)).details["att"]
+    b = res.with_inference(Randomization(reps=499, seed=1)).details["att"]
+    assert not a.enumerated and a.n_assignments == 500
+    assert a.p_value == b.p_value
+    assert a.min_p_value == pytest.approx(1 / 500)
+
+
+def test_conley_taber_interval():
+    df = municipality_panel(seed=6, effect=2.0)
+    res = quiet(DiD(outcome="y", unit="m", time="year", treatment="d", vcov=ConleyTaber()), df)
+    tab = res.tidy()
+    out = res.details["att"]
+    assert out.n_placebos == 10
+    lo, hi = tab.loc[0, ["conf_low", "conf_high"]]
+    assert lo == pytest.approx(res.att - out.placebo_errors.max())
+    assert hi == pytest.approx(res.att - out.placebo_errors.min())
+    assert "Ferman-Pinto" in out.statement
+
+
+def test_randomization_refused_with_person_level_timing():
+    df = person_panel(seed=7)
+    df["d"] = ((df["id"] % 2 == 0) & (df["t"] >= 4)).astype(float)
+    res = quiet(DiD(outcome="y", unit="id", time="t", treatment="d", cluster="m"), df)
+    with pytest.raises(SpecificationError, match="assignment design"):
+        res.with_inference(Randomization())
+
+
+def _bound(rate_true, reps):
+    return 3 * np.sqrt(rate_true * (1 - rate_true) / reps)
+
+
+def test_size_one_treated_of_eleven():
+    """1 of 11 treated, alpha = 0.10 (RI's smallest p is 1/11): what the docs state."""
+    reps, alpha = 1000, 0.10
+    tab = size_study(n_clusters=11, n_treated=1, reps=reps, alpha=alpha, seed=11)
+    r = tab.set_index("method")["rejection_rate"]
+    # randomization inference is exact: rejects exactly when p = 1/11
+    assert abs(r["RI"] - 1 / 11) <= _bound(1 / 11, reps)
+    assert r["CT"] <= 1 / 11 + _bound(1 / 11, reps)
+    # restricted wild bootstrap: extremely conservative with one treated cluster
+    assert r["WCR"] <= 0.03
+    # CR1 and the unrestricted bootstrap over-reject badly
+    assert r["CR1"] > alpha + 0.2 and r["WCU"] > alpha + 0.2
+
+
+def test_size_ten_treated_of_thirty():
+    reps, alpha = 1000, 0.05
+    tab = size_study(n_clusters=30, n_treated=10, reps=reps, alpha=alpha, seed=12)
+    r = tab.set_index("method")["rejection_rate"]
+    for m in ("RI", "WCR", "CR1", "WCU"):
+        assert abs(r[m] - alpha) <= _bound(alpha, reps), m
+    # Conley-Taber is built for few treated among many controls; here it over-rejects
+    assert r["CT"] > alpha + _bound(alpha, reps)
