@@ -197,17 +197,22 @@ class CostEffectivenessResult(Result):
             "prob_cost_effective_vs_reference": vs_ref.ravel(),
         })
 
-    def evpi(self, thresholds: Sequence[float] | None = None) -> pd.DataFrame:
+    def evpi(self, thresholds: Sequence[float] | None = None, *,
+             population: float | None = None) -> pd.DataFrame:
         """Expected value of perfect information per person at each threshold.
 
         EVPI = E[max_j NB_j] - max_j E[NB_j] over the bootstrap distribution of arm means, with
-        NB_j = wtp * E_j - C_j (in cost units per person; multiply by the population affected to
-        bound the value of further research).
+        NB_j = wtp * E_j - C_j, in cost units per person. ``population`` (the number of people
+        the decision affects over its lifetime, discounted) adds ``evpi_population``, an upper
+        bound on the value of further research.
         """
         lam = self._thresholds(thresholds)
         nb = lam[:, None, None] * self._draws_effect[None] - self._draws_cost[None]
-        value = nb.max(axis=2).mean(axis=1) - nb.mean(axis=1).max(axis=1)
-        return pd.DataFrame({"wtp": lam, "evpi": np.maximum(value, 0.0)})
+        value = np.maximum(nb.max(axis=2).mean(axis=1) - nb.mean(axis=1).max(axis=1), 0.0)
+        out = pd.DataFrame({"wtp": lam, "evpi": value})
+        if population is not None:
+            out["evpi_population"] = value * check_range("population", population, 0, np.inf)
+        return out
 
     # -- the common interface ----------------------------------------------------------------
     def glance(self) -> pd.DataFrame:
@@ -250,7 +255,9 @@ class CostEffectivenessResult(Result):
         )
         notes = ("ICER is reported only where it is a meaningful ratio (north-east quadrant: cost "
                  "per unit gained; south-west 'ICER_SW': saving per unit forgone); dominant and "
-                 "dominated arms get no ratio. Decide with net benefit and the CEAC.",)
+                 "dominated arms get no ratio. Its interval is a bootstrap percentile interval, "
+                 "given only when every draw lies in the same quadrant. Decide with net benefit "
+                 "and the CEAC.",)
         return Summary(title="Cost-effectiveness", header=header,
                        tables=(("Arms", self.arm_means()), ("Incremental", inc),
                                ("Net monetary benefit", nb)),
@@ -592,7 +599,8 @@ class CostEffectiveness(Estimator):
                          **self._interval(d_cost, b_cost, alpha)})
             rows.append({**common, "term": "incremental_effect", "wtp": np.nan,
                          **self._interval(d_eff, b_eff, alpha)})
-            rows.append({**common, "term": "icer", "wtp": np.nan, "estimate": ratio})
+            rows.append({**common, "term": "icer", "wtp": np.nan, "estimate": ratio,
+                         **self._icer_interval(kind, b_cost, b_eff, alpha)})
             for i, w in enumerate(lam):
                 draws = w * b_eff - b_cost
                 rows.append({**common, "term": "net_benefit", "wtp": float(w),
@@ -600,6 +608,26 @@ class CostEffectiveness(Estimator):
                              "prob_cost_effective": float(np.mean(draws > 0)),
                              "evpi": float(max(evpi[i], 0.0))})
         return tidy_frame(rows, extra_first=FIRST_COLUMNS)
+
+    @staticmethod
+    def _icer_interval(kind, b_cost, b_eff, alpha) -> dict:
+        """Percentile CI of the ICER, only when every draw lies in the estimate's quadrant.
+
+        Within one quadrant (north-east or south-west) the ratio is a monotone summary and its
+        percentiles are meaningful; once draws cross an axis they are not (use the CEAC).
+        """
+        if kind == "ICER":
+            same = np.all((b_eff > 0) & (b_cost > 0))
+        elif kind == "ICER_SW":
+            same = np.all((b_eff < 0) & (b_cost < 0))
+        else:
+            same = False
+        if not same:
+            return {}
+        ratios = b_cost / b_eff
+        lo, hi = np.quantile(ratios, [alpha / 2, 1 - alpha / 2])
+        return {"std_error": float(np.std(ratios, ddof=1)), "conf_low": float(lo),
+                "conf_high": float(hi)}
 
     def _interval(self, estimate, draws, alpha) -> dict:
         se = float(np.std(draws, ddof=1))

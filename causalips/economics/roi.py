@@ -55,18 +55,27 @@ class Normal:
         return stats.norm.ppf(q, self.mean, self.sd) if self.sd > 0 else self.mean
 
     @classmethod
-    def from_result(cls, result, term: str | None = None) -> Normal:
-        """Normal(estimate, std_error) from a fitted result's tidy row (``term`` picks the row)."""
+    def from_result(cls, result, term: str | None = None, **match) -> Normal:
+        """Normal(estimate, std_error) from one row of a fitted result's ``tidy()``.
+
+        ``term`` picks the row by term; further keywords match other tidy columns, e.g.
+        ``Normal.from_result(ps, term="restricted_mean_difference", distribution="weibull")``.
+        """
         t = result.tidy()
         if term is not None:
             t = t[t["term"] == term]
             if t.empty:
                 raise SpecificationError(
                     f"term {term!r} not in the result; terms: {sorted(set(result.tidy()['term']))}")
+        for col, value in match.items():
+            if col not in t.columns:
+                raise SpecificationError(f"the result's tidy() has no column {col!r}")
+            t = t[t[col] == value]
         if len(t) != 1:
             raise SpecificationError(
-                f"the result has {len(t)} rows; say which estimate to use with "
-                f"Normal.from_result(result, term=...) (terms: {sorted(set(t['term']))})")
+                f"{len(t)} rows of the result match; say which estimate to use with "
+                f"Normal.from_result(result, term=..., <column>=...) "
+                f"(terms: {sorted(set(t['term']))})")
         est, se = float(t["estimate"].iloc[0]), float(t["std_error"].iloc[0])
         if not np.isfinite(est) or not np.isfinite(se):
             raise SpecificationError(f"the result's estimate/std_error are not finite ({est}, {se})")

@@ -408,3 +408,21 @@ def test_collinear_covariate():
     df = simulated(n=50).assign(const=1.0)
     with pytest.raises(DataError, match="collinear"):
         est(covariates=["const"]).fit(df)
+
+
+def test_icer_interval_only_when_draws_stay_in_the_quadrant():
+    sure = est(reps=500).fit(simulated(d_cost=800.0, d_effect=0.3))
+    d = sure.draws()
+    assert ((d["incremental_cost"] > 0) & (d["incremental_effect"] > 0)).all()
+    row = sure.tidy().query("term == 'icer'").iloc[0]
+    ratios = d["incremental_cost"] / d["incremental_effect"]
+    assert row["conf_low"] == pytest.approx(np.quantile(ratios, 0.025))
+    assert row["conf_low"] < row["estimate"] < row["conf_high"]
+    unsure = est(reps=500).fit(simulated(d_cost=30.0, d_effect=0.01)).tidy()
+    assert unsure.query("term == 'icer'")[["conf_low", "conf_high"]].isna().all(axis=None)
+
+
+def test_evpi_population_scales():
+    res = est(reps=300).fit(simulated())
+    e = res.evpi([1000.0, 5000.0], population=2000)
+    np.testing.assert_allclose(e["evpi_population"], 2000 * e["evpi"])

@@ -102,7 +102,7 @@ def test_input_from_a_result_and_pairs():
     n = Normal.from_result(ce, term="incremental_effect")
     row = ce.tidy().query("term == 'incremental_effect'").iloc[0]
     assert (n.mean, n.sd) == (row["estimate"], row["std_error"])
-    with pytest.raises(SpecificationError, match="say which estimate"):
+    with pytest.raises(SpecificationError, match="rows of the result match"):
         roi(benefits=[Benefit("x", amount=ce)])
 
 
@@ -166,3 +166,22 @@ def test_a_one_row_result_is_read_as_normal():
     r = roi(benefits=[Benefit("workdays", amount=res, value=150.0)]).fit(SITES)
     assert out(r, "programme", "net_benefit", "std_error") == pytest.approx(
         250 * 150 * 1.28, rel=0.05)
+
+
+def test_from_result_matches_other_columns():
+    from causalips.economics import ParametricSurvival
+
+    rng = np.random.default_rng(2)
+    t = rng.exponential(10, 400)
+    df = pd.DataFrame({"t": np.minimum(t, 20), "e": (t <= 20).astype(int),
+                       "arm": np.repeat(["a", "b"], 200)})
+    ps = ParametricSurvival(duration="t", event="e", group="arm",
+                            distributions=["exponential", "weibull"], horizon=36, reps=200,
+                            seed=1).fit(df)
+    n = Normal.from_result(ps, term="restricted_mean_difference", distribution="weibull")
+    row = ps.tidy().query("term == 'restricted_mean_difference' and distribution == 'weibull'")
+    assert n.mean == row["estimate"].iloc[0] and n.sd == row["std_error"].iloc[0]
+    with pytest.raises(SpecificationError, match="2 rows of the result match"):
+        Normal.from_result(ps, term="restricted_mean_difference")
+    with pytest.raises(SpecificationError, match="no column"):
+        Normal.from_result(ps, term="restricted_mean_difference", model="weibull")
