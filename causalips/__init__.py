@@ -42,3 +42,20 @@ __all__ += ["CumulativeIncidence", "FineGray", "RMST", "SupportCap"]
 from .economics import CostEffectiveness, ParametricSurvival, ReturnOnInvestment  # noqa: E402
 
 __all__ += ["CostEffectiveness", "ParametricSurvival", "ReturnOnInvestment"]
+from .sites import (  # noqa: E402
+    FidelityOutcome,
+    FunnelPlot,
+    NumericComparison,
+    OutcomeEquity,
+    Productivity,
+    Reach,
+    Representativeness,
+    RiskAdjustedComparison,
+    ips_grow_denominator,
+    proportion_ci,
+    site_counts,
+)
+
+__all__ += ["FunnelPlot", "RiskAdjustedComparison", "Representativeness", "NumericComparison",
+            "OutcomeEquity", "Reach", "Productivity", "FidelityOutcome", "ips_grow_denominator",
+            "proportion_ci", "site_counts"]
