@@ -197,6 +197,14 @@ def cmd_replicate(args) -> int:
     return 0
 
 
+def cmd_report(args) -> int:
+    from .report.config_report import config_report
+
+    path = config_report(args.data, args.config, args.out)
+    print(f"report written to {path}", file=sys.stderr)
+    return 0
+
+
 # -- parser ---------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -234,6 +242,14 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("name", nargs="?", default=None, help="case name (omit to list them)")
     rep.add_argument("--json", action="store_true")
     rep.set_defaults(func=cmd_replicate)
+
+    report = sub.add_parser("report", help="no-code report: a data file + a TOML/YAML config -> HTML")
+    report.add_argument("data", help="data file (.csv, .parquet, .xlsx), one row per person or per site")
+    report.add_argument("--config", required=True,
+                        help="TOML or YAML file naming the columns and analyses "
+                        "(see examples/site_report.toml)")
+    report.add_argument("--out", default="report.html", help="HTML file to write (default: %(default)s)")
+    report.set_defaults(func=cmd_report)
     return parser
 
 

@@ -62,6 +62,7 @@ def plot_caterpillar(result, *, ax=None, order: str = "size", **style):
     size = table[key].to_numpy()
     ax.set_yticks(pos)
     ax.set_yticklabels([f"{s} (n={v:.0f})" for s, v in zip(table["site"], size)], fontsize=8)
+    ax.invert_yaxis()
     ax.set_xlabel("observed / expected" if result.scale == "ratio" else "rate")
     ax.set_title(style.get("title", f"Sites ordered by {'name' if order == 'name' else 'size'}"))
     return ax
@@ -80,6 +81,7 @@ def plot_group_rates(result, *, ax=None, **style):
                 capsize=3)
     ax.set_yticks(pos)
     ax.set_yticklabels([str(t) for t in table["term"]], fontsize=8)
+    ax.invert_yaxis()  # first row of the table at the top
     ax.set_xlabel(style.get("xlabel", "rate"))
     ax.set_title(style.get("title", ""))
     return ax

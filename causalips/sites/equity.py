@@ -27,8 +27,9 @@ from .._checks import (
     check_range,
     numeric_column,
 )
-from ..base import Estimator, Result, Summary, tidy_frame
+from ..base import Estimator, Summary, tidy_frame
 from ..errors import DataError, SpecificationError, StatisticalWarning
+from ._result import SiteResult
 from ._tests import EXACT_CHOICES, contingency_test, design_matrix, fit_logistic, odds_ratio_table
 from .rates import CI_METHODS, binary_column, labels_column, proportion_ci, weight_column
 
@@ -52,7 +53,7 @@ def _warn(messages):
 # ---------------------------------------------------------------------------------------------
 # Representativeness
 # ---------------------------------------------------------------------------------------------
-class RepresentativenessResult(Result):
+class RepresentativenessResult(SiteResult):
     """Percentages by group and source, standardised differences and the chi-squared test.
 
     ``tidy()``: one row per group and source with ``group``, ``source``, ``n``, ``percent``,
@@ -221,7 +222,7 @@ class Representativeness(Estimator):
 # ---------------------------------------------------------------------------------------------
 # Numeric comparison (age)
 # ---------------------------------------------------------------------------------------------
-class NumericComparisonResult(Result):
+class NumericComparisonResult(SiteResult):
     """Two groups compared on a number: summaries per group and one test.
 
     ``tidy()``: a row per source (``n``, ``mean``, ``sd``, ``median``, ``q1``, ``q3``,
@@ -437,7 +438,7 @@ def ips_grow_denominator(
     return df.loc[keep], record
 
 
-class OutcomeEquityResult(Result):
+class OutcomeEquityResult(SiteResult):
     """Outcome rates by group, a test of difference and (optionally) adjusted odds ratios.
 
     ``tidy()``: one row per group with ``group``, ``n``, ``events``, ``rate``, ``conf_low``,

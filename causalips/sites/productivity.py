@@ -24,8 +24,9 @@ from .._checks import (
     check_range,
     numeric_column,
 )
-from ..base import Estimator, Result, Summary, tidy_frame
+from ..base import Estimator, Summary, tidy_frame
 from ..errors import DataError
+from ._result import SiteResult
 from .rates import proportion_ci
 
 #: IPS Grow expectations per FTE specialist per year: (people supported, job outcomes).
@@ -42,7 +43,7 @@ FIDELITY_CAVEAT = (
 )
 
 
-class ProductivityResult(Result):
+class ProductivityResult(SiteResult):
     """Per-site productivity per FTE-year against the IPS Grow expectations.
 
     ``tidy()``: ``site``, ``fte``, ``people``, ``outcomes``, ``people_per_fte_year``,
@@ -181,7 +182,7 @@ class Productivity(Estimator):
                                   n_obs=len(frame), warnings=warnings)
 
 
-class FidelityOutcomeResult(Result):
+class FidelityOutcomeResult(SiteResult):
     """Fidelity score and outcome rate per site, with their correlation across sites."""
 
     count_columns = ("numerator", "denominator")

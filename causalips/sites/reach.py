@@ -8,13 +8,14 @@ import numpy as np
 import pandas as pd
 
 from .._checks import as_dataframe, check_choice, check_columns, check_not_empty, check_range
-from ..base import Estimator, Result, Summary, tidy_frame
+from ..base import Estimator, Summary, tidy_frame
+from ._result import SiteResult
 from ._tests import EXACT_CHOICES, contingency_test
 from .equity import _ordered_labels
 from .rates import CI_METHODS, binary_column, labels_column, proportion_ci, weight_column
 
 
-class ReachResult(Result):
+class ReachResult(SiteResult):
     """Participation rates with CIs.
 
     ``tidy()``: a row ``overall`` and one per group with ``group``, ``eligible``,
