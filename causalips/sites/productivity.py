@@ -240,7 +240,7 @@ class FidelityOutcome(Estimator):
     ...                    "jobs": [20, 30, 28, 45], "people": [100, 100, 90, 110]})
     >>> res = ci.FidelityOutcome(site="site", fidelity="ips25", numerator="jobs",
     ...                          denominator="people").fit(df)
-    >>> res.glance()["n_sites"].iloc[0]
+    >>> int(res.glance()["n_sites"].iloc[0])
     4
 
     See Also

@@ -73,8 +73,9 @@ class RiskAdjustedComparison(FunnelPlot):
     -------
     >>> import causalips as ci
     >>> from causalips.datasets import load_caseload
+    >>> people = load_caseload().assign(gained_job=lambda d: d["job_start"].notna())
     >>> res = ci.RiskAdjustedComparison(site="team", outcome="gained_job",
-    ...     case_mix=["age", "diagnosis"]).fit(load_caseload())
+    ...     case_mix=["age", "diagnosis"]).fit(people)
     >>> "expected" in res.tidy().columns
     True
 
