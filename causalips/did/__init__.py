@@ -15,3 +15,11 @@ __all__ = ["DiD", "DiDResult", "EventStudy", "EventStudyResult", "ConleyTaber", 
 from .staggered import StaggeredAggregateResult, StaggeredDiD, StaggeredDiDResult  # noqa: E402
 
 __all__ += ["StaggeredDiD", "StaggeredDiDResult", "StaggeredAggregateResult"]
+from .synthetic import (  # noqa: E402
+    SyntheticControl,
+    SyntheticControlResult,
+    SyntheticDiD,
+    SyntheticDiDResult,
+)
+
+__all__ += ["SyntheticControl", "SyntheticControlResult", "SyntheticDiD", "SyntheticDiDResult"]

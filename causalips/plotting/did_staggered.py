@@ -134,7 +134,7 @@ def plot_synthetic_did(result, *, ax=None, title: str | None = None, ylabel: str
         ax.bar(pre, lam / lam.max() * 0.15 * (hi - lo), bottom=lo, width=0.6, color="0.75",
                label="time weights (scaled)")
     ax.set_ylim(lo, hi)
-    ax.axvline(result.estimator.treatment_start, color="0.5", lw=0.8, ls=":")
+    ax.axvline(periods[result.n_pre] - 0.5, color="0.5", lw=0.8, ls=":")
     ax.set_xlabel(result.estimator.time)
     ax.set_ylabel(ylabel or result.estimator.outcome)
     ax.set_title(title or f"Synthetic DiD: ATT = {result.att:.3g}")
