@@ -334,11 +334,11 @@ class SyntheticControl(Estimator):
         else:
             p = np.nan
             p_t = np.full((~pre).sum(), np.nan)
-        scale = np.std(Y[controls][:, pre])
-        if r_pre > 0.25 * scale and scale > 0:
-            notes.append(f"poor pre-treatment fit (RMSPE {r_pre:.3g} vs outcome SD {scale:.3g}): "
-                         "the treated unit may lie outside the controls' convex hull; consider "
-                         "SyntheticDiD, which allows a level difference")
+        if r_pre_p.size and r_pre > 2 * np.median(r_pre_p):
+            notes.append(f"poor pre-treatment fit: RMSPE {r_pre:.3g} is over twice the median "
+                         f"of the placebo units' ({np.median(r_pre_p):.3g}); the treated unit may "
+                         "lie outside the controls' convex hull. Consider SyntheticDiD, which "
+                         "allows a level difference")
         if notes:
             warn_all(notes, StatisticalWarning)
         post_t = periods[~pre]
