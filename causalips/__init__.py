@@ -59,3 +59,10 @@ from .sites import (  # noqa: E402
 __all__ += ["FunnelPlot", "RiskAdjustedComparison", "Representativeness", "NumericComparison",
             "OutcomeEquity", "Reach", "Productivity", "FidelityOutcome", "ips_grow_denominator",
             "proportion_ci", "site_counts"]
+from .did import ConleyTaber, DiD, EventStudy, years_of_work  # noqa: E402
+from .panel import validate_panel  # noqa: E402
+
+__all__ += ["DiD", "EventStudy", "ConleyTaber", "years_of_work", "validate_panel"]
+from .did import StaggeredDiD, SyntheticControl, SyntheticDiD  # noqa: E402
+
+__all__ += ["StaggeredDiD", "SyntheticControl", "SyntheticDiD"]

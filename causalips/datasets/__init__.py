@@ -10,3 +10,6 @@ __all__ = ["load_caseload", "simulate_caseload", "load_mpdta", "simulate_stagger
 from .danish_trial import load_danish_trial, simulate_danish_trial  # noqa: E402
 
 __all__ += ["load_danish_trial", "simulate_danish_trial"]
+from .norway import load_norway_panel, simulate_norway_panel  # noqa: E402
+
+__all__ += ["load_norway_panel", "simulate_norway_panel"]
