@@ -5,7 +5,6 @@ from causalips.did import ConleyTaber, DiD, EventStudy
 from causalips.inference import Randomization, WildBootstrap
 
 
-
 def _panel():
     df = simulate_norway_panel(seed=3, n_treated_people=40, control_sizes=(20, 40))
     df.attrs = {}
