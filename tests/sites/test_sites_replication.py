@@ -36,6 +36,8 @@ def test_swlondon_reach_and_outcome_rates():
     assert float(eth.split("p = ")[1]) < 0.05
     gender = t.loc["IPS users vs rest of caseload by gender", "reproduced"]
     assert float(gender.split("p = ")[1]) > 0.05
+    for eth, pub in (("Mixed", 47.8), ("Asian", 44.2), ("Black", 43.4), ("White", 40.2)):
+        assert abs(float(t.loc[f"employment rate, {eth}", "reproduced"].rstrip("%")) - pub) < 1
     assert str(res)
 
 
