@@ -16,31 +16,46 @@ from __future__ import annotations
 import numpy as np
 
 
-def _dom_core(pa, pb, pw, qa, qb):
-    """For each query q: Σ_points pw · [pa > qa] · [pb < qb]; all arguments non-negative ints."""
+def _dom_core(pa, pb, pw, qa, qb, presort=None):
+    """For each query q: Σ_points pw · [pa > qa] · [pb < qb]; all arguments non-negative ints.
+
+    ``presort`` may give an order of the points by ``pa`` (reused across calls). Each level of
+    the dyadic decomposition of the ``pb`` axis is then a stable radix sort of small group ids.
+    """
     out = np.zeros(qa.size)
     if pa.size == 0 or qa.size == 0:
         return out
     m = int(max(pa.max(), qa.max())) + 2
     top = int(qb.max())
+    base = np.argsort(pa, kind="stable") if presort is None else presort
+    pa_s, pb_s, pw_s = pa[base], pb[base], pw[base]
     level = 0
     while (1 << level) <= top:
-        sel = ((qb >> level) & 1).astype(bool)
-        if sel.any():
-            key = (pb >> level) * m + pa
-            order = np.argsort(key, kind="stable")
-            ks = key[order]
-            cw = np.concatenate([[0.0], np.cumsum(pw[order])])
+        sel = np.flatnonzero((qb >> level) & 1)
+        if sel.size:
+            grp = pb_s >> level
+            if grp.max() < 65536:
+                o = np.argsort(grp.astype(np.uint16), kind="stable")  # radix sort
+            else:
+                o = np.argsort(grp * m + pa_s, kind="stable")
+            gs = grp[o]
+            ks = gs * m + pa_s[o]
+            cw = np.concatenate([[0.0], np.cumsum(pw_s[o])])
             target = (qb[sel] >> level) - 1
-            end = np.searchsorted(ks, target * m + (m - 1), side="right")
+            group_end = np.cumsum(np.bincount(gs, minlength=int(target.max()) + 1))
+            end = group_end[target]
             begin = np.searchsorted(ks, target * m + qa[sel], side="right")
             out[sel] += cw[end] - cw[begin]
         level += 1
     return out
 
 
-def dominance(pa, pb, pw, qa, qb):
-    """Σ_points pw · [pa > qa] · [pb < qb] for each query, decomposing the shorter axis."""
+def dominance(pa, pb, pw, qa, qb, presort_b=None):
+    """Σ_points pw · [pa > qa] · [pb < qb] for each query, decomposing the shorter axis.
+
+    ``presort_b`` (optional) orders the points by ``pb``, used when the ``pa`` axis is the
+    shorter one (the usual case: few event times, many distinct predictor values).
+    """
     pa, pb, qa, qb = (np.asarray(v, dtype=np.int64) for v in (pa, pb, qa, qb))
     pw = np.asarray(pw, dtype=np.float64)
     lo_a = min(pa.min(initial=0), qa.min(initial=0))
@@ -50,7 +65,8 @@ def dominance(pa, pb, pw, qa, qb):
     span_b = int(max(pb.max(initial=0), qb.max(initial=0)))
     if span_a < span_b:
         # [pa > qa] = [A - pa < A - qa] and [pb < qb] = [B - pb > B - qb]
-        return _dom_core(span_b - pb, span_a - pa, pw, span_b - qb, span_a - qa)
+        presort = None if presort_b is None else presort_b[::-1]
+        return _dom_core(span_b - pb, span_a - pa, pw, span_b - qb, span_a - qa, presort)
     return _dom_core(pa, pb, pw, qa, qb)
 
 
@@ -69,14 +85,20 @@ def concordance(rs, lp, cluster=None):
     wi = w[dr]
     ri = rho[dr]
 
+    order_rho = np.argsort(rho, kind="stable")
+    order_ri = np.argsort(ri, kind="stable")
+
     def as_event(strict_upper):
         """Σ_j w_j [j comparable to event i][rho_j < rho_i (+1)] for each event i."""
         qb = ri + (1 if strict_upper else 0)
-        return dominance(hi_c, rho, w, bi, qb) - dominance(lo, rho, w, bi, qb)
+        return (dominance(hi_c, rho, w, bi, qb, order_rho)
+                - dominance(lo, rho, w, bi, qb, order_rho))
 
-    total_i = dominance(hi_c, np.zeros_like(rho), w, bi, np.ones_like(ri)) - dominance(
-        lo, np.zeros_like(rho), w, bi, np.ones_like(ri)
-    )
+    nb = rs.n_blocks
+    # everyone comparable with an event in block b: at risk, not an event tied at b
+    at_risk = np.cumsum(np.bincount(hi_c, weights=w, minlength=nb + 1)[::-1])[::-1][1:]
+    at_risk = at_risk - np.cumsum(np.bincount(lo, weights=w, minlength=nb + 1)[::-1])[::-1][1:]
+    total_i = at_risk[bi]
     less_i = as_event(False)
     leq_i = as_event(True)
     conc_i, tie_i, disc_i = less_i, leq_i - less_i, total_i - leq_i
@@ -86,16 +108,18 @@ def concordance(rs, lp, cluster=None):
     kmax = int(rho.max()) if rho.size else 0
     rev_i = kmax - ri
     rev_k = kmax - rho
+    rev_order = order_ri[::-1]
 
     def as_member(or_equal):
         qb = rev_k + (1 if or_equal else 0)  # rho_i > rho_k  <=>  rev_i < rev_k
-        return dominance(neg_b, rev_i, wi, -hi_c, qb) - dominance(neg_b, rev_i, wi, -lo, qb)
+        return (dominance(neg_b, rev_i, wi, -hi_c, qb, rev_order)
+                - dominance(neg_b, rev_i, wi, -lo, qb, rev_order))
 
     greater_k = as_member(False)
     geq_k = as_member(True)
-    all_k = dominance(neg_b, np.zeros_like(rev_i), wi, -hi_c, np.ones_like(rev_k)) - dominance(
-        neg_b, np.zeros_like(rev_i), wi, -lo, np.ones_like(rev_k)
-    )
+    cum_ev = np.concatenate([[0.0], np.cumsum(np.bincount(bi, weights=wi, minlength=nb))])
+    all_k = cum_ev[np.clip(hi_c, 0, nb)] - cum_ev[np.clip(lo, 0, nb)]
+    all_k = np.where(hi_c > lo, all_k, 0.0)
     conc_k, tie_k, disc_k = greater_k, geq_k - greater_k, all_k - geq_k
 
     conc = np.zeros(rs.n)

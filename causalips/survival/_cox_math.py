@@ -2,16 +2,21 @@
 
 Layout
 ------
-An *event block* is one distinct (stratum, event time) pair. Blocks are numbered 0..B-1 in
-(stratum, time) order. Row ``i`` (an interval ``(start, stop]`` in a stratum) is at risk in the
-blocks ``lo[i] <= b < hi[i]``, found once by ``searchsorted``. Risk-set sums over blocks are then
-differences of reverse cumulative sums of ``bincount``s, and sums over the blocks a row is at risk
-in are differences of cumulative sums over blocks: O(n·p) per Newton step, no sort inside it.
+An *event block* is one distinct (stratum, event time) pair, numbered 0..B-1 in (stratum, time)
+order. Row ``i`` (an interval ``(start, stop]`` in a stratum) is at risk in the blocks
+``lo[i] <= b < hi[i]``, found once. Then
 
-Ties: a block with ``d`` deaths is expanded into its ``d`` death rows. Efron's k-th term
-(k = 0..d-1) removes the fraction ``k/d`` of the dying rows' risk from the denominator; Breslow
-removes nothing. Case weights follow R's ``coxph``: each of the ``d`` terms carries the mean weight
-of the deaths in the block.
+- risk-set sums over blocks are reverse cumulative sums (over blocks) of ``bincount(hi)``, minus
+  the rows that entered later (``bincount(lo)``) or belong to later strata: O(n) per column;
+- sums over the blocks a row is at risk in are differences of cumulative sums over blocks;
+- nothing is sorted inside a Newton step, and no array has one row per (death, covariate) pair.
+
+Ties: a block with ``d`` deaths contributes ``d`` terms k = 0..d-1. Efron's k-th term removes the
+fraction ``f_k = k/d`` of the dying rows' risk from the denominator, Breslow's removes nothing.
+Every quantity needs only per-block sums over k of scalar functions of
+``den_k = S0 - f_k·S0_deaths`` (computed on a length-Σd array of the k's), combined with the
+per-block sums S1 and S1_deaths. Case weights follow R's ``coxph``: each of the ``d`` terms
+carries the mean weight of the block's deaths.
 """
 
 from __future__ import annotations
@@ -29,15 +34,58 @@ class RiskSets:
     lo: np.ndarray  # first block the row is at risk in
     hi: np.ndarray  # one past the last block
     n_blocks: int
-    death_rows: np.ndarray  # row index of each death, sorted by block
+    death_rows: np.ndarray  # row index of each death
     death_block: np.ndarray  # block of each death row
-    frac: np.ndarray  # Efron fraction k/d per death row (0 for Breslow)
+    row_block: np.ndarray  # block of each row if it is a death, else n_blocks (a dummy bin)
     n_death: np.ndarray  # deaths per block
+    k_block: np.ndarray  # block of each of the Σd tie terms (sorted)
+    k_frac: np.ndarray  # Efron fraction of each tie term (0 for Breslow)
     block_time: np.ndarray  # event time of each block
     block_stratum: np.ndarray  # stratum code of each block
     event: np.ndarray  # bool per row
     weights: np.ndarray  # per row
     mean_wt: np.ndarray  # mean death weight per block
+    has_entry: bool
+    strata: np.ndarray | None  # stratum code per row when there are several strata
+    n_strata: int
+    utimes: np.ndarray  # distinct event times (all strata)
+    code_stop: np.ndarray  # per row: number of distinct event times <= stop
+    code_start: np.ndarray | None
+    block_code: np.ndarray  # per block: index+1 of its time in utimes
+    efron: bool
+    order: np.ndarray  # rows are stored sorted by (hi, event): order[i] = original row
+    seg_starts: np.ndarray  # first sorted row of each run of equal (hi, event)
+    seg_key: np.ndarray  # hi*2 + event of each run
+    k_first: np.ndarray  # first tie term of each block (all blocks have >= 1 death)
+
+
+def _time_codes(stop, event, start):
+    """Distinct event times and, per row, the number of event times <= stop (and <= start)."""
+    ev_times = stop[event]
+    integral = False
+    if ev_times.size and np.all(np.isfinite(stop)):
+        lo_v, hi_v = float(stop.min()), float(stop.max())
+        if start is not None:
+            lo_v = min(lo_v, float(start.min()))
+        integral = (lo_v >= 0 and hi_v <= 2e7 and np.array_equal(ev_times, np.floor(ev_times)))
+    if integral:
+        # day-like integer times: presence table instead of a sort
+        top = int(hi_v) + 1
+        present = np.zeros(top + 1, dtype=bool)
+        present[ev_times.astype(np.int64)] = True
+        utimes = np.flatnonzero(present).astype(np.float64)
+        cum = np.cumsum(present)
+
+        def code(t):
+            return cum[np.clip(np.floor(t).astype(np.int64), 0, top)]
+
+        code_stop = code(stop)
+        code_start = None if start is None else code(start)
+        return utimes, code_stop, code_start
+    utimes = np.unique(ev_times)
+    code_stop = np.searchsorted(utimes, stop, side="right")
+    code_start = None if start is None else np.searchsorted(utimes, start, side="right")
+    return utimes, code_stop, code_start
 
 
 def build_risk_sets(stop, event, weights, strata, start=None, ties="efron") -> RiskSets:
@@ -45,64 +93,114 @@ def build_risk_sets(stop, event, weights, strata, start=None, ties="efron") -> R
     stop = np.asarray(stop, dtype=np.float64)
     event = np.asarray(event, dtype=bool)
     strata = np.asarray(strata, dtype=np.int64)
+    start = None if start is None else np.asarray(start, dtype=np.float64)
     n = stop.size
-    ev_idx = np.flatnonzero(event)
-    utimes = np.unique(stop[ev_idx])
-    m = utimes.size + 1
-    code_stop = np.searchsorted(utimes, stop, side="right")  # number of event times <= stop
-    ev_key = strata[ev_idx] * m + code_stop[ev_idx]
-    bkeys, block_of_event = np.unique(ev_key, return_inverse=True)
-    n_blocks = bkeys.size
-    hi = np.searchsorted(bkeys, strata * m + code_stop, side="right")
-    if start is None:
-        lo = np.searchsorted(bkeys, strata * m, side="right")
+    n_strata = int(strata.max()) + 1 if n else 1
+    utimes, code_stop, code_start = _time_codes(stop, event, start)
+    dr = np.flatnonzero(event)
+    if n_strata == 1:
+        n_blocks = utimes.size
+        hi = code_stop.astype(np.int64)
+        lo = np.zeros(n, dtype=np.int64) if code_start is None else code_start.astype(np.int64)
+        block_time = utimes
+        block_stratum = np.zeros(n_blocks, dtype=np.int64)
+        block_code = np.arange(1, n_blocks + 1)
     else:
-        code_start = np.searchsorted(utimes, np.asarray(start, dtype=np.float64), side="right")
-        lo = np.searchsorted(bkeys, strata * m + code_start, side="right")
-    order = np.argsort(block_of_event, kind="stable")
-    death_rows = ev_idx[order]
-    death_block = block_of_event[order]
+        m = utimes.size + 1
+        bkeys = np.unique(strata[dr] * m + code_stop[dr])
+        n_blocks = bkeys.size
+        hi = np.searchsorted(bkeys, strata * m + code_stop, side="right")
+        base = strata * m + (0 if code_start is None else code_start)
+        lo = np.searchsorted(bkeys, base, side="right")
+        block_code = bkeys % m
+        block_time = utimes[block_code - 1] if n_blocks else np.empty(0)
+        block_stratum = bkeys // m
+    # store rows sorted by (hi, event): block sums become contiguous segment sums
+    hi = hi.astype(np.int64)
+    lo = np.asarray(lo, dtype=np.int64)
+    o1 = np.argsort(event.astype(np.uint8), kind="stable")
+    if n_blocks < 65535:
+        order = o1[np.argsort(hi[o1].astype(np.uint16), kind="stable")]  # radix sorts
+    else:
+        order = o1[np.argsort(hi[o1], kind="stable")]
+    hi, lo, event, stop = hi[order], lo[order], event[order], stop[order]
+    weights = np.asarray(weights, dtype=np.float64)[order]
+    strata = strata[order]
+    code_stop = code_stop[order]
+    code_start = None if code_start is None else code_start[order]
+    key = hi * 2 + event
+    seg_starts = np.concatenate([[0], np.flatnonzero(np.diff(key)) + 1]) if n else np.zeros(0, int)
+    seg_key = key[seg_starts]
+    dr = np.flatnonzero(event)
+    death_block = hi[dr] - 1
+    row_block = np.full(n, n_blocks, dtype=np.int64)
+    row_block[dr] = death_block
     n_death = np.bincount(death_block, minlength=n_blocks)
+    k_block = np.repeat(np.arange(n_blocks), n_death)
     first = np.concatenate([[0], np.cumsum(n_death)[:-1]])
-    k = np.arange(death_rows.size) - first[death_block]
     if ties == "efron":
-        frac = k / n_death[death_block]
+        k_frac = (np.arange(k_block.size) - first[k_block]) / n_death[k_block]
     else:
-        frac = np.zeros(death_rows.size)
-    weights = np.asarray(weights, dtype=np.float64)
-    mean_wt = np.bincount(death_block, weights=weights[death_rows], minlength=n_blocks) / np.maximum(
+        k_frac = np.zeros(k_block.size)
+    mean_wt = np.bincount(death_block, weights=weights[dr], minlength=n_blocks) / np.maximum(
         n_death, 1
     )
-    block_time = utimes[(bkeys % m) - 1] if n_blocks else np.empty(0)
     return RiskSets(
-        n=n, lo=lo.astype(np.int64), hi=hi.astype(np.int64), n_blocks=n_blocks,
-        death_rows=death_rows, death_block=death_block, frac=frac, n_death=n_death,
-        block_time=block_time, block_stratum=bkeys // m, event=event, weights=weights,
-        mean_wt=mean_wt,
+        n=n, lo=lo, hi=hi, n_blocks=n_blocks, death_rows=dr, death_block=death_block,
+        row_block=row_block, n_death=n_death, k_block=k_block, k_frac=k_frac,
+        block_time=block_time, block_stratum=block_stratum, event=event, weights=weights,
+        mean_wt=mean_wt, has_entry=start is not None,
+        strata=strata if n_strata > 1 else None, n_strata=n_strata, utimes=utimes,
+        code_stop=code_stop, code_start=code_start, block_code=block_code,
+        efron=ties == "efron", order=order, seg_starts=seg_starts, seg_key=seg_key,
+        k_first=first,
     )
 
 
-def _block_sums(rs: RiskSets, values: np.ndarray) -> np.ndarray:
-    """Sum of ``values`` (n,) over each block's risk set."""
+def _revcum_tail(counts: np.ndarray, nb: int) -> np.ndarray:
+    """c[b] = Σ_{j > b} counts[j] for b = 0..nb-1 (counts has nb+1 bins)."""
+    return np.cumsum(counts[::-1])[::-1][1 : nb + 1]
+
+
+def block_sums(rs: RiskSets, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Risk-set sums and death sums for each block of ``values`` ((n,) or (n, k), rows sorted).
+
+    Rows are stored sorted by (hi, event), so the sums over runs of equal (hi, event) are
+    contiguous ``reduceat`` sums; risk-set sums are their reverse cumulative sums over blocks.
+    """
     nb = rs.n_blocks
-    add = np.bincount(rs.hi, weights=values, minlength=nb + 1)
-    rem = np.bincount(rs.lo, weights=values, minlength=nb + 1)
-    # rows with hi > b minus rows with lo > b
-    a = np.cumsum(add[::-1])[::-1]  # a[j] = sum over hi >= j
-    r = np.cumsum(rem[::-1])[::-1]
-    return a[1 : nb + 1] - r[1 : nb + 1]
+    vals = values if values.ndim == 2 else values[:, None]
+    k = vals.shape[1]
+    runs = np.add.reduceat(vals, rs.seg_starts, axis=0) if rs.n else np.zeros((0, k))
+    full = np.zeros((2 * (nb + 1), k))
+    full[rs.seg_key] = runs
+    by_hi = full[0::2] + full[1::2]  # (nb+1, k): rows with hi = j
+    deaths = full[1::2][1:]  # event rows with hi = b+1 are the deaths of block b
+    total = np.cumsum(by_hi[::-1], axis=0)[::-1][1:]
+    if rs.has_entry:
+        rem = np.column_stack(
+            [np.bincount(rs.lo, weights=vals[:, j], minlength=nb + 1) for j in range(k)]
+        )
+        total = total - np.cumsum(rem[::-1], axis=0)[::-1][1:]
+    elif rs.strata is not None:
+        per = np.column_stack(
+            [np.bincount(rs.strata, weights=vals[:, j], minlength=rs.n_strata) for j in range(k)]
+        )
+        later = np.vstack([np.cumsum(per[::-1], axis=0)[::-1][1:], np.zeros((1, k))])
+        total = total - later[rs.block_stratum]
+    if values.ndim == 1:
+        return total[:, 0], deaths[:, 0]
+    return total, deaths
 
 
-def _block_sums_matrix(rs: RiskSets, values: np.ndarray) -> np.ndarray:
-    return np.column_stack([_block_sums(rs, values[:, j]) for j in range(values.shape[1])]) if (
-        values.shape[1]
-    ) else np.zeros((rs.n_blocks, 0))
-
-
-def _over_blocks(rs: RiskSets, per_block: np.ndarray) -> np.ndarray:
+def over_blocks(rs: RiskSets, per_block: np.ndarray) -> np.ndarray:
     """For each row, the sum of ``per_block`` over the blocks it is at risk in."""
     c = np.concatenate([np.zeros((1,) + per_block.shape[1:]), np.cumsum(per_block, axis=0)])
-    return c[rs.hi] - c[rs.lo]
+    if rs.has_entry:
+        return c[rs.hi] - c[rs.lo]
+    if rs.strata is not None:
+        return c[rs.hi] - c[rs.lo]
+    return c[rs.hi]
 
 
 @dataclass
@@ -110,101 +208,131 @@ class Pieces:
     loglik: float
     score: np.ndarray
     info: np.ndarray
-    risk: np.ndarray  # r = exp(eta)
-    den: np.ndarray  # per death row
-    haz: np.ndarray  # mean_wt / den per death row
-    a: np.ndarray  # risk-set mean of x per death row (Efron-adjusted)
-    s1: np.ndarray  # per block
-    s1d: np.ndarray  # per block
+    risk: np.ndarray  # exp(eta - shift), per row
+    shift: float
+    s1: np.ndarray  # (B, p) risk-set sums of w·r·x
+    s1d: np.ndarray  # (B, p) the deaths' part
+    c1: np.ndarray  # Σ_k mw/den       (the hazard increment per block)
+    cf: np.ndarray  # Σ_k mw f/den
+    q0: np.ndarray  # Σ_k mw/den²
+    q1: np.ndarray  # Σ_k mw f/den²
+    q2: np.ndarray  # Σ_k mw f²/den²
+    e0: np.ndarray  # Σ_k 1/den
+    e1: np.ndarray  # Σ_k f/den
 
 
-def evaluate(rs: RiskSets, x: np.ndarray, beta: np.ndarray, *, info: bool = True,
-             offset: float | None = None) -> Pieces:
-    """Partial log-likelihood, score and information at ``beta`` (x should be centred)."""
-    eta = x @ beta if x.shape[1] else np.zeros(rs.n)
-    shift = float(eta.max()) if offset is None and eta.size else (offset or 0.0)
-    risk = np.exp(eta - shift)
-    w = rs.weights
-    wr = w * risk
-    dr, db, f = rs.death_rows, rs.death_block, rs.frac
-    nb = rs.n_blocks
-    s0 = _block_sums(rs, wr)
-    s0d = np.bincount(db, weights=wr[dr], minlength=nb)
-    den = s0[db] - f * s0d[db]
-    mw = rs.mean_wt[db]
-    loglik = float(np.sum(w[dr] * (eta[dr] - shift)) - np.sum(mw * np.log(den)))
-    haz = mw / den
+def evaluate(rs: RiskSets, x: np.ndarray, beta: np.ndarray, wx_dead: np.ndarray,
+             *, info: bool = True) -> Pieces:
+    """Partial log-likelihood, score and information at ``beta``.
+
+    ``x`` should be centred (and is best Fortran-ordered); ``wx_dead`` is Σ_deaths w·x.
+    """
     p = x.shape[1]
-    xw = x * wr[:, None]
-    s1 = _block_sums_matrix(rs, xw)
-    s1d = np.column_stack([np.bincount(db, weights=xw[dr, j], minlength=nb) for j in range(p)]) if (
-        p
-    ) else np.zeros((nb, 0))
-    a = (s1[db] - f[:, None] * s1d[db]) / den[:, None]
-    score = (w[dr][:, None] * x[dr]).sum(axis=0) - (mw[:, None] * a).sum(axis=0)
-    imat = np.zeros((p, p))
+    nb = rs.n_blocks
+    eta = linear_predictor(x, beta)
+    shift = float(eta.max()) if eta.size else 0.0
+    risk = np.exp(eta - shift)
+    wr = rs.weights * risk
+    m = np.empty((rs.n, p + 1), order="F")
+    m[:, 0] = wr
+    np.multiply(x, wr[:, None], out=m[:, 1:])
+    tot, dth = block_sums(rs, m)
+    s0, s0d, s1, s1d = tot[:, 0], dth[:, 0], tot[:, 1:], dth[:, 1:]
+    kb, f = rs.k_block, rs.k_frac
+    den = s0[kb] - f * s0d[kb]
+    mw = rs.mean_wt[kb]
+    inv = mw / den
+
+    def per_block(v):
+        return np.add.reduceat(v, rs.k_first) if nb else np.zeros(0)
+
+    wd = rs.weights[rs.death_rows]
+    loglik = float(wd @ (eta[rs.death_rows] - shift) - np.sum(mw * np.log(den)))
+    c1 = per_block(inv)
+    inv2 = inv / den
+    q0 = per_block(inv2)
+    if rs.efron:
+        cf = per_block(inv * f)
+        q1 = per_block(inv2 * f)
+        q2 = per_block(inv2 * f * f)
+        e1 = per_block(f / den)
+    else:
+        cf = q1 = q2 = e1 = np.zeros(nb)
+    e0 = per_block(1.0 / den)
+    score = wx_dead - s1.T @ c1 + s1d.T @ cf
+    pieces = Pieces(loglik=loglik, score=score, info=np.zeros((p, p)), risk=risk, shift=shift,
+                    s1=s1, s1d=s1d, c1=c1, cf=cf, q0=q0, q1=q1, q2=q2, e0=e0, e1=e1)
     if info and p:
-        imat = information(rs, x, risk, haz, a, np.ones(nb))
-    return Pieces(loglik=loglik, score=score, info=imat, risk=risk, den=den, haz=haz, a=a,
-                  s1=s1, s1d=s1d)
+        pieces.info = information(rs, x, pieces)
+    return pieces
 
 
-def information(rs: RiskSets, x, risk, haz, a, q) -> np.ndarray:
+def linear_predictor(x: np.ndarray, beta: np.ndarray) -> np.ndarray:
+    """x @ beta accumulated column by column: rows with equal x get exactly equal values
+    (a BLAS kernel may round identical rows differently, which would break ties in the
+    concordance)."""
+    eta = np.zeros(x.shape[0])
+    for j in range(x.shape[1]):
+        eta += x[:, j] * beta[j]
+    return eta
+
+
+def information(rs: RiskSets, x: np.ndarray, pc: Pieces, q: np.ndarray | None = None):
     """Σ_b q_b · I_b: the information summed over blocks with block weights ``q``.
 
-    ``q`` = 1 gives the model information; ``q = g(t)`` and ``g(t)**2`` give the blocks of the
+    ``q`` = 1 gives the model information; ``q = g(t)`` and ``g(t)²`` give the blocks of the
     information of the model extended by g(t)·x terms (the proportional-hazards test).
     """
-    db, f = rs.death_rows, rs.frac
-    dblk = rs.death_block
-    hq = haz * q[dblk]
-    c1 = np.bincount(dblk, weights=hq, minlength=rs.n_blocks)
-    c2 = np.bincount(dblk, weights=hq * f, minlength=rs.n_blocks)
-    h_row = _over_blocks(rs, c1)
-    h_row[db] -= c2[dblk]
-    rowwt = rs.weights * risk * h_row
-    first = (x * rowwt[:, None]).T @ x
-    mwq = rs.mean_wt[dblk] * q[dblk]
-    second = (a * mwq[:, None]).T @ a
-    return first - second
+    c1, cf, q0, q1, q2 = pc.c1, pc.cf, pc.q0, pc.q1, pc.q2
+    if q is not None:
+        c1, cf, q0, q1, q2 = c1 * q, cf * q, q0 * q, q1 * q, q2 * q
+    h_row = over_blocks(rs, c1) - np.append(cf, 0.0)[rs.row_block]
+    rowwt = rs.weights * pc.risk * h_row
+    if q is None or np.all(q >= 0):
+        xs = x * np.sqrt(np.clip(rowwt, 0, None))[:, None]
+        first = xs.T @ xs  # symmetric rank-k update
+    else:
+        first = x.T @ (x * rowwt[:, None])
+    s1, s1d = pc.s1, pc.s1d
+    cross = s1.T @ (s1d * q1[:, None])
+    second = s1.T @ (s1 * q0[:, None]) - cross - cross.T + s1d.T @ (s1d * q2[:, None])
+    out = first - second
+    return (out + out.T) / 2
 
 
-def score_residuals(rs: RiskSets, x: np.ndarray, pieces: Pieces) -> np.ndarray:
+def _abar(rs: RiskSets, pc: Pieces) -> np.ndarray:
+    """Efron-averaged risk-set mean of x per block: (1/d) Σ_k a_k."""
+    return (pc.s1 * pc.e0[:, None] - pc.s1d * pc.e1[:, None]) / rs.n_death[:, None]
+
+
+def score_residuals(rs: RiskSets, x: np.ndarray, pc: Pieces) -> np.ndarray:
     """Score residuals L_i with Σ_i w_i L_i = U (R's ``residuals(type="score")``)."""
-    n, p = x.shape
-    db, dblk, f = rs.death_rows, rs.death_block, rs.frac
-    nb = rs.n_blocks
-    haz, a = pieces.haz, pieces.a
-    c1 = np.bincount(dblk, weights=haz, minlength=nb)
-    c2 = np.bincount(dblk, weights=haz * f, minlength=nb)
-    g = np.column_stack([np.bincount(dblk, weights=haz * a[:, j], minlength=nb) for j in range(p)])
-    g2 = np.column_stack(
-        [np.bincount(dblk, weights=haz * f * a[:, j], minlength=nb) for j in range(p)]
-    )
-    h_row = _over_blocks(rs, c1)
-    g_row = _over_blocks(rs, g)
-    h_row[db] -= c2[dblk]
-    g_row[db] -= g2[dblk]
-    resid = -pieces.risk[:, None] * (x * h_row[:, None] - g_row)
-    abar = np.column_stack(
-        [np.bincount(dblk, weights=a[:, j], minlength=nb) for j in range(p)]
-    ) / rs.n_death[:, None]
-    resid[db] += x[db] - abar[dblk]
+    g = pc.s1 * pc.q0[:, None] - pc.s1d * pc.q1[:, None]  # Σ_k h_k a_k
+    g2 = pc.s1 * pc.q1[:, None] - pc.s1d * pc.q2[:, None]  # Σ_k h_k f_k a_k
+    h_row = over_blocks(rs, pc.c1) - np.append(pc.cf, 0.0)[rs.row_block]
+    g_row = over_blocks(rs, g)
+    dr, db = rs.death_rows, rs.death_block
+    g_row[dr] -= g2[db]
+    resid = -pc.risk[:, None] * (x * h_row[:, None] - g_row)
+    resid[dr] += x[dr] - _abar(rs, pc)[db]
     return resid
 
 
-def schoenfeld(rs: RiskSets, x: np.ndarray, pieces: Pieces) -> np.ndarray:
+def schoenfeld(rs: RiskSets, x: np.ndarray, pc: Pieces) -> np.ndarray:
     """Schoenfeld residuals per death row (x minus the Efron-averaged risk-set mean)."""
-    nb, p = rs.n_blocks, x.shape[1]
-    abar = np.column_stack(
-        [np.bincount(rs.death_block, weights=pieces.a[:, j], minlength=nb) for j in range(p)]
-    ) / rs.n_death[:, None]
-    return x[rs.death_rows] - abar[rs.death_block]
+    return x[rs.death_rows] - _abar(rs, pc)[rs.death_block]
 
 
-def baseline_hazard(rs: RiskSets, pieces: Pieces) -> np.ndarray:
-    """Breslow/Efron increments of the baseline cumulative hazard per block.
+def dead_sums(rs: RiskSets, x: np.ndarray) -> np.ndarray:
+    """Σ over deaths of w·x (a constant of the fit)."""
+    wd = rs.weights[rs.death_rows]
+    return wd @ x[rs.death_rows] if x.shape[1] else np.zeros(0)
 
-    Scaled to risk = exp(eta - shift) as used in ``pieces``; the caller rescales.
-    """
-    return np.bincount(rs.death_block, weights=pieces.haz, minlength=rs.n_blocks)
+
+def dead_sums_by_block(rs: RiskSets, x: np.ndarray) -> np.ndarray:
+    wd = rs.weights[rs.death_rows]
+    xd = x[rs.death_rows]
+    return np.column_stack(
+        [np.bincount(rs.death_block, weights=wd * xd[:, j], minlength=rs.n_blocks)
+         for j in range(x.shape[1])]
+    )

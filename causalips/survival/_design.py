@@ -125,11 +125,12 @@ def _part_columns(df, part: Part, categorical, reference, factors):
             factors[part.column] = {"levels": levels, "reference": ref}
         info = factors[part.column]
         cols, names = [], []
-        values = s.to_numpy()
+        codes, uniques = pd.factorize(s)
+        lookup = {_plain(u): i for i, u in enumerate(uniques)}
         for lv in info["levels"]:
             if lv == info["reference"]:
                 continue
-            cols.append((values == lv).astype(np.float64))
+            cols.append((codes == lookup[lv]).astype(np.float64))
             names.append(f"{part.column}[{lv}]")
         return cols, names, True
     if part.func is None:
@@ -176,28 +177,33 @@ def build_design(df: pd.DataFrame, terms: Sequence[Term], *, categorical=(), ref
     if len(set(names)) != len(names):
         dup = sorted({n for n in names if names.count(n) > 1})
         raise SpecificationError(f"covariates give duplicate coefficients {dup}; list each term once")
-    matrix = np.column_stack(cols) if cols else np.zeros((len(df), 0))
+    matrix = np.empty((len(df), len(cols)), order="F")  # column-major: fast column access
+    for j, c in enumerate(cols):
+        matrix[:, j] = c
     return Design(matrix=matrix, names=tuple(names), assign=assign, factors=factors,
                   indicator=tuple(indicator))
 
 
-def check_collinearity(x: np.ndarray, names: Sequence[str], within: np.ndarray | None = None) -> None:
+def check_collinearity(xc: np.ndarray, names: Sequence[str], within=None) -> None:
     """Raise a DataError naming columns that are constant or linear combinations of others.
 
-    ``x`` is centred here (within strata when ``within`` codes are given, since a column constant
-    within every stratum carries no information in a stratified Cox model).
+    ``xc`` must be centred. With stratum codes ``within``, columns are compared after removing
+    stratum means (a column constant within every stratum carries no information in a
+    stratified Cox model).
     """
-    if x.shape[1] == 0:
+    p = xc.shape[1]
+    if p == 0:
         return
-    xc = x - x.mean(axis=0)
+    n = xc.shape[0]
+    gram = xc.T @ xc
     if within is not None and within.max() > 0:
-        counts = np.bincount(within)
-        means = np.column_stack(
-            [np.bincount(within, weights=x[:, j]) / np.maximum(counts, 1) for j in range(x.shape[1])]
-        )
-        xc = x - means[within]
-    scale = np.sqrt((xc**2).sum(axis=0))
-    const = scale <= 1e-12 * np.maximum(1.0, np.abs(x).max(axis=0)) * np.sqrt(len(x))
+        counts = np.bincount(within).astype(float)
+        sums = np.column_stack([np.bincount(within, weights=xc[:, j]) for j in range(p)])
+        nz = counts > 0
+        gram = gram - (sums[nz] / counts[nz, None]).T @ sums[nz]
+    diag = np.clip(np.diag(gram), 0, None)
+    size = np.array([np.abs(xc[:, j]).max() for j in range(p)]) if n else np.zeros(p)
+    const = diag <= (1e-10 * np.maximum(size, 1e-300)) ** 2 * n
     if const.any():
         bad = [names[j] for j in np.flatnonzero(const)]
         raise DataError(
@@ -206,15 +212,15 @@ def check_collinearity(x: np.ndarray, names: Sequence[str], within: np.ndarray |
             + " in the rows used, so their hazard ratio cannot be estimated; drop them "
             "(or, for a factor, check that each level occurs)"
         )
-    z = xc / scale
-    gram = z.T @ z / len(z)  # correlation matrix
+    scale = np.sqrt(diag)
+    corr = gram / np.outer(scale, scale)  # correlation matrix
     kept: list[int] = []
-    for j in range(gram.shape[0]):
+    for j in range(p):
         if kept:
-            g_kk = gram[np.ix_(kept, kept)]
-            g_kj = gram[kept, j]
+            g_kk = corr[np.ix_(kept, kept)]
+            g_kj = corr[kept, j]
             coef = np.linalg.solve(g_kk, g_kj)
-            resid = gram[j, j] - g_kj @ coef
+            resid = corr[j, j] - g_kj @ coef
             if resid < 1e-10:
                 others = [names[kept[i]] for i in np.flatnonzero(np.abs(coef) > 1e-6)]
                 raise DataError(

@@ -17,40 +17,44 @@ from . import _cox_math as cm
 TRANSFORMS = ("km", "identity", "rank")
 
 
-def _g_values(rs, stop, start, event):
-    """g(t) for each event block under each transform (R's definitions)."""
-    t = rs.block_time
-    # rank of the time among all rows' times (average ranks for ties), as R's rank(times)
-    srt = np.sort(stop)
-    below = np.searchsorted(srt, t, side="left")
-    upto = np.searchsorted(srt, t, side="right")
-    rank = below + (upto - below + 1) / 2.0
-    # 1 - KM(t-) of the pooled data, unweighted, no strata
-    ut = np.unique(stop[event])
-    d = np.bincount(np.searchsorted(ut, stop[event]), minlength=ut.size).astype(float)
-    at_risk = stop.size - np.searchsorted(np.sort(stop), ut, side="left")
-    if start is not None:
-        at_risk = at_risk - (start.size - np.searchsorted(np.sort(start), ut, side="left"))
+def _g_values(rs, stop, event):
+    """g(t) for each event block under each transform (R's definitions), in O(n)."""
+    n, nt = rs.n, rs.utimes.size
+    cs = rs.code_stop
+    below = np.cumsum(np.bincount(cs, minlength=nt + 1))  # rows with code <= c
+    less = below[:nt]  # rows with stop < t_c, c = 1..nt
+    pos = cs > 0
+    equal = np.zeros(n, dtype=bool)
+    equal[pos] = stop[pos] == rs.utimes[cs[pos] - 1]
+    eq = np.bincount(cs[equal], minlength=nt + 1)[1:]
+    rank = less + (eq + 1) / 2.0  # average rank of t among all rows' times, as R's rank()
+    d = np.bincount(cs[event], minlength=nt + 1)[1:].astype(float)
+    if rs.code_start is None:
+        at_risk = n - less
+    else:
+        at_risk = np.cumsum(np.bincount(rs.code_start, minlength=nt + 1))[:nt] - less
     surv = np.cumprod(1.0 - d / at_risk)
-    surv_minus = np.concatenate([[1.0], surv[:-1]])
-    km = 1.0 - surv_minus[np.searchsorted(ut, t)]
-    return {"identity": t.astype(float), "rank": rank, "km": km}
+    km = 1.0 - np.concatenate([[1.0], surv[:-1]])  # 1 - KM(t-) of the pooled data
+    c = rs.block_code - 1
+    return {"identity": rs.block_time.astype(float), "rank": rank[c], "km": km[c]}
 
 
-def zph_pieces(rs, xc, pieces, stop, start, event, beta, names, assign):
-    gvals = _g_values(rs, stop, start, event)
-    dr, db = rs.death_rows, rs.death_block
-    contrib = rs.weights[dr][:, None] * xc[dr] - rs.mean_wt[db][:, None] * pieces.a
+def zph_pieces(rs, xc, pieces, stop, event, beta, names, assign):
+    gvals = _g_values(rs, stop, event)
+    db = rs.death_block
+    contrib = cm.dead_sums_by_block(rs, xc) - (
+        pieces.s1 * pieces.c1[:, None] - pieces.s1d * pieces.cf[:, None]
+    )
     out = {"names": tuple(names), "assign": dict(assign), "info": pieces.info, "tests": {}}
     for name, g in gvals.items():
         gc = g - np.mean(g[db])  # centring (as R) does not change the test
-        u = (gc[db][:, None] * contrib).sum(axis=0)
-        h2 = cm.information(rs, xc, pieces.risk, pieces.haz, pieces.a, gc)
-        h3 = cm.information(rs, xc, pieces.risk, pieces.haz, pieces.a, gc**2)
+        u = contrib.T @ gc
+        h2 = cm.information(rs, xc, pieces, gc)
+        h3 = cm.information(rs, xc, pieces, gc**2)
         out["tests"][name] = {"u": u, "h2": h2, "h3": h3, "g": g[db].astype(np.float32)}
     # scaled Schoenfeld residuals (R: residual · inverse of the average information, + beta)
     sch = cm.schoenfeld(rs, xc, pieces)
-    vmean = pieces.info / max(dr.size, 1)
+    vmean = pieces.info / max(db.size, 1)
     try:
         scaled = np.linalg.solve(vmean, sch.T).T + beta
     except np.linalg.LinAlgError:
