@@ -263,9 +263,9 @@ class SyntheticControl(Estimator):
     >>> import causalips as ci
     >>> from causalips.datasets import simulate_staggered_panel
     >>> df = simulate_staggered_panel(seed=3)
-    >>> one = df[(df["first_treated"] == 0) | (df["municipality"] == "M002")]
+    >>> one = df[(df["first_treated"] == 0) | (df["municipality"] == "M005")]  # adopts 2016
     >>> res = ci.SyntheticControl(outcome="workdays", unit="municipality", time="year",
-    ...                           treated_unit="M002", treatment_start=2016).fit(one)
+    ...                           treated_unit="M005", treatment_start=2016).fit(one)
     >>> bool(abs(res.weights.sum() - 1) < 1e-9)
     True
 
@@ -575,9 +575,9 @@ class SyntheticDiD(Estimator):
     >>> import causalips as ci
     >>> from causalips.datasets import simulate_staggered_panel
     >>> df = simulate_staggered_panel(seed=3)
-    >>> one = df[(df["first_treated"] == 0) | (df["municipality"] == "M002")]
+    >>> one = df[(df["first_treated"] == 0) | (df["municipality"] == "M005")]  # adopts 2016
     >>> res = ci.SyntheticDiD(outcome="workdays", unit="municipality", time="year",
-    ...                       treated_unit="M002", treatment_start=2016, reps=50,
+    ...                       treated_unit="M005", treatment_start=2016, reps=50,
     ...                       seed=1).fit(one)
     >>> bool(res.std_error > 0)
     True
