@@ -13,3 +13,6 @@ __all__ += ["load_danish_trial", "simulate_danish_trial"]
 from .norway import load_norway_panel, simulate_norway_panel  # noqa: E402
 
 __all__ += ["load_norway_panel", "simulate_norway_panel"]
+from .swiss_trial import load_swiss_trial, simulate_swiss_trial  # noqa: E402
+
+__all__ += ["load_swiss_trial", "simulate_swiss_trial"]
