@@ -221,7 +221,7 @@ class Result:
             paragraphs=tuple(f"{k}: {v}" for k, v in summ.header),
             tables=tuple((h, t, self.count_columns) for h, t in summ.tables),
             figures=((summ.title, fig),),
-            notes=summ.notes + self.warnings,
+            notes=summ.notes + tuple(w for w in self.warnings if w not in summ.notes),
         )
         plt.close(fig)
         return section

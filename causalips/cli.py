@@ -141,8 +141,8 @@ def demo_sections(progress=None, suppress_below: int = 5):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 rep = case.run()
-        except CausalipsError as exc:  # a failing case must not hide the others
-            lines.append(f"{case.title}: could not run ({exc})")
+        except Exception as exc:  # noqa: BLE001 - one failing case must not hide the others
+            lines.append(f"{case.title}: could not run ({type(exc).__name__}: {exc})")
             continue
         sections.append(rep.report_section())
         sections.extend(rep.sections)

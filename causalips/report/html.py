@@ -13,7 +13,12 @@ import pandas as pd
 
 from .._version import __version__
 from ..base import ReportSection
-from .suppression import DEFAULT_THRESHOLD, suppress_small_counts
+from .suppression import (
+    DEFAULT_THRESHOLD,
+    hide_derived_figures,
+    is_suppressed,
+    suppress_small_counts,
+)
 
 _CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:2rem auto;
@@ -47,8 +52,15 @@ def _format_cell(value) -> str:
 
 
 def table_html(table: pd.DataFrame, count_columns: Sequence[str], threshold: int) -> str:
-    """An escaped HTML table with small counts suppressed and numbers rounded for reading."""
-    shown = suppress_small_counts(table, count_columns, threshold)
+    """An escaped HTML table with small counts suppressed and numbers rounded for reading.
+
+    Counts from 1 to ``threshold - 1`` show as ``<threshold`` and the decimal figures in their
+    row (rates, CIs) are hidden too. Tables that arrive already protected (with secondary
+    suppression, as the site report does) are shown as they are.
+    """
+    already = any(table[c].map(is_suppressed).any() for c in count_columns if c in table.columns)
+    shown = table if already else hide_derived_figures(
+        suppress_small_counts(table, count_columns, threshold), table, count_columns)
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in shown.columns)
     rows = []
     for record in shown.itertuples(index=False):

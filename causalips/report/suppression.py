@@ -38,6 +38,28 @@ def suppress_small_counts(
     return out
 
 
+def hide_derived_figures(shown: pd.DataFrame, original: pd.DataFrame, columns: Iterable[str],
+                         marker: str = "suppressed") -> pd.DataFrame:
+    """In rows where a count was suppressed, hide the decimal figures too (rates, shares, CIs).
+
+    A rate printed next to a hidden count would let a reader recompute the count.
+    """
+    hidden = np.zeros(len(shown), dtype=bool)
+    for col in columns:
+        if col in shown.columns:
+            hidden |= shown[col].map(is_suppressed).to_numpy(dtype=bool)
+    if not hidden.any():
+        return shown
+    out = shown.copy()
+    for col in out.columns:
+        if col in columns or not pd.api.types.is_float_dtype(original[col]):
+            continue
+        values = out[col].astype(object)
+        values[hidden] = marker
+        out[col] = values
+    return out
+
+
 def is_suppressed(value) -> bool:
     return isinstance(value, str) and value.startswith("<")
 

@@ -32,6 +32,8 @@ def test_small_counts_suppressed_in_tables():
     page = render_html([section], suppress_below=5)
     assert "<td>&lt;5</td>" in page and "<td>12</td>" in page and "<td>0</td>" in page
     assert "<td>3</td>" not in page
+    assert "<td>0.5</td>" not in page and "<td>suppressed</td>" in page  # rate next to it hidden
+    assert "<td>0.2</td>" in page
     assert "<td>3</td>" in render_html([section], suppress_below=0)
 
 
