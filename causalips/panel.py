@@ -50,7 +50,7 @@ class Panel:
         Outcome, calendar period and the 0/1 exposure indicator per row.
     unit_codes, time_codes, cluster_codes : ndarray of int64
         Codes 0..U-1 (order of first appearance), 0..T-1 (sorted periods), 0..G-1 (sorted).
-    unit_labels, cluster_labels : tuple
+    unit_labels : ndarray; cluster_labels : tuple
         Labels behind the codes.
     periods : ndarray of float64
         The sorted distinct periods (``periods[time_codes] == time``).
@@ -79,7 +79,7 @@ class Panel:
     unit_codes: np.ndarray
     time_codes: np.ndarray
     cluster_codes: np.ndarray
-    unit_labels: tuple
+    unit_labels: np.ndarray
     cluster_labels: tuple
     periods: np.ndarray
     first_treated: np.ndarray
@@ -144,7 +144,7 @@ def _example(df: pd.DataFrame, mask: np.ndarray, cols: Sequence[str]) -> str:
     return f"row {label!r}: {vals}"
 
 
-def _codes(s: pd.Series, role: str, col: str, *, sort: bool) -> tuple[np.ndarray, tuple]:
+def _codes(s: pd.Series, role: str, col: str, *, sort: bool, plain: bool = True):
     if s.isna().any():
         bad = s.isna().to_numpy()
         raise DataError(
@@ -152,8 +152,10 @@ def _codes(s: pd.Series, role: str, col: str, *, sort: bool) -> tuple[np.ndarray
             f"(e.g. row {s.index[np.flatnonzero(bad)[0]]!r}); give them a label or drop them."
         )
     codes, labels = pd.factorize(s, sort=sort)
-    plain = tuple(v.item() if isinstance(v, np.generic) else v for v in labels)
-    return codes.astype(np.int64), plain
+    if not plain:
+        return codes.astype(np.int64), np.asarray(labels)
+    return codes.astype(np.int64), tuple(v.item() if isinstance(v, np.generic) else v
+                                         for v in labels)
 
 
 def validate_panel(
@@ -235,14 +237,16 @@ def validate_panel(
 
     y = numeric_column(df, outcome, role="outcome")
     t = numeric_column(df, time, role="time")
-    u_codes, u_labels = _codes(df[unit], "unit", unit, sort=False)
-    periods, t_codes = np.unique(t, return_inverse=True)
+    u_codes, u_labels = _codes(df[unit], "unit", unit, sort=False, plain=False)
+    t_codes, periods = pd.factorize(t, sort=True)
     t_codes = t_codes.astype(np.int64)
+    periods = np.asarray(periods, dtype=np.float64)
     n_units, n_periods = len(u_labels), periods.size
 
     # duplicate unit-time rows
     key = u_codes * n_periods + t_codes
     counts = np.bincount(key, minlength=n_units * n_periods)
+    balanced = bool(counts.min() == 1 and counts.max() == 1)
     if counts.max() > 1:
         dup = counts[key] > 1
         raise DataError(
@@ -284,23 +288,24 @@ def validate_panel(
             )
         ft = np.where(np.isnan(ft) | (ft == 0), np.inf, ft)
         ft_fill = np.where(np.isinf(ft), -1.0, ft)  # comparable
-        lo = np.full(n_units, np.inf)
-        hi = np.full(n_units, -np.inf)
-        np.minimum.at(lo, u_codes, ft_fill)
-        np.maximum.at(hi, u_codes, ft_fill)
-        varies = (lo != hi)[u_codes]
+        lo = np.empty(n_units)
+        lo[u_codes] = ft_fill  # one value per unit (the last row's) ...
+        varies = lo[u_codes] != ft_fill  # ... which every row of the unit must equal
         if varies.any():
             raise DataError(
-                f"column {first_treated!r} (the first_treated period) changes within a unit in "
-                f"{int(varies.sum())} rows (e.g. {_example(df, varies, [unit, time, first_treated])}"
-                "). It must be one value per unit: the first period the unit is exposed."
+                f"column {first_treated!r} (the first_treated period) changes within a unit "
+                f"(e.g. {_example(df, varies, [unit, time, first_treated])}). It must be one "
+                "value per unit: the first period the unit is exposed."
             )
         first = np.where(lo == -1.0, np.inf, lo)
         d = (t >= first[u_codes]).astype(np.float64)
 
     # units never observed before treatment
-    t_min = np.full(n_units, np.inf)
-    np.minimum.at(t_min, u_codes, t)
+    if balanced:
+        t_min = np.full(n_units, periods[0])
+    else:
+        t_min = np.full(n_units, np.inf)
+        np.minimum.at(t_min, u_codes, t)
     always = np.isfinite(first) & (first <= t_min)
     dropped = 0
     notes: list[str] = []
@@ -348,7 +353,7 @@ def validate_panel(
                         "or more.")
 
     if cluster is None:
-        c_codes, c_labels = u_codes, u_labels
+        c_codes, c_labels = u_codes, tuple(u_labels.tolist())
     else:
         c_codes, c_labels = _codes(df[cluster], "cluster", cluster, sort=True)
     n_clusters = len(c_labels)
@@ -372,14 +377,14 @@ def validate_panel(
         x = np.column_stack([numeric_column(df, c, role="covariate") for c in covariates])
 
     # gaps inside each unit's observed span
-    t_max = np.full(n_units, -np.inf)
-    np.maximum.at(t_max, u_codes, t_codes.astype(np.float64))
-    t_lo = np.full(n_units, np.inf)
-    np.minimum.at(t_lo, u_codes, t_codes.astype(np.float64))
-    n_per_unit = np.bincount(u_codes, minlength=n_units)
-    gaps = (t_max - t_lo + 1 - n_per_unit).astype(np.int64)
-    n_missing = int(gaps.sum())
-    balanced = bool(np.all(n_per_unit == n_periods))
+    if balanced:
+        n_missing = 0
+    else:
+        present = counts.reshape(n_units, n_periods) > 0
+        first_p = np.argmax(present, axis=1)
+        last_p = n_periods - 1 - np.argmax(present[:, ::-1], axis=1)
+        gaps = (last_p - first_p + 1 - present.sum(axis=1)).astype(np.int64)
+        n_missing = int(gaps.sum())
     if n_missing:
         notes.append(
             f"{n_missing} unit-periods are missing inside units' observed spans "
@@ -392,11 +397,9 @@ def validate_panel(
     if cluster is None:
         nested = True
     else:
-        cmin = np.full(n_units, np.iinfo(np.int64).max)
-        cmax = np.full(n_units, -1)
-        np.minimum.at(cmin, u_codes, c_codes)
-        np.maximum.at(cmax, u_codes, c_codes)
-        nested = bool(np.all(cmin == cmax))
+        c_unit = np.empty(n_units, dtype=np.int64)
+        c_unit[u_codes] = c_codes
+        nested = bool(np.all(c_unit[u_codes] == c_codes))
 
     cell = c_codes * n_periods + t_codes
     n_cell = np.bincount(cell, minlength=n_clusters * n_periods)

@@ -292,7 +292,8 @@ class EventStudy(_FEPlan):
         return EventStudyResult(estimator=self, table=table, n_obs=prep.fit.n_obs,
                                 warnings=warns, fit=prep.fit, design=None, inference=spec,
                                 details=details, notes=notes, info=info,
-                                trends=trends_table(prep.panel), pretrend=pre, agg=holder["agg"])
+                                trends=trends_table(prep.panel, prep.cells), pretrend=pre,
+                                agg=holder["agg"])
 
     def _drop_outside(self, data):
         """Without binning, drop rows of treated units outside the window (with a warning)."""

@@ -11,6 +11,7 @@ and Conley–Taber (:class:`ConleyTaber`).
 
 from __future__ import annotations
 
+import dataclasses
 import warnings as _warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -93,6 +94,11 @@ class _Prepared:
     keep: np.ndarray
     n_dropped: int
     notes: tuple[str, ...]
+    row_cluster: np.ndarray  # original cluster code of each fitted row (or cell)
+    row_time: np.ndarray
+    row_treat: np.ndarray
+    fast: bool = False
+    cells: tuple | None = None
 
 
 class _FEPlan(Estimator):
@@ -149,6 +155,9 @@ class _FEPlan(Estimator):
             levels.append(int(lv))
             names.append(f)
         x, xnames = build_x(panel)
+        fast = self._fast_path(panel, x, xnames)
+        if fast is not None:
+            return fast
         keep = drop_singletons(codes) if codes else np.ones(panel.n_obs, dtype=bool)
         n_dropped = int((~keep).sum())
         notes = list(panel.warnings)
@@ -174,11 +183,83 @@ class _FEPlan(Estimator):
             xnames = ("(intercept)",) + tuple(xnames)
         fit, xd, yd = fit_linear(y, x, tuple(xnames), fe, cl, n_cl, tc, panel.n_periods, k_fe)
         return _Prepared(panel=panel, fe=fe, fit=fit, xd=xd, yd=yd, keep=keep,
-                         n_dropped=n_dropped, notes=tuple(notes))
+                         n_dropped=n_dropped, notes=tuple(notes),
+                         row_cluster=panel.cluster_codes[keep], row_time=panel.time_codes[keep],
+                         row_treat=panel.treat[keep])
+
+    def _fast_path(self, panel: Panel, x: np.ndarray, xnames) -> _Prepared | None:
+        """Fit on cluster x period cell sufficient statistics when that is exact.
+
+        Exact (same coefficients, same CR1 scores) when the regressors are constant within
+        cluster x period cells, there are no weights, and the fixed effects are either
+        (cluster, period) or (unit, period) with every unit observed in every period and
+        staying in one cluster: unit demeaning then acts on cell sums. N and K of the
+        small-sample factor are the person-level ones (K = k + periods in both cases).
+        """
+        fes = set(self.fixed_effects)
+        if panel.weights is not None or len(self.fixed_effects) != 2:
+            return None
+        unit_fe = fes == {"unit", "time"} and panel.balanced and panel.unit_in_cluster
+        if not (unit_fe or fes == {"cluster", "time"}):
+            return None
+        if panel.treatment_varies_within_cell:
+            return None
+        t_n = panel.n_periods
+        cell = panel.cluster_codes * t_n + panel.time_codes
+        m = panel.n_clusters * t_n
+        cnt = np.bincount(cell, minlength=m).astype(np.float64)
+        present = np.flatnonzero(cnt > 0)
+        xc = np.empty((present.size, x.shape[1]))
+        for j in range(x.shape[1]):  # a few regressor columns
+            mean = np.bincount(cell, weights=x[:, j], minlength=m) / np.maximum(cnt, 1)
+            if np.any(x[:, j] != mean[cell]):
+                return None  # regressor varies within a cell: use the row-level engine
+            xc[:, j] = mean[present]
+        y = panel.outcome
+        s1 = np.bincount(cell, weights=y, minlength=m)
+        s2 = np.bincount(cell, weights=y * y, minlength=m)
+        n = cnt[present]
+        ym = s1[present] / n
+        cl = present // t_n
+        tc = present % t_n
+        kept_cl, cl_codes = np.unique(cl, return_inverse=True)
+        fe = FixedEffects.build([cl_codes, tc], [kept_cl.size, t_n], ["cluster", "time"], n)
+        if np.any(np.bincount(cl_codes) < 2) or np.any(np.bincount(tc) < 2):
+            return None  # singletons: leave them to the row-level engine
+        k_fe = t_n  # unit (or cluster) FE nested in clusters: K = k + periods
+        fit, xd, yd = fit_linear(ym, xc, tuple(xnames), fe, cl_codes, kept_cl.size, tc, t_n, k_fe)
+        # person-level N and sums of squares
+        within_cell = float(np.sum(s2[present] - s1[present] ** 2 / n))
+        if unit_fe:
+            su = np.bincount(panel.unit_codes, weights=y, minlength=panel.n_units)
+            unit_ss = float(np.sum(y * y) - np.sum(su**2) / t_n)
+            mg = np.bincount(cl_codes, weights=n * ym) / np.bincount(cl_codes, weights=n)
+            between = float(np.sum(n * (ym - mg[cl_codes]) ** 2))
+            within_cell = unit_ss - between
+        resid = yd - xd @ fit.coef
+        fit = dataclasses.replace(fit, n_obs=panel.n_obs,
+                                  rss=within_cell + float(np.sum(n * resid**2)),
+                                  tss_within=within_cell + float(np.sum(n * yd**2)))
+        return _Prepared(panel=panel, fe=fe, fit=fit, xd=xd, yd=yd,
+                         keep=np.ones(panel.n_obs, dtype=bool), n_dropped=0,
+                         notes=tuple(panel.warnings), row_cluster=cl, row_time=tc,
+                         row_treat=xc[:, list(xnames).index("att")] if "att" in xnames
+                         else np.zeros(present.size), fast=True,
+                         cells=(cl, tc, n, s1[present], self._cell_treated(panel, cl, tc)))
+
+    @staticmethod
+    def _cell_treated(panel: Panel, cl, tc) -> np.ndarray:
+        """Cells of clusters with any treated unit (the 'treated' line of the trends plot)."""
+        d_cl = np.zeros(panel.n_clusters)
+        first_row = np.zeros(panel.n_units, dtype=np.int64)
+        first_row[panel.unit_codes[::-1]] = np.arange(panel.n_obs)[::-1]
+        ever = np.isfinite(panel.first_treated)
+        np.add.at(d_cl, panel.cluster_codes[first_row[ever]], 1.0)
+        return d_cl[cl] > 0
 
     def _design(self, prep: _Prepared, treat_col: int, force: bool):
         """The randomization design when treatment timing is cluster-level (else None)."""
-        panel, keep = prep.panel, prep.keep
+        panel = prep.panel
         n_cells_max = panel.n_clusters * panel.n_periods
         if panel.treatment_varies_within_cell:
             if force:
@@ -191,12 +272,12 @@ class _FEPlan(Estimator):
         if not force and prep.yd.size * n_cells_max > AUTO_DESIGN_LIMIT:
             return None
         fit = prep.fit
-        cell_full = panel.cluster_codes[keep] * panel.n_periods + panel.time_codes[keep]
+        cell_full = prep.row_cluster * panel.n_periods + prep.row_time
         present, cell = np.unique(cell_full, return_inverse=True)
-        kept_clusters = np.unique(panel.cluster_codes[keep])
+        kept_clusters = np.unique(prep.row_cluster)
         cell_cluster = np.searchsorted(kept_clusters, present // panel.n_periods)
         cell_period = panel.periods[present % panel.n_periods]
-        d_cell = np.bincount(cell, weights=panel.treat[keep], minlength=present.size) > 0
+        d_cell = np.bincount(cell, weights=prep.row_treat, minlength=present.size) > 0
         first_cl = np.full(kept_clusters.size, np.inf)
         np.minimum.at(first_cl, cell_cluster, np.where(d_cell, cell_period, np.inf))
         if np.any((cell_period >= first_cl[cell_cluster]) != d_cell):
@@ -376,6 +457,7 @@ class DiDResult(_FEResult):
                        f"clusters ({i['cluster']}), {i['n_treated_clusters']} treated"),
             ("fixed effects", " + ".join(e.fixed_effects) or "(none)"),
             ("inference", self._table["inference"].iloc[0]),
+            ("computed on", i.get("engine", "rows")),
         )
         cols = ["term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"]
         return Summary(title="Difference-in-differences (two-way fixed effects)", header=header,
@@ -388,15 +470,26 @@ class DiDResult(_FEResult):
         return plot_trends(self, ax=ax, **style)
 
 
-def trends_table(panel: Panel) -> pd.DataFrame:
-    """Mean outcome by period for ever-treated and never-treated units (weighted)."""
-    w = panel.weights if panel.weights is not None else np.ones(panel.n_obs)
-    grp = panel.treated_units[panel.unit_codes].astype(np.int64)
-    key = grp * panel.n_periods + panel.time_codes
+def trends_table(panel: Panel, cells=None) -> pd.DataFrame:
+    """Mean outcome by period for ever-treated and never-treated units (weighted).
+
+    ``cells`` = (cluster, period code, count, sum of y, treated flag) per cluster x period cell
+    lets the fast path build it without another pass over rows (clusters as the groups).
+    """
     m = 2 * panel.n_periods
-    sw = np.bincount(key, weights=w, minlength=m)
-    sy = np.bincount(key, weights=w * panel.outcome, minlength=m)
-    n = np.bincount(key, minlength=m)
+    if cells is not None:
+        cl, tc, cnt, s1, treated = cells
+        key = treated.astype(np.int64) * panel.n_periods + tc
+        sw = np.bincount(key, weights=cnt, minlength=m)
+        sy = np.bincount(key, weights=s1, minlength=m)
+        n = sw.astype(np.int64)
+    else:
+        w = panel.weights if panel.weights is not None else np.ones(panel.n_obs)
+        grp = panel.treated_units[panel.unit_codes].astype(np.int64)
+        key = grp * panel.n_periods + panel.time_codes
+        sw = np.bincount(key, weights=w, minlength=m)
+        sy = np.bincount(key, weights=w * panel.outcome, minlength=m)
+        n = np.bincount(key, minlength=m)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = sy / sw
     first = panel.first_treated[np.isfinite(panel.first_treated)]
@@ -425,7 +518,8 @@ def run_inference_and_warn(plan, prep: _Prepared, table_terms, force_design: boo
                                             panel.cluster_name, plan.time)
     info = {"n_units": panel.n_units, "n_periods": panel.n_periods, "cluster": panel.cluster_name,
             "n_treated_clusters": n_treated, "n_dropped": prep.n_dropped,
-            "periods": panel.periods.tolist()}
+            "periods": panel.periods.tolist(),
+            "engine": "cell sufficient statistics" if prep.fast else "rows"}
     return spec, design, table, details, notes, warns, info
 
 
@@ -502,7 +596,7 @@ class DiD(_FEPlan):
         return DiDResult(estimator=self, table=tidy_frame(table), n_obs=prep.fit.n_obs,
                          warnings=warns, fit=prep.fit, design=design, inference=spec,
                          details=details, notes=notes, info=info,
-                         trends=trends_table(prep.panel))
+                         trends=trends_table(prep.panel, prep.cells))
 
 
 __all__ = ["DiD", "DiDResult", "few_cluster_warnings", "inference_table"]

@@ -161,3 +161,23 @@ def test_input_not_mutated_and_result_immutable():
     pd.testing.assert_frame_equal(df, before)
     with pytest.raises(AttributeError):
         res.fit = None
+
+
+def test_cell_sufficient_statistics_path_equals_row_path():
+    from causalips.inference import Randomization
+
+    df = person_panel(seed=9, n_clusters=11, treated_clusters=1)
+    kw = dict(outcome="y", unit="id", time="t", treatment="d", cluster="m")
+    fast = quiet_fit(DiD(**kw), df)
+    rows = quiet_fit(DiD(**kw, fixed_effects=("unit", "time", "m")), df)  # m nested: no-op FE
+    assert fast.info["engine"] == "cell sufficient statistics" and rows.info["engine"] == "rows"
+    assert fast.n_obs == rows.n_obs == len(df)
+    for spec in (None, WildBootstrap(seed=1), WildBootstrap(subcluster="t", seed=1),
+                 Randomization()):
+        a = fast if spec is None else fast.with_inference(spec)
+        b = rows if spec is None else rows.with_inference(spec)
+        cols = ["estimate", "std_error", "p_value", "conf_low", "conf_high"]
+        np.testing.assert_allclose(a.tidy()[cols].to_numpy(float),
+                                   b.tidy()[cols].to_numpy(float), rtol=1e-7, atol=1e-9)
+    assert fast.glance()["r2_within"].iloc[0] == pytest.approx(
+        rows.glance()["r2_within"].iloc[0], rel=1e-9)
