@@ -445,7 +445,10 @@ class StaggeredDiD(Estimator):
             first_treated=self.first_treated, cluster=self.cluster,
             covariates=self.covariates, always_treated="drop",
             require_controls=self.control == "never_treated")
-        notes = list(panel.warnings)
+        # gaps are handled below (units are dropped to balance the panel, as R's did)
+        notes = [m for m in panel.warnings if "missing inside" not in m]
+        if panel.dropped_always_treated:
+            warn_all([m for m in panel.warnings if "always-treated" in m], DroppedRowsWarning)
         periods = panel.periods
         n_u, n_t = panel.n_units, panel.n_periods
         Y = np.full((n_u, n_t), np.nan)
@@ -475,13 +478,6 @@ class StaggeredDiD(Estimator):
             notes.append(f"{int(late.sum())} units first treated after the last period are "
                          "treated as never treated")
             first[late] = np.inf
-        early = np.isfinite(first) & (first <= periods[0] + self.anticipation) & keep
-        if early.any():
-            msg = (f"{int(early.sum())} units treated in the first period (plus anticipation) "
-                   "dropped: they have no untreated base period")
-            notes.append(msg)
-            warn_all([msg], DroppedRowsWarning)
-            keep &= ~early
         Y, first = Y[keep], first[keep]
         if X is not None:
             X = X[keep]
@@ -495,9 +491,16 @@ class StaggeredDiD(Estimator):
     def fit(self, data) -> StaggeredDiDResult:
         df = as_dataframe(data)
         Y, X, first, periods, clus, notes = self._prepare(df)
+        prep_warned = {m for m in notes if "always-treated" in m or "balance the panel" in m}
         n = Y.shape[0]
         never = ~np.isfinite(first)
         groups = np.unique(first[~never])
+        if self.anticipation and np.any(groups <= periods[0] + self.anticipation):
+            early = groups[groups <= periods[0] + self.anticipation]
+            notes.append(f"cohorts {', '.join(_fmt(g) for g in early)} have no base period "
+                         f"before treatment minus anticipation ({self.anticipation}); no ATT(g,t) "
+                         "is estimated for them (their units stay in the sample, as in R's did)")
+            groups = groups[groups > periods[0] + self.anticipation]
         if groups.size == 0:
             raise DataError(f"no unit in {self.first_treated!r} is treated within the observed "
                             "periods; nothing to estimate")
@@ -562,9 +565,12 @@ class StaggeredDiD(Estimator):
         table = tidy_frame(frame, extra_first=("group", "time", "event_time", "post"))
         pretest = _pretest(att, inf, group, time, n, clus)
         unit_group = np.where(np.isfinite(first), first, 0.0)
-        stat_notes = [m for m in notes if "unreliable" in m]
-        if stat_notes:
-            warn_all(stat_notes, StatisticalWarning)
+        # warn once for every note not already issued while preparing the data
+        pending = [m for m in notes if m not in prep_warned]
+        warn_all([m for m in pending if "dropped" in m or "no ATT(g,t)" in m],
+                 DroppedRowsWarning)
+        warn_all([m for m in pending if not ("dropped" in m or "no ATT(g,t)" in m)],
+                 StatisticalWarning)
         return StaggeredDiDResult(
             estimator=self, table=table, n_obs=n * periods.size, warnings=notes, inf=inf,
             unit_group=unit_group, pretest=pretest, crit=crit, inference=infer, n_units=n,

@@ -171,6 +171,42 @@ def test_universal_base_period_has_zero_reference_row(mpdta):
     assert row["estimate"] == pytest.approx(manual, abs=1e-12)
 
 
+def test_anticipation_moves_the_base_period(mpdta):
+    with pytest.warns(DroppedRowsWarning, match=r"cohorts 2004 have no base period"):
+        res = _fit(mpdta, anticipation=1)
+    tab = res.tidy()
+    assert set(tab["group"]) == {2006, 2007}
+    assert res.n_units == 500  # the 2004 cohort's units stay (R's did keeps them)
+    y = mpdta.pivot(index="countyreal", columns="year", values="lemp")
+    g = mpdta.groupby("countyreal")["first.treat"].first()
+    d = y[2007] - y[2004]  # cohort 2006: base period 2006 - 1 - 1 = 2004
+    manual = d[g == 2006].mean() - d[g == 0].mean()
+    row = tab[(tab["group"] == 2006) & (tab["time"] == 2007)].iloc[0]
+    assert row["estimate"] == pytest.approx(manual, abs=1e-12)
+
+
+def test_invariant_to_unit_and_period_effects(mpdta):
+    rng = np.random.default_rng(9)
+    units = mpdta["countyreal"].unique()
+    a = dict(zip(units, rng.normal(0, 5, units.size)))
+    b = dict(zip(range(2003, 2008), rng.normal(0, 5, 5)))
+    shifted = mpdta.assign(lemp=mpdta["lemp"] + mpdta["countyreal"].map(a)
+                           + mpdta["year"].map(b))
+    for kw in ({}, {"control": "not_yet_treated"}, {"base_period": "universal"}):
+        r0, r1 = _fit(mpdta, **kw).tidy(), _fit(shifted, **kw).tidy()
+        np.testing.assert_allclose(r1["estimate"], r0["estimate"], atol=1e-10)
+        np.testing.assert_allclose(r1["std_error"], r0["std_error"], rtol=1e-8)
+
+
+def test_units_treated_in_first_period_dropped_with_warning(mpdta):
+    df = mpdta.copy()
+    first_ids = df["countyreal"].unique()[:3]
+    df.loc[df["countyreal"].isin(first_ids), "first.treat"] = 2003
+    with pytest.warns(DroppedRowsWarning, match="always-treated"):
+        res = _fit(df)
+    assert res.n_units == 497
+
+
 def test_closed_form_two_by_two():
     # 2 periods, one cohort: ATT = difference of mean changes; IF SE = sqrt(v_g/n_g + v_c/n_c)
     rng = np.random.default_rng(3)
@@ -244,7 +280,8 @@ def test_unbalanced_units_dropped_with_warning(mpdta):
 
 def test_not_yet_treated_without_never_treated(mpdta):
     df = mpdta[mpdta["first.treat"] > 0]
-    res = _fit(df, control="not_yet_treated")
+    with pytest.warns(DroppedRowsWarning, match="no never-treated units"):
+        res = _fit(df, control="not_yet_treated")
     tab = res.tidy()
     assert set(tab["group"]) == {2004, 2006}
     assert tab["time"].max() < 2007
