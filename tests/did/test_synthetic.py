@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from causalips.did.synthetic import (
     SyntheticControl,
@@ -287,3 +289,23 @@ def test_bad_input(prop99):
     with pytest.raises(DataError, match="at least 2 control"):
         SyntheticDiD(outcome="packs", unit="state", time="year", treated_unit="California",
                      treatment_start=1989).fit(few)
+
+
+def test_synthetic_control_without_placebos(prop99):
+    res = SyntheticControl(outcome="packs", unit="state", time="year", treated_unit="California",
+                           treatment_start=1989, placebos=False).fit(prop99)
+    assert np.isnan(res.p_value) and res.placebo_gaps.shape[0] == 0
+    assert res.att < -15
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(min_value=0, max_value=10_000), st.integers(2, 9), st.integers(2, 15))
+def test_simplex_least_squares_is_feasible_and_no_worse_than_vertices(seed, k, rows):
+    rng = np.random.default_rng(seed)
+    A = rng.normal(size=(rows, k))
+    b = rng.normal(size=rows) * 2
+    w = simplex_least_squares(A, b)
+    assert np.all(w >= 0) and w.sum() == pytest.approx(1.0, abs=1e-12)
+    f = np.sum((A @ w - b) ** 2)
+    candidates = [np.eye(k)[j] for j in range(k)] + [np.full(k, 1 / k)]
+    assert all(f <= np.sum((A @ c - b) ** 2) + 1e-9 for c in candidates)
