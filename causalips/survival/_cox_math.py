@@ -209,6 +209,7 @@ class Pieces:
     score: np.ndarray
     info: np.ndarray
     risk: np.ndarray  # exp(eta - shift), per row
+    wr: np.ndarray  # w · risk
     shift: float
     s1: np.ndarray  # (B, p) risk-set sums of w·r·x
     s1d: np.ndarray  # (B, p) the deaths' part
@@ -217,8 +218,17 @@ class Pieces:
     q0: np.ndarray  # Σ_k mw/den²
     q1: np.ndarray  # Σ_k mw f/den²
     q2: np.ndarray  # Σ_k mw f²/den²
-    e0: np.ndarray  # Σ_k 1/den
-    e1: np.ndarray  # Σ_k f/den
+    den: np.ndarray  # per tie term
+
+
+def _buffer(rs: RiskSets, name: str, shape) -> np.ndarray:
+    """Scratch arrays reused across Newton steps (large temporaries cost page faults)."""
+    cache = rs.__dict__.setdefault("_buffers", {})
+    buf = cache.get(name)
+    if buf is None or buf.shape != tuple(shape):
+        buf = np.empty(shape, order="F")
+        cache[name] = buf
+    return buf
 
 
 def evaluate(rs: RiskSets, x: np.ndarray, beta: np.ndarray, wx_dead: np.ndarray,
@@ -229,52 +239,78 @@ def evaluate(rs: RiskSets, x: np.ndarray, beta: np.ndarray, wx_dead: np.ndarray,
     """
     p = x.shape[1]
     nb = rs.n_blocks
-    eta = linear_predictor(x, beta)
+    eta = _buffer(rs, "eta", (rs.n,))
+    if p:
+        np.matmul(x, beta, out=eta)  # BLAS; exact ties are not needed here
+    else:
+        eta[:] = 0.0
     shift = float(eta.max()) if eta.size else 0.0
-    risk = np.exp(eta - shift)
-    wr = rs.weights * risk
-    m = np.empty((rs.n, p + 1), order="F")
-    m[:, 0] = wr
-    np.multiply(x, wr[:, None], out=m[:, 1:])
+    eta -= shift
+    loglik_dead = float(rs.weights[rs.death_rows] @ eta[rs.death_rows])
+    risk = np.exp(eta)
+    m = _buffer(rs, "m", (rs.n, p + 1))
+    wr = np.multiply(rs.weights, risk, out=m[:, 0])
+    for j in range(p):
+        np.multiply(x[:, j], wr, out=m[:, j + 1])
     tot, dth = block_sums(rs, m)
+    wr = wr.copy()
     s0, s0d, s1, s1d = tot[:, 0], dth[:, 0], tot[:, 1:], dth[:, 1:]
     kb, f = rs.k_block, rs.k_frac
-    den = s0[kb] - f * s0d[kb]
-    mw = rs.mean_wt[kb]
-    inv = mw / den
-
-    def per_block(v):
-        return np.add.reduceat(v, rs.k_first) if nb else np.zeros(0)
-
-    wd = rs.weights[rs.death_rows]
-    loglik = float(wd @ (eta[rs.death_rows] - shift) - np.sum(mw * np.log(den)))
-    c1 = per_block(inv)
-    inv2 = inv / den
-    q0 = per_block(inv2)
+    mw = rs.__dict__.get("_k_mw")
+    if mw is None:
+        mw = rs.mean_wt[kb]
+        rs.__dict__["_k_mw"] = mw
+    den = s0[kb]
     if rs.efron:
-        cf = per_block(inv * f)
-        q1 = per_block(inv2 * f)
-        q2 = per_block(inv2 * f * f)
-        e1 = per_block(f / den)
+        den = den - f * s0d[kb]
+    loglik = loglik_dead - float(mw @ np.log(den))
+    ncol = 5 if rs.efron else 2
+    stack = np.empty((kb.size, ncol), order="F")
+    inv = np.divide(mw, den, out=stack[:, 0])
+    inv2 = np.divide(inv, den, out=stack[:, 1])
+    if rs.efron:
+        np.multiply(inv, f, out=stack[:, 2])
+        q1k = np.multiply(inv2, f, out=stack[:, 3])
+        np.multiply(q1k, f, out=stack[:, 4])
+    sums = np.add.reduceat(stack, rs.k_first, axis=0) if nb else np.zeros((0, ncol))
+    c1, q0 = sums[:, 0], sums[:, 1]
+    if rs.efron:
+        cf, q1, q2 = sums[:, 2], sums[:, 3], sums[:, 4]
     else:
-        cf = q1 = q2 = e1 = np.zeros(nb)
-    e0 = per_block(1.0 / den)
+        cf = q1 = q2 = np.zeros(nb)
     score = wx_dead - s1.T @ c1 + s1d.T @ cf
-    pieces = Pieces(loglik=loglik, score=score, info=np.zeros((p, p)), risk=risk, shift=shift,
-                    s1=s1, s1d=s1d, c1=c1, cf=cf, q0=q0, q1=q1, q2=q2, e0=e0, e1=e1)
+    pieces = Pieces(loglik=loglik, score=score, info=np.zeros((p, p)), risk=risk, wr=wr,
+                    shift=shift, s1=s1, s1d=s1d, c1=c1, cf=cf, q0=q0, q1=q1, q2=q2, den=den)
     if info and p:
         pieces.info = information(rs, x, pieces)
     return pieces
 
 
-def linear_predictor(x: np.ndarray, beta: np.ndarray) -> np.ndarray:
+def linear_predictor(x: np.ndarray, beta: np.ndarray, out: np.ndarray | None = None):
     """x @ beta accumulated column by column: rows with equal x get exactly equal values
     (a BLAS kernel may round identical rows differently, which would break ties in the
     concordance)."""
-    eta = np.zeros(x.shape[0])
-    for j in range(x.shape[1]):
-        eta += x[:, j] * beta[j]
+    eta = np.zeros(x.shape[0]) if out is None else out
+    eta[:] = 0.0
+    if x.shape[1]:
+        tmp = np.empty(x.shape[0])
+        for j in range(x.shape[1]):
+            np.multiply(x[:, j], beta[j], out=tmp)
+            eta += tmp
     return eta
+
+
+def _h_rows(rs: RiskSets, c1: np.ndarray, cf: np.ndarray) -> np.ndarray:
+    """H_i = Σ over the blocks row i is at risk in of c1, minus cf of its own block if it dies."""
+    if not rs.has_entry and rs.strata is None and rs.n:
+        # rows sorted by (hi, event) with lo = 0: H is constant on each run
+        cum = np.concatenate([[0.0], np.cumsum(c1)])
+        hi_run = rs.seg_key // 2
+        ev_run = rs.seg_key % 2
+        h_run = cum[hi_run] - np.where(ev_run == 1, np.append(cf, 0.0)[hi_run - 1], 0.0)
+        lengths = np.diff(np.append(rs.seg_starts, rs.n))
+        return np.repeat(h_run, lengths)
+    return over_blocks(rs, c1) - np.append(cf, 0.0)[rs.row_block]
 
 
 def information(rs: RiskSets, x: np.ndarray, pc: Pieces, q: np.ndarray | None = None):
@@ -286,13 +322,19 @@ def information(rs: RiskSets, x: np.ndarray, pc: Pieces, q: np.ndarray | None = 
     c1, cf, q0, q1, q2 = pc.c1, pc.cf, pc.q0, pc.q1, pc.q2
     if q is not None:
         c1, cf, q0, q1, q2 = c1 * q, cf * q, q0 * q, q1 * q, q2 * q
-    h_row = over_blocks(rs, c1) - np.append(cf, 0.0)[rs.row_block]
-    rowwt = rs.weights * pc.risk * h_row
+    rowwt = _h_rows(rs, c1, cf)
+    rowwt *= pc.wr
+    buf = _buffer(rs, "xs", x.shape)
     if q is None or np.all(q >= 0):
-        xs = x * np.sqrt(np.clip(rowwt, 0, None))[:, None]
-        first = xs.T @ xs  # symmetric rank-k update
+        np.clip(rowwt, 0, None, out=rowwt)
+        np.sqrt(rowwt, out=rowwt)
+        for j in range(x.shape[1]):
+            np.multiply(x[:, j], rowwt, out=buf[:, j])
+        first = buf.T @ buf  # symmetric rank-k update
     else:
-        first = x.T @ (x * rowwt[:, None])
+        for j in range(x.shape[1]):
+            np.multiply(x[:, j], rowwt, out=buf[:, j])
+        first = x.T @ buf
     s1, s1d = pc.s1, pc.s1d
     cross = s1.T @ (s1d * q1[:, None])
     second = s1.T @ (s1 * q0[:, None]) - cross - cross.T + s1d.T @ (s1d * q2[:, None])
@@ -302,14 +344,17 @@ def information(rs: RiskSets, x: np.ndarray, pc: Pieces, q: np.ndarray | None = 
 
 def _abar(rs: RiskSets, pc: Pieces) -> np.ndarray:
     """Efron-averaged risk-set mean of x per block: (1/d) Σ_k a_k."""
-    return (pc.s1 * pc.e0[:, None] - pc.s1d * pc.e1[:, None]) / rs.n_death[:, None]
+    e0 = np.add.reduceat(1.0 / pc.den, rs.k_first) if rs.n_blocks else np.zeros(0)
+    e1 = (np.add.reduceat(rs.k_frac / pc.den, rs.k_first) if rs.n_blocks
+          else np.zeros(0))
+    return (pc.s1 * e0[:, None] - pc.s1d * e1[:, None]) / rs.n_death[:, None]
 
 
 def score_residuals(rs: RiskSets, x: np.ndarray, pc: Pieces) -> np.ndarray:
     """Score residuals L_i with Σ_i w_i L_i = U (R's ``residuals(type="score")``)."""
     g = pc.s1 * pc.q0[:, None] - pc.s1d * pc.q1[:, None]  # Σ_k h_k a_k
     g2 = pc.s1 * pc.q1[:, None] - pc.s1d * pc.q2[:, None]  # Σ_k h_k f_k a_k
-    h_row = over_blocks(rs, pc.c1) - np.append(pc.cf, 0.0)[rs.row_block]
+    h_row = _h_rows(rs, pc.c1, pc.cf)
     g_row = over_blocks(rs, g)
     dr, db = rs.death_rows, rs.death_block
     g_row[dr] -= g2[db]

@@ -343,7 +343,9 @@ class Cox(Estimator):
         check_columns(df, roles)
         check_not_empty(df)
         used_cols = list(dict.fromkeys(c for c in roles.values() if c is not None))
-        missing = df[used_cols].isna().any(axis=1).to_numpy()
+        missing = np.zeros(len(df), dtype=bool)
+        for col in used_cols:
+            missing |= df[col].isna().to_numpy()
         warnings: list[str] = []
         if missing.any():
             n_drop = int(missing.sum())
