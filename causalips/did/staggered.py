@@ -546,6 +546,13 @@ class StaggeredDiD(Estimator):
         if clus is not None and clus.max() + 1 < 30:
             notes.append(f"only {clus.max() + 1} clusters: cluster-robust SEs and the bootstrap "
                          "can be unreliable with fewer than ~30")
+        if clus is not None:
+            n_tc = np.unique(clus[np.isin(first, groups)]).size
+            if n_tc < 5:
+                notes.append(f"only {n_tc} treated cluster(s): influence-function SEs and the "
+                             "multiplier bootstrap are unreliable with fewer than ~5; use "
+                             "randomization inference (DiD with Randomization), SyntheticDiD or "
+                             "SyntheticControl placebos instead")
         seed = self.seed
         if seed is None:
             seed = int(np.random.SeedSequence().generate_state(1)[0])
@@ -567,10 +574,10 @@ class StaggeredDiD(Estimator):
         unit_group = np.where(np.isfinite(first), first, 0.0)
         # warn once for every note not already issued while preparing the data
         pending = [m for m in notes if m not in prep_warned]
-        warn_all([m for m in pending if "dropped" in m or "no ATT(g,t)" in m],
-                 DroppedRowsWarning)
-        warn_all([m for m in pending if not ("dropped" in m or "no ATT(g,t)" in m)],
-                 StatisticalWarning)
+        warn_all([m for m in pending if ("dropped" in m or "no ATT(g,t)" in m)
+                  and "unreliable" not in m], DroppedRowsWarning)
+        warn_all([m for m in pending if not ("dropped" in m or "no ATT(g,t)" in m)
+                  or "unreliable" in m], StatisticalWarning)
         return StaggeredDiDResult(
             estimator=self, table=table, n_obs=n * periods.size, warnings=notes, inf=inf,
             unit_group=unit_group, pretest=pretest, crit=crit, inference=infer, n_units=n,

@@ -271,6 +271,17 @@ def test_cluster_option_sums_influence_within_clusters(mpdta):
     np.testing.assert_allclose(one.tidy()["std_error"], plain.tidy()["std_error"], rtol=1e-12)
 
 
+def test_few_treated_clusters_warns_and_names_alternatives():
+    df = simulate_staggered_panel(n_municipalities=40, seed=2)
+    df["region"] = df["municipality"].str[-1]  # 10 regions
+    first = df.groupby("municipality")["first_treated"].transform("first")
+    df = df[(first == 0) | df["municipality"].isin(
+        df.loc[first > 0, "municipality"].unique()[:3])]
+    with pytest.warns(StatisticalWarning, match="treated cluster.*SyntheticDiD"):
+        StaggeredDiD(outcome="workdays", unit="municipality", time="year",
+                     first_treated="first_treated", cluster="region", reps=0).fit(df)
+
+
 def test_unbalanced_units_dropped_with_warning(mpdta):
     df = mpdta.drop(index=[0, 7])  # two units lose a year
     with pytest.warns(DroppedRowsWarning, match="2 units not observed"):
