@@ -49,7 +49,8 @@ class Panel:
     outcome, time, treat : ndarray of float64
         Outcome, calendar period and the 0/1 exposure indicator per row.
     unit_codes, time_codes, cluster_codes : ndarray of int64
-        Codes 0..U-1 (order of first appearance), 0..T-1 (sorted periods), 0..G-1 (sorted).
+        Codes 0..U-1 (sorted integer ids, else order of first appearance), 0..T-1 (sorted
+        periods), 0..G-1 (sorted).
     unit_labels : ndarray; cluster_labels : tuple
         Labels behind the codes.
     periods : ndarray of float64
@@ -71,6 +72,8 @@ class Panel:
         Rows dropped because their unit was never observed before treatment (``"drop"``).
     warnings : tuple of str
         Notes to carry into the result (missing periods, dropped rows).
+    cluster_exposed : ndarray of bool, one per cluster
+        The cluster has exposed rows.
     """
 
     outcome: np.ndarray
@@ -93,6 +96,8 @@ class Panel:
     cluster_name: str
     dropped_always_treated: int = 0
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    cluster_exposed: np.ndarray | None = None
+    cell_stats: tuple | None = None  # (cell code per row, rows per cell, exposed rows per cell)
 
     @property
     def n_obs(self) -> int:
@@ -118,7 +123,9 @@ class Panel:
     @property
     def cluster_treated(self) -> np.ndarray:
         """Boolean per cluster: some row of the cluster is ever exposed."""
-        ever = self.treated_units[self.unit_codes]
+        if self.cluster_exposed is not None:
+            return self.cluster_exposed
+        ever = self.treat
         return np.bincount(self.cluster_codes, weights=ever, minlength=self.n_clusters) > 0
 
     @property
@@ -132,6 +139,8 @@ class Panel:
 
     def cell_codes(self) -> np.ndarray:
         """Codes of the cluster x period cells (``cluster * T + period``)."""
+        if self.cell_stats is not None:
+            return self.cell_stats[0]
         return self.cluster_codes * self.n_periods + self.time_codes
 
 
@@ -144,6 +153,19 @@ def _example(df: pd.DataFrame, mask: np.ndarray, cols: Sequence[str]) -> str:
     return f"row {label!r}: {vals}"
 
 
+def _dense_codes(v: np.ndarray):
+    """Sorted codes of integer ids without hashing (bincount over the id range)."""
+    if v.size == 0:
+        return None, None
+    lo, hi = int(v.min()), int(v.max())
+    if hi - lo > 4 * v.size + 1000:
+        return None, None
+    off = (v - lo).astype(np.int64, copy=False)
+    present = np.bincount(off, minlength=hi - lo + 1) > 0
+    mapping = np.cumsum(present) - 1
+    return mapping[off], np.flatnonzero(present) + lo
+
+
 def _codes(s: pd.Series, role: str, col: str, *, sort: bool, plain: bool = True):
     if s.isna().any():
         bad = s.isna().to_numpy()
@@ -151,7 +173,11 @@ def _codes(s: pd.Series, role: str, col: str, *, sort: bool, plain: bool = True)
             f"column {col!r} (the {role}) has {int(bad.sum())} missing values "
             f"(e.g. row {s.index[np.flatnonzero(bad)[0]]!r}); give them a label or drop them."
         )
-    codes, labels = pd.factorize(s, sort=sort)
+    codes, labels = None, None
+    if pd.api.types.is_integer_dtype(s.dtype):
+        codes, labels = _dense_codes(s.to_numpy())
+    if codes is None:
+        codes, labels = pd.factorize(s, sort=sort)
     if not plain:
         return codes.astype(np.int64), np.asarray(labels)
     return codes.astype(np.int64), tuple(v.item() if isinstance(v, np.generic) else v
@@ -238,8 +264,11 @@ def validate_panel(
     y = numeric_column(df, outcome, role="outcome")
     t = numeric_column(df, time, role="time")
     u_codes, u_labels = _codes(df[unit], "unit", unit, sort=False, plain=False)
-    t_codes, periods = pd.factorize(t, sort=True)
-    t_codes = t_codes.astype(np.int64)
+    t_codes, periods = (_dense_codes(df[time].to_numpy())
+                        if pd.api.types.is_integer_dtype(df[time].dtype) else (None, None))
+    if t_codes is None:
+        t_codes, periods = pd.factorize(t, sort=True)
+    t_codes = t_codes.astype(np.int64, copy=False)
     periods = np.asarray(periods, dtype=np.float64)
     n_units, n_periods = len(u_labels), periods.size
 
@@ -286,8 +315,7 @@ def validate_panel(
                 f"(e.g. {_example(df, zero, [unit, time, first_treated])}). Code never-treated "
                 "units as missing (NaN) or inf."
             )
-        ft = np.where(np.isnan(ft) | (ft == 0), np.inf, ft)
-        ft_fill = np.where(np.isinf(ft), -1.0, ft)  # comparable
+        ft_fill = np.where(np.isfinite(ft) & (ft != 0), ft, -np.inf)  # never treated: -inf
         lo = np.empty(n_units)
         lo[u_codes] = ft_fill  # one value per unit (the last row's) ...
         varies = lo[u_codes] != ft_fill  # ... which every row of the unit must equal
@@ -297,7 +325,7 @@ def validate_panel(
                 f"(e.g. {_example(df, varies, [unit, time, first_treated])}). It must be one "
                 "value per unit: the first period the unit is exposed."
             )
-        first = np.where(lo == -1.0, np.inf, lo)
+        first = np.where(lo == -np.inf, np.inf, lo)
         d = (t >= first[u_codes]).astype(np.float64)
 
     # units never observed before treatment
@@ -404,7 +432,9 @@ def validate_panel(
     cell = c_codes * n_periods + t_codes
     n_cell = np.bincount(cell, minlength=n_clusters * n_periods)
     d_cell = np.bincount(cell, weights=d, minlength=n_clusters * n_periods)
+    cell_stats = (cell, n_cell, d_cell)
     within = bool(np.any((d_cell > 0) & (d_cell < n_cell)))
+    exposed = d_cell.reshape(n_clusters, n_periods).sum(axis=1) > 0
 
     return Panel(
         outcome=y, time=t, treat=d, unit_codes=u_codes, time_codes=t_codes,
@@ -412,7 +442,8 @@ def validate_panel(
         first_treated=first, weights=w, covariates=x, covariate_names=covariates,
         balanced=balanced, n_missing_periods=n_missing, unit_in_cluster=nested,
         treatment_varies_within_cell=within, cluster_name=cluster_name,
-        dropped_always_treated=dropped, warnings=tuple(notes),
+        dropped_always_treated=dropped, warnings=tuple(notes), cluster_exposed=exposed,
+        cell_stats=cell_stats,
     )
 
 

@@ -205,12 +205,20 @@ class _FEPlan(Estimator):
         if panel.treatment_varies_within_cell:
             return None
         t_n = panel.n_periods
-        cell = panel.cluster_codes * t_n + panel.time_codes
         m = panel.n_clusters * t_n
-        cnt = np.bincount(cell, minlength=m).astype(np.float64)
+        if panel.cell_stats is not None:
+            cell, cnt, d_sum = panel.cell_stats
+            cnt = cnt.astype(np.float64)
+        else:
+            cell = panel.cell_codes()
+            cnt = np.bincount(cell, minlength=m).astype(np.float64)
+            d_sum = np.bincount(cell, weights=panel.treat, minlength=m)
         present = np.flatnonzero(cnt > 0)
         xc = np.empty((present.size, x.shape[1]))
         for j in range(x.shape[1]):  # a few regressor columns
+            if xnames[j] == "att":
+                xc[:, j] = d_sum[present] / cnt[present]  # exposure is cell-level
+                continue
             mean = np.bincount(cell, weights=x[:, j], minlength=m) / np.maximum(cnt, 1)
             if np.any(x[:, j] != mean[cell]):
                 return None  # regressor varies within a cell: use the row-level engine
@@ -232,7 +240,7 @@ class _FEPlan(Estimator):
         within_cell = float(np.sum(s2[present] - s1[present] ** 2 / n))
         if unit_fe:
             su = np.bincount(panel.unit_codes, weights=y, minlength=panel.n_units)
-            unit_ss = float(np.sum(y * y) - np.sum(su**2) / t_n)
+            unit_ss = float(np.sum(s2) - np.sum(su**2) / t_n)
             mg = np.bincount(cl_codes, weights=n * ym) / np.bincount(cl_codes, weights=n)
             between = float(np.sum(n * (ym - mg[cl_codes]) ** 2))
             within_cell = unit_ss - between
@@ -245,17 +253,7 @@ class _FEPlan(Estimator):
                          notes=tuple(panel.warnings), row_cluster=cl, row_time=tc,
                          row_treat=xc[:, list(xnames).index("att")] if "att" in xnames
                          else np.zeros(present.size), fast=True,
-                         cells=(cl, tc, n, s1[present], self._cell_treated(panel, cl, tc)))
-
-    @staticmethod
-    def _cell_treated(panel: Panel, cl, tc) -> np.ndarray:
-        """Cells of clusters with any treated unit (the 'treated' line of the trends plot)."""
-        d_cl = np.zeros(panel.n_clusters)
-        first_row = np.zeros(panel.n_units, dtype=np.int64)
-        first_row[panel.unit_codes[::-1]] = np.arange(panel.n_obs)[::-1]
-        ever = np.isfinite(panel.first_treated)
-        np.add.at(d_cl, panel.cluster_codes[first_row[ever]], 1.0)
-        return d_cl[cl] > 0
+                         cells=(cl, tc, n, s1[present], panel.cluster_treated[cl]))
 
     def _design(self, prep: _Prepared, treat_col: int, force: bool):
         """The randomization design when treatment timing is cluster-level (else None)."""
