@@ -44,7 +44,7 @@ def simulate_norway_panel(
     baseline: float = 60.0,
     person_sd: float = 15.0,
     noise_sd: float = 18.0,
-    shock_sd: float = 1.5,
+    shock_sd: float = 2.0,
     trend: float = 1.5,
 ) -> pd.DataFrame:
     """Simulate a SYNTHETIC person-year panel with the Norwegian design.
@@ -152,9 +152,9 @@ def _attrs_cache() -> dict:
 
 
 # realised truth of the bundled file (simulate_norway_panel(seed=2024)); checked by the tests
-TRUE_ATT = 5.591346153846154
-TRUE_EFFECTS: dict[int, float] = {0: 0.8038461538461539, 1: 3.5288461538461537,
-                                  2: 7.565384615384615, 3: 10.467307692307692}
+TRUE_ATT = 5.587980769230769
+TRUE_EFFECTS: dict[int, float] = {0: 0.7788461538461539, 1: 3.5115384615384615,
+                                  2: 7.596153846153846, 3: 10.465384615384615}
 
 
 def write_bundled(path=None) -> pd.DataFrame:  # pragma: no cover - maintenance helper
