@@ -160,8 +160,10 @@ def _dense_codes(v: np.ndarray):
     lo, hi = int(v.min()), int(v.max())
     if hi - lo > 4 * v.size + 1000:
         return None, None
-    off = (v - lo).astype(np.int64, copy=False)
+    off = (v - lo if lo else v).astype(np.int64, copy=False)
     present = np.bincount(off, minlength=hi - lo + 1) > 0
+    if present.all():  # ids are consecutive: the offsets are the codes
+        return off, np.arange(lo, hi + 1)
     mapping = np.cumsum(present) - 1
     return mapping[off], np.flatnonzero(present) + lo
 
@@ -274,10 +276,18 @@ def validate_panel(
 
     # duplicate unit-time rows
     key = u_codes * n_periods + t_codes
-    counts = np.bincount(key, minlength=n_units * n_periods)
-    balanced = bool(counts.min() == 1 and counts.max() == 1)
-    if counts.max() > 1:
-        dup = counts[key] > 1
+    dense = n_units * n_periods <= 4 * key.size + 1_000_000
+    if dense:
+        counts = np.bincount(key, minlength=n_units * n_periods)
+        balanced = bool(counts.min() == 1 and counts.max() == 1)
+        has_dup = counts.max() > 1
+    else:  # sparse panel (many units x many periods): sort instead of a dense table
+        uniq, inv, cnt_u = np.unique(key, return_inverse=True, return_counts=True)
+        counts = None
+        balanced = False
+        has_dup = uniq.size < key.size
+    if has_dup:
+        dup = (counts[key] if dense else cnt_u[inv]) > 1
         raise DataError(
             f"{int(dup.sum())} rows share the same {unit}/{time} pair (duplicate unit-period "
             f"rows), e.g. {_example(df, dup, [unit, time])}. Each unit must appear once per "
@@ -407,6 +417,13 @@ def validate_panel(
     # gaps inside each unit's observed span
     if balanced:
         n_missing = 0
+    elif not dense:
+        lo_t = np.full(n_units, n_periods)
+        hi_t = np.full(n_units, -1)
+        np.minimum.at(lo_t, u_codes, t_codes)
+        np.maximum.at(hi_t, u_codes, t_codes)
+        gaps = (hi_t - lo_t + 1 - np.bincount(u_codes, minlength=n_units)).astype(np.int64)
+        n_missing = int(gaps.sum())
     else:
         present = counts.reshape(n_units, n_periods) > 0
         first_p = np.argmax(present, axis=1)

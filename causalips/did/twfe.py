@@ -169,7 +169,7 @@ class _FEPlan(Estimator):
             msg = (f"{n_dropped} rows dropped: singletons of a fixed effect (alone in their "
                    "level, they carry no information), as fixest does")
             notes.append(msg)
-            _warnings.warn(msg, DroppedRowsWarning, stacklevel=4)
+            _warnings.warn(msg, DroppedRowsWarning, stacklevel=3)
             codes = [pd.factorize(c[keep])[0].astype(np.int64) for c in codes]
             levels = [int(c.max()) + 1 for c in codes]
             y, x, w, tc = y[keep], x[keep], w[keep], tc[keep]
@@ -510,7 +510,7 @@ def run_inference_and_warn(plan, prep: _Prepared, table_terms, force_design: boo
     warns = list(prep.notes)
     few = few_cluster_warnings(prep.fit.n_clusters, n_treated, panel.cluster_name)
     for m in few:
-        _warnings.warn(m, StatisticalWarning, stacklevel=4)
+        _warnings.warn(m, StatisticalWarning, stacklevel=3)
     warns += few
     table, details, notes = inference_table(prep.fit, spec, plan.conf_level, table_terms, design,
                                             panel.cluster_name, plan.time)

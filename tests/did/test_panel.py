@@ -116,3 +116,18 @@ def test_person_level_timing_flag():
     df.loc[[6, 7], "m"] = "b"
     p = validate_panel(df, outcome="y", unit="id", time="year", treatment="d", cluster="m")
     assert p.treatment_varies_within_cell
+
+
+def test_sparse_unit_period_table_still_finds_duplicates():
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"id": np.arange(3000) % 1500 * 7919, "day": rng.integers(0, 10**6, 3000)})
+    df["y"] = 1.0
+    df["d"] = ((df["id"] < 50_000) & (df["day"] > 900_000)).astype(int)
+    df = df.drop_duplicates(["id", "day"])
+    bad = pd.concat([df, df.iloc[[5]]])
+    with pytest.raises(DataError, match="2 rows share the same id/day"):
+        validate_panel(bad, outcome="y", unit="id", time="day", treatment="d",
+                       always_treated="keep")
+    p = validate_panel(df, outcome="y", unit="id", time="day", treatment="d",
+                       always_treated="keep")
+    assert p.n_missing_periods > 0 and not p.balanced
