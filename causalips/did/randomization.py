@@ -100,9 +100,26 @@ def enumerate_assignments(values: np.ndarray) -> np.ndarray:
             rows.append(row)
         out = np.array(rows)
     else:
-        out = np.array(sorted(set(itertools.permutations(values.tolist()))))
+        out = np.array(list(_multiset_arrangements(uniq.tolist(), counts.tolist(), g)))
     observed = np.all(out == values[None, :], axis=1)
     return np.vstack([values[None, :], out[~observed]])
+
+
+def _multiset_arrangements(labels, counts, g):
+    """Distinct arrangements: positions for each value chosen among those still free."""
+    def place(free, k):
+        if k == len(labels) - 1:
+            row = np.empty(g)
+            row[list(free)] = labels[k]
+            yield row
+            return
+        for combo in itertools.combinations(free, counts[k]):
+            rest = [p for p in free if p not in combo]
+            for row in place(rest, k + 1):
+                row[list(combo)] = labels[k]
+                yield row
+
+    yield from place(list(range(g)), 0)
 
 
 @dataclass(frozen=True)

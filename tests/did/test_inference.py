@@ -174,3 +174,24 @@ def test_size_ten_treated_of_thirty():
         assert abs(r[m] - alpha) <= _bound(alpha, reps), m
     # Conley-Taber is built for few treated among many controls; here it over-rejects
     assert r["CT"] > alpha + _bound(alpha, reps)
+
+
+def test_randomization_with_staggered_timing_enumerates_distinct_arrangements():
+    from causalips.did.randomization import count_assignments, enumerate_assignments
+
+    df = municipality_panel(seed=8, g=11, treated=(0, 1))
+    df.loc[df["m"] == 1, "ft"] = 6.0
+    df["d"] = (df["year"] >= df["ft"]).astype(float)
+    res = quiet(DiD(outcome="y", unit="m", time="year", treatment="d"), df)
+    out = res.with_inference(Randomization()).details["att"]
+    f = np.array([4.0, 6.0] + [np.inf] * 9)
+    arr = enumerate_assignments(f)
+    assert count_assignments(f) == 110 == out.n_assignments == len({tuple(r) for r in arr})
+    assert out.placebo[0] == pytest.approx(res.att)
+    j = 5  # move the 6.0 cohort to cluster 5 and refit
+    moved = df.assign(d=(((df["m"] == 0) & (df["year"] >= 4))
+                         | ((df["m"] == j) & (df["year"] >= 6))).astype(float))
+    refit = quiet(DiD(outcome="y", unit="m", time="year", treatment="d"), moved)
+    g = np.full(11, np.inf)
+    g[0], g[j] = 4.0, 6.0
+    assert res._design.betas(g[None, :])[0] == pytest.approx(refit.att, abs=1e-10)
