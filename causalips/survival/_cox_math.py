@@ -123,10 +123,11 @@ def build_risk_sets(stop, event, weights, strata, start=None, ties="efron") -> R
         order = o1[np.argsort(hi[o1].astype(np.uint16), kind="stable")]  # radix sorts
     else:
         order = o1[np.argsort(hi[o1], kind="stable")]
-    hi, lo, event, stop = hi[order], lo[order], event[order], stop[order]
+    hi, event = hi[order], event[order]
+    lo = lo[order] if (start is not None or n_strata > 1) else lo
     weights = np.asarray(weights, dtype=np.float64)[order]
-    strata = strata[order]
-    code_stop = code_stop[order]
+    strata = strata[order] if n_strata > 1 else strata
+    code_stop = code_stop[order] if n_strata > 1 else hi
     code_start = None if code_start is None else code_start[order]
     key = hi * 2 + event
     seg_starts = np.concatenate([[0], np.flatnonzero(np.diff(key)) + 1]) if n else np.zeros(0, int)
@@ -157,39 +158,37 @@ def build_risk_sets(stop, event, weights, strata, start=None, ties="efron") -> R
     )
 
 
-def _revcum_tail(counts: np.ndarray, nb: int) -> np.ndarray:
-    """c[b] = Σ_{j > b} counts[j] for b = 0..nb-1 (counts has nb+1 bins)."""
-    return np.cumsum(counts[::-1])[::-1][1 : nb + 1]
+CHUNK = 1 << 15  # rows per cache-sized chunk in the Newton-step passes
 
 
-def block_sums(rs: RiskSets, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Risk-set sums and death sums for each block of ``values`` ((n,) or (n, k), rows sorted).
+def _chunks(rs: RiskSets):
+    """(start, stop, local run starts, run keys) for each chunk of sorted rows (cached)."""
+    cached = rs.__dict__.get("_chunks")
+    if cached is not None:
+        return cached
+    out = []
+    for c0 in range(0, rs.n, CHUNK):  # a loop over ~n/32768 chunks, not over rows
+        c1 = min(c0 + CHUNK, rs.n)
+        a = int(np.searchsorted(rs.seg_starts, c0, side="right")) - 1
+        b = int(np.searchsorted(rs.seg_starts, c1, side="left"))
+        starts = rs.seg_starts[a:b].copy()
+        starts[0] = c0
+        out.append((c0, c1, starts - c0, rs.seg_key[a:b]))
+    rs.__dict__["_chunks"] = out
+    return out
 
-    Rows are stored sorted by (hi, event), so the sums over runs of equal (hi, event) are
-    contiguous ``reduceat`` sums; risk-set sums are their reverse cumulative sums over blocks.
-    """
-    nb = rs.n_blocks
-    vals = values if values.ndim == 2 else values[:, None]
-    k = vals.shape[1]
-    runs = np.add.reduceat(vals, rs.seg_starts, axis=0) if rs.n else np.zeros((0, k))
-    full = np.zeros((2 * (nb + 1), k))
-    full[rs.seg_key] = runs
+
+def _finish_block_sums(rs: RiskSets, full, rem, per):
+    """Risk-set and death sums per block from run sums (and late-entry / later-strata sums)."""
     by_hi = full[0::2] + full[1::2]  # (nb+1, k): rows with hi = j
     deaths = full[1::2][1:]  # event rows with hi = b+1 are the deaths of block b
     total = np.cumsum(by_hi[::-1], axis=0)[::-1][1:]
-    if rs.has_entry:
-        rem = np.column_stack(
-            [np.bincount(rs.lo, weights=vals[:, j], minlength=nb + 1) for j in range(k)]
-        )
+    if rem is not None:
         total = total - np.cumsum(rem[::-1], axis=0)[::-1][1:]
-    elif rs.strata is not None:
-        per = np.column_stack(
-            [np.bincount(rs.strata, weights=vals[:, j], minlength=rs.n_strata) for j in range(k)]
-        )
+    elif per is not None:
+        k = full.shape[1]
         later = np.vstack([np.cumsum(per[::-1], axis=0)[::-1][1:], np.zeros((1, k))])
         total = total - later[rs.block_stratum]
-    if values.ndim == 1:
-        return total[:, 0], deaths[:, 0]
     return total, deaths
 
 
@@ -209,7 +208,6 @@ class Pieces:
     score: np.ndarray
     info: np.ndarray
     risk: np.ndarray  # exp(eta - shift), per row
-    wr: np.ndarray  # w · risk
     shift: float
     s1: np.ndarray  # (B, p) risk-set sums of w·r·x
     s1d: np.ndarray  # (B, p) the deaths' part
@@ -247,13 +245,28 @@ def evaluate(rs: RiskSets, x: np.ndarray, beta: np.ndarray, wx_dead: np.ndarray,
     shift = float(eta.max()) if eta.size else 0.0
     eta -= shift
     loglik_dead = float(rs.weights[rs.death_rows] @ eta[rs.death_rows])
-    risk = np.exp(eta)
-    m = _buffer(rs, "m", (rs.n, p + 1))
-    wr = np.multiply(rs.weights, risk, out=m[:, 0])
-    for j in range(p):
-        np.multiply(x[:, j], wr, out=m[:, j + 1])
-    tot, dth = block_sums(rs, m)
-    wr = wr.copy()
+    # one cache-sized chunk of rows at a time: risk, w·r, w·r·x and their run sums
+    k = p + 1
+    risk = np.empty(rs.n)
+    full = np.zeros((2 * (nb + 1), k))
+    rem = np.zeros((nb + 1, k)) if rs.has_entry else None
+    per = np.zeros((rs.n_strata, k)) if (rs.strata is not None and not rs.has_entry) else None
+    mbuf = _buffer(rs, "m", (min(CHUNK, rs.n), k))
+    for r0, r1, starts, keys in _chunks(rs):
+        mc = mbuf[: r1 - r0]
+        r = np.exp(eta[r0:r1], out=risk[r0:r1])
+        wr = np.multiply(rs.weights[r0:r1], r, out=mc[:, 0])
+        for j in range(p):
+            np.multiply(x[r0:r1, j], wr, out=mc[:, j + 1])
+        full[keys] += np.add.reduceat(mc, starts, axis=0)
+        if rem is not None:
+            for j in range(k):
+                rem[:, j] += np.bincount(rs.lo[r0:r1], weights=mc[:, j], minlength=nb + 1)
+        elif per is not None:
+            for j in range(k):
+                per[:, j] += np.bincount(rs.strata[r0:r1], weights=mc[:, j],
+                                         minlength=rs.n_strata)
+    tot, dth = _finish_block_sums(rs, full, rem, per)
     s0, s0d, s1, s1d = tot[:, 0], dth[:, 0], tot[:, 1:], dth[:, 1:]
     kb, f = rs.k_block, rs.k_frac
     mw = rs.__dict__.get("_k_mw")
@@ -266,8 +279,9 @@ def evaluate(rs: RiskSets, x: np.ndarray, beta: np.ndarray, wx_dead: np.ndarray,
     loglik = loglik_dead - float(mw @ np.log(den))
     ncol = 5 if rs.efron else 2
     stack = np.empty((kb.size, ncol), order="F")
-    inv = np.divide(mw, den, out=stack[:, 0])
-    inv2 = np.divide(inv, den, out=stack[:, 1])
+    rden = np.divide(1.0, den, out=stack[:, 1])
+    inv = np.multiply(mw, rden, out=stack[:, 0])
+    inv2 = np.multiply(inv, rden, out=stack[:, 1])
     if rs.efron:
         np.multiply(inv, f, out=stack[:, 2])
         q1k = np.multiply(inv2, f, out=stack[:, 3])
@@ -279,7 +293,7 @@ def evaluate(rs: RiskSets, x: np.ndarray, beta: np.ndarray, wx_dead: np.ndarray,
     else:
         cf = q1 = q2 = np.zeros(nb)
     score = wx_dead - s1.T @ c1 + s1d.T @ cf
-    pieces = Pieces(loglik=loglik, score=score, info=np.zeros((p, p)), risk=risk, wr=wr,
+    pieces = Pieces(loglik=loglik, score=score, info=np.zeros((p, p)), risk=risk,
                     shift=shift, s1=s1, s1d=s1d, c1=c1, cf=cf, q0=q0, q1=q1, q2=q2, den=den)
     if info and p:
         pieces.info = information(rs, x, pieces)
@@ -322,19 +336,30 @@ def information(rs: RiskSets, x: np.ndarray, pc: Pieces, q: np.ndarray | None = 
     c1, cf, q0, q1, q2 = pc.c1, pc.cf, pc.q0, pc.q1, pc.q2
     if q is not None:
         c1, cf, q0, q1, q2 = c1 * q, cf * q, q0 * q, q1 * q, q2 * q
-    rowwt = _h_rows(rs, c1, cf)
-    rowwt *= pc.wr
-    buf = _buffer(rs, "xs", x.shape)
-    if q is None or np.all(q >= 0):
-        np.clip(rowwt, 0, None, out=rowwt)
-        np.sqrt(rowwt, out=rowwt)
-        for j in range(x.shape[1]):
-            np.multiply(x[:, j], rowwt, out=buf[:, j])
-        first = buf.T @ buf  # symmetric rank-k update
-    else:
-        for j in range(x.shape[1]):
-            np.multiply(x[:, j], rowwt, out=buf[:, j])
-        first = x.T @ buf
+    cum = np.concatenate([[0.0], np.cumsum(c1)])
+    cfx = np.append(cf, 0.0)
+    psd = q is None or bool(np.all(q >= 0))
+    p = x.shape[1]
+    first = np.zeros((p, p))
+    buf = _buffer(rs, "xs", (min(CHUNK, rs.n), p))
+    subtract_lo = rs.has_entry or rs.strata is not None
+    for r0, r1, _starts, _keys in _chunks(rs):
+        h = cum[rs.hi[r0:r1]]
+        if subtract_lo:
+            h -= cum[rs.lo[r0:r1]]
+        h -= cfx[rs.row_block[r0:r1]]
+        h *= rs.weights[r0:r1]
+        h *= pc.risk[r0:r1]
+        bc = buf[: r1 - r0]
+        if psd:
+            np.sqrt(np.clip(h, 0, None, out=h), out=h)
+            for j in range(p):
+                np.multiply(x[r0:r1, j], h, out=bc[:, j])
+            first += bc.T @ bc  # symmetric rank-k update
+        else:
+            for j in range(p):
+                np.multiply(x[r0:r1, j], h, out=bc[:, j])
+            first += x[r0:r1].T @ bc
     s1, s1d = pc.s1, pc.s1d
     cross = s1.T @ (s1d * q1[:, None])
     second = s1.T @ (s1 * q0[:, None]) - cross - cross.T + s1d.T @ (s1d * q2[:, None])

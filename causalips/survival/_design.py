@@ -202,7 +202,7 @@ def check_collinearity(xc: np.ndarray, names: Sequence[str], within=None) -> Non
         nz = counts > 0
         gram = gram - (sums[nz] / counts[nz, None]).T @ sums[nz]
     diag = np.clip(np.diag(gram), 0, None)
-    size = np.array([np.abs(xc[:, j]).max() for j in range(p)]) if n else np.zeros(p)
+    size = np.abs(xc).max(axis=0) if n else np.zeros(p)
     const = diag <= (1e-10 * np.maximum(size, 1e-300)) ** 2 * n
     if const.any():
         bad = [names[j] for j in np.flatnonzero(const)]

@@ -185,6 +185,13 @@ class CoxResult(Result):
         self._need_diagnostics()
         return plot_schoenfeld(self, term, transform=transform, ax=ax, **style)
 
+    def plot_survival_curves(self, term: str | None = None, *, method: str = "direct",
+                             ax=None, **style):
+        """Plot :meth:`survival_curves` (adjusted survival per level of ``term``)."""
+        from ..plotting.cox import plot_adjusted_curves
+
+        return plot_adjusted_curves(self.survival_curves(term, method=method), ax=ax, **style)
+
     def _need_diagnostics(self):
         if self._zph is None:
             raise SpecificationError(
@@ -253,8 +260,9 @@ class Cox(Estimator):
     concordance : bool
         Compute Harrell's C and its SE (default True; O(n log² n), a few seconds at 10⁶ rows).
     diagnostics : bool
-        Keep what :meth:`CoxResult.check_proportional_hazards` and the Schoenfeld-residual plot
-        need (default True; extra O(n·p²) work). False gives the fastest fit on large data.
+        Keep what :meth:`CoxResult.check_proportional_hazards`, the Schoenfeld-residual plot
+        and :meth:`CoxResult.survival_curves` need (default True; extra O(n·p²) work). False
+        gives the fastest fit on large data.
 
     Returns
     -------
@@ -319,8 +327,10 @@ class Cox(Estimator):
         self.strata = list(strata or [])
         self.ties = check_choice("ties", ties, TIES)
         self.entry, self.weights = entry, weights
-        if not isinstance(vcov, Cluster):
-            check_choice("vcov", vcov, VCOV + ("Cluster(column)",))
+        if not isinstance(vcov, Cluster) and vcov not in VCOV:
+            raise SpecificationError(
+                f"vcov must be one of {{'model', 'robust', Cluster(column)}}; got {vcov!r}"
+            )
         self.vcov = vcov
         self.event_value = event_value
         self.conf_level = check_range("conf_level", conf_level, 0, 1)
@@ -534,7 +544,7 @@ class Cox(Estimator):
         dh = cur.c1 * np.exp(-cur.shift)  # baseline hazard increments at centred x = 0
         baseline = {"time": rs.block_time, "stratum": rs.block_stratum, "dhaz": dh}
         lp_other = {}
-        for label, idx in design.assign.items():
+        for label, idx in (design.assign.items() if self.diagnostics else ()):
             if all(design.indicator[i] for i in idx):
                 b_other = beta.copy()
                 b_other[list(idx)] = 0.0

@@ -94,6 +94,11 @@ def adjusted_curves(result, term, method, times) -> pd.DataFrame:
     from .._checks import check_choice
     from ..errors import SpecificationError
 
+    if result._zph is None:
+        raise SpecificationError(
+            "this fit was run with diagnostics=False; refit with Cox(..., diagnostics=True) "
+            "for adjusted survival curves"
+        )
     available = tuple(result._lp_other)
     if not available:
         raise SpecificationError(

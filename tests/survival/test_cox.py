@@ -220,8 +220,30 @@ def test_survival_curves_and_plots(pbc):
     assert ax.lines or ax.collections
     ax2 = res.plot_proportional_hazards("age")
     assert ax2.collections
+    ax3 = res.plot_survival_curves("arm")
+    assert len(ax3.lines) == 2
     s = str(res.summary())
     assert "efron" in s and "model-based" in s
+
+
+def test_diagnostics_off_gives_clear_error(pbc):
+    res = Cox(duration="time", event="dead", covariates=["age"], diagnostics=False,
+              concordance=False).fit(pbc.iloc[:312])
+    assert np.isnan(res.glance()["concordance"].iloc[0])
+    with pytest.raises(SpecificationError, match="diagnostics=False"):
+        res.check_proportional_hazards()
+
+
+def test_stratified_direct_adjusted_curves(surv_dir):
+    rot = pd.read_csv(surv_dir / "rotterdam.csv")
+    res = Cox(duration="dtime", event="death", covariates=["size", "age"], strata=["grade"],
+              reference={"size": "<=20"}).fit(rot)
+    curves = res.survival_curves("size", times=[1000, 3000])
+    wide = curves.pivot(index="time", columns="level", values="estimate")
+    # bigger tumours, lower survival (HRs > 1), at every time
+    assert (wide["<=20"] > wide["20-50"]).all() and (wide["20-50"] > wide[">50"]).all()
+    per_stratum = res.survival_curves("size", method="mean", times=[1000])
+    assert set(per_stratum["stratum"]) == {"2", "3"}
 
 
 def test_summary_names_variance(surv_dir):
@@ -301,6 +323,8 @@ def test_bad_options_refused():
         Cox(duration="t", event="e", covariates=["poly(x)"])
     with pytest.raises(SpecificationError, match="not among the covariates"):
         Cox(duration="t", event="e", covariates=["x"], reference={"g": "a"})
+    with pytest.raises(SpecificationError, match="vcov must be one of"):
+        Cox(duration="t", event="e", covariates=["x"], vcov="Cluster(column)")
     with pytest.raises(TypeError):
         Cox("t", "e")  # keyword-only
 
