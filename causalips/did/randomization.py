@@ -131,11 +131,19 @@ class RandomizationOutcome:
     min_p_value: float
     placebo: np.ndarray  # coefficients of every assignment used, observed first
     statement: str
+    conf_low: float = np.nan
+    conf_high: float = np.nan
 
 
 def randomization_test(design: AssignmentDesign, *, reps: int | None = None, seed=None,
                        alpha: float = 0.05) -> RandomizationOutcome:
-    """Exact (enumerated) or sampled randomization p-value for the DiD coefficient."""
+    """Exact (enumerated) or sampled randomization p-value for the DiD coefficient.
+
+    The interval inverts the test under a constant effect: for a candidate effect b the
+    outcome is adjusted to ``y - b D``, so every assignment's coefficient becomes
+    ``beta_a - b * c_a`` with ``c_a = D_a'Q d / D_a'Q D_a``; the interval collects the b whose
+    p-value exceeds ``alpha`` (unbounded when the design cannot reach ``alpha``).
+    """
     f = design.first_by_cluster
     total = count_assignments(f)
     limit = reps if reps is not None else MAX_ENUMERATE
@@ -165,9 +173,34 @@ def randomization_test(design: AssignmentDesign, *, reps: int | None = None, see
     if min_p > alpha:
         statement += (f". This design cannot give p < {alpha:g} however large the effect: "
                       "report the p-value with this floor")
+    lo, hi = _inverted_ci(design, firsts, betas, alpha)
+    statement += ("; CI by inverting the test under a constant effect"
+                  + (" (unbounded: the design cannot reach this level)" if not np.isfinite(lo)
+                     else ""))
     return RandomizationOutcome(estimate=float(obs), p_value=p, n_assignments=n_used,
                                 enumerated=enumerated, min_p_value=min_p, placebo=betas,
-                                statement=statement)
+                                statement=statement, conf_low=lo, conf_high=hi)
+
+
+def _inverted_ci(design: AssignmentDesign, firsts, betas, alpha) -> tuple[float, float]:
+    from .bootstrap import _invert
+
+    d = (design.cell_period[None, :] >= firsts[:, design.cell_cluster]).astype(np.float64)
+    qd = design.q @ d[0]
+    den = np.einsum("aj,aj->a", d @ design.q, d)
+    ok = np.isfinite(betas)
+    b0 = betas[ok]
+    c = (d[ok] @ qd) / den[ok]
+    est = float(b0[0])
+    if 1.0 / b0.size > alpha:
+        return -np.inf, np.inf
+    scale = float(np.std(b0)) or 1.0
+
+    def pval(beta0: float) -> float:
+        stat = abs(est - beta0)
+        return float(np.mean(np.abs(b0 - beta0 * c) >= stat - 1e-10 * max(1.0, stat)))
+
+    return _invert(pval, est, scale, alpha)
 
 
 def check_cluster_timing(first_by_unit, unit_codes, cluster_codes, n_clusters) -> np.ndarray:

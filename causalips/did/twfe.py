@@ -346,10 +346,10 @@ def inference_table(fit, spec, conf_level, terms, design, n_clusters_label="", t
         out = randomization_test(design, reps=spec.reps, seed=spec.seed, alpha=1 - conf_level)
         i = fit.names.index(terms[0])
         table.loc[i, ["p_value", "conf_low", "conf_high", "statistic", "df"]] = [
-            out.p_value, np.nan, np.nan, np.nan, np.nan]
+            out.p_value, out.conf_low, out.conf_high, np.nan, np.nan]
         table.loc[i, "inference"] = "randomization inference (re-assigned across clusters)"
         details[terms[0]] = out
-        notes.append(out.statement + "; no CI (std_error is CR1 for reference)")
+        notes.append(out.statement + " (std_error is CR1, for reference)")
     elif isinstance(spec, ConleyTaber):
         if design is None:
             raise SpecificationError(

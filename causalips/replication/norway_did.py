@@ -98,7 +98,8 @@ def inference_table(did, wcr, wcu, sub, ri, ct) -> pd.DataFrame:
         ("wild cluster bootstrap, restricted (WCR)", wcr, "valid but extremely conservative"),
         ("wild cluster bootstrap, unrestricted (WCU)", wcu, "over-rejects with 1 treated"),
         ("WCR, subcluster (municipality x year)", sub, "weights per cell; size not guaranteed"),
-        ("randomization inference (11 assignments)", ri, "exact; p cannot go below 1/11"),
+        ("randomization inference (11 assignments)", ri,
+         "exact; p cannot go below 1/11, so the 95% CI is unbounded"),
         ("Conley-Taber (10 control placebos)", ct, "approximately valid; CI from extremes"),
     ):
         r = res.tidy().iloc[0]

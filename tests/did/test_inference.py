@@ -8,6 +8,7 @@ from _did_helpers import person_panel
 from causalips.did import ConleyTaber, DiD
 from causalips.did._engine import FixedEffects
 from causalips.did.bootstrap import draw_weights
+from causalips.did.randomization import randomization_test
 from causalips.did.size_study import k1_bootstrap_t, size_study
 from causalips.errors import SpecificationError
 from causalips.inference import Randomization, WildBootstrap
@@ -112,7 +113,8 @@ def test_randomization_betas_equal_refits_and_p_is_exact():
         assert res._design.betas(f[None, :])[0] == pytest.approx(refit.att, abs=1e-10)
     rank = np.sum(np.abs(out.placebo) >= abs(res.att) - 1e-12)
     assert ri.tidy()["p_value"].iloc[0] == pytest.approx(rank / 11)
-    assert np.isnan(ri.tidy()["conf_low"].iloc[0])
+    # at 95% a design with 11 assignments cannot reject anything: the inverted CI is unbounded
+    assert ri.tidy()["conf_low"].iloc[0] == -np.inf and ri.tidy()["conf_high"].iloc[0] == np.inf
     from causalips.plotting.did import plot_placebo
 
     assert plot_placebo(ri).patches
@@ -126,6 +128,23 @@ def test_randomization_sampled_with_many_assignments_is_seeded():
     assert not a.enumerated and a.n_assignments == 500
     assert a.p_value == b.p_value
     assert a.min_p_value == pytest.approx(1 / 500)
+    # the interval inverts the test under a constant effect: p crosses 0.05 at its limits
+    from causalips.did.randomization import AssignmentDesign
+
+    lo, hi = a.conf_low, a.conf_high
+    assert lo < res.att < hi
+    design = res._design
+    for bound, sign in ((lo, -1), (hi, 1)):
+        width = hi - lo
+        for shift, inside in ((-sign * 1e-3 * width, True), (sign * 1e-2 * width, False)):
+            b = bound + shift
+            shifted = AssignmentDesign(q=design.q, r=design.r - b * (design.q @ _d_obs(design)),
+                                       cell_cluster=design.cell_cluster,
+                                       cell_period=design.cell_period,
+                                       first_by_cluster=design.first_by_cluster,
+                                       estimate=res.att - b)
+            p = randomization_test(shifted, reps=499, seed=1).p_value
+            assert (p > 0.05) == inside
 
 
 def test_conley_taber_interval():
@@ -146,6 +165,10 @@ def test_randomization_refused_with_person_level_timing():
     res = quiet(DiD(outcome="y", unit="id", time="t", treatment="d", cluster="m"), df)
     with pytest.raises(SpecificationError, match="assignment design"):
         res.with_inference(Randomization())
+
+
+def _d_obs(design):
+    return (design.cell_period >= design.first_by_cluster[design.cell_cluster]).astype(float)
 
 
 def _bound(rate_true, reps):
