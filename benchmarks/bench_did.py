@@ -209,11 +209,17 @@ def main(quick: bool = False) -> None:
 
     srows = []
     t0 = time.perf_counter()
-    for g, m, alpha in ((11, 1, 0.05), (11, 1, 0.10), (30, 10, 0.05), (30, 3, 0.05)):
+    small = [20] + [100 + 190 * i for i in range(10)]
+    large = [2000] + [20 + 38 * i for i in range(10)]
+    designs = [(11, 1, 0.05, None, ""), (11, 1, 0.10, None, ""), (30, 10, 0.05, None, ""),
+               (30, 3, 0.05, None, ""), (11, 1, 0.10, small, ", treated 20 people vs 100-2000"),
+               (11, 1, 0.10, large, ", treated 2000 people vs 20-400")]
+    for g, m, alpha, sizes, label in designs:
+        extra = dict(cluster_sizes=sizes, person_sd=10.0, noise_sd=0.5) if sizes else {}
         tab = size_study(n_clusters=g, n_treated=m, reps=2000 if quick else 10_000,
-                         alpha=alpha, seed=2024)
+                         alpha=alpha, seed=2024, **extra)
         for r in tab.to_dict("records"):
-            srows.append({"design": f"{m} of {g} treated", "alpha": alpha,
+            srows.append({"design": f"{m} of {g} treated{label}", "alpha": alpha,
                           "method": r["method"], "rejection rate": r["rejection_rate"],
                           "MC SE": r["mc_se"], "smallest p": r["min_p_value"]})
     lines += ["## Monte Carlo size under no effect (causalips.did.size_study)", "",

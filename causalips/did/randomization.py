@@ -36,6 +36,8 @@ class AssignmentDesign:
     cell_period: np.ndarray  # (J,) period value of each cell
     first_by_cluster: np.ndarray  # (G,), inf = never treated
     estimate: float
+    cell_weight: np.ndarray | None = None  # (J,) sum of weights per cell (N)
+    cell_size: np.ndarray | None = None  # (J,) people (rows) per cell, for variance models
 
     def betas(self, firsts: np.ndarray) -> np.ndarray:
         """DiD coefficient for each row of ``firsts`` (assignments x G first-treated periods)."""
@@ -52,8 +54,13 @@ class AssignmentDesign:
 
 
 def assignment_design(fe: FixedEffects, cell: np.ndarray, n_cells: int, cell_cluster, cell_period,
-                      first_by_cluster, yd, xcov_d, estimate, max_block: int = 20_000_000):
-    """Build :class:`AssignmentDesign`; ``cell`` maps rows to 0..J-1 (present cells only)."""
+                      first_by_cluster, yd, xcov_d, estimate, max_block: int = 20_000_000,
+                      row_people: np.ndarray | None = None):
+    """Build :class:`AssignmentDesign`; ``cell`` maps rows to 0..J-1 (present cells only).
+
+    ``row_people`` is the number of people a row stands for (1 for person rows; the cell count
+    on the cell sufficient statistics path).
+    """
     n = cell.size
     w = fe.weights
     q = np.zeros((n_cells, n_cells))
@@ -71,10 +78,13 @@ def assignment_design(fe: FixedEffects, cell: np.ndarray, n_cells: int, cell_clu
         xtx_inv = np.linalg.inv(xcov_d.T @ (w[:, None] * xcov_d))
         q = q - ctx @ xtx_inv @ ctx.T
         r = r - ctx @ xtx_inv @ (xcov_d.T @ (w * yd))
+    people = np.ones(n) if row_people is None else row_people
     return AssignmentDesign(q=q, r=r, cell_cluster=np.asarray(cell_cluster),
                             cell_period=np.asarray(cell_period, dtype=np.float64),
                             first_by_cluster=np.asarray(first_by_cluster, dtype=np.float64),
-                            estimate=float(estimate))
+                            estimate=float(estimate),
+                            cell_weight=np.bincount(cell, weights=w, minlength=n_cells),
+                            cell_size=np.bincount(cell, weights=people, minlength=n_cells))
 
 
 def count_assignments(values: np.ndarray) -> int:

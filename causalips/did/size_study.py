@@ -8,7 +8,11 @@ effects plus noise), fits the two-way FE DiD for every replication at once (the 
 - ``WCR`` / ``WCU``: restricted / unrestricted wild cluster bootstrap-t (Rademacher, full
   enumeration when 2^G <= boot_reps);
 - ``RI``: randomization inference re-assigning the treated timing across clusters;
-- ``CT``: Conley–Taber with p = (1 + #{|placebo error| >= |estimate|}) / (1 + placebos).
+- ``CT``: Conley–Taber with p = (1 + #{|placebo error| >= |estimate|}) / (1 + placebos);
+- ``CT-FP``: the same with the Ferman–Pinto rescaling for cluster size.
+
+With ``cluster_sizes`` (people per cluster) the cell means carry person-level noise of variance
+``person_sd**2 / size`` on top of the common noise: the heteroskedastic design of Ferman & Pinto.
 
 No Python loop runs over replications or bootstrap draws: everything is matrix products.
 It lets a user check *their* design (number of clusters and of treated clusters) before trusting
@@ -25,7 +29,7 @@ from ._engine import FixedEffects
 from .bootstrap import draw_weights
 from .randomization import count_assignments, enumerate_assignments
 
-METHODS = ("CR1", "WCR", "WCU", "RI", "CT")
+METHODS = ("CR1", "WCR", "WCU", "RI", "CT", "CT-FP")
 
 
 def k1_bootstrap_t(c: np.ndarray, h: np.ndarray, bread: float, v: np.ndarray,
@@ -54,7 +58,8 @@ def _panel(n_clusters, n_periods):
 def size_study(*, n_clusters: int = 11, n_treated: int = 1, n_periods: int = 8,
                first_period: int = 4, reps: int = 400, alpha: float = 0.05,
                boot_reps: int = 999, ri_reps: int = 999, cluster_sd: float = 1.0,
-               noise_sd: float = 1.0, ar: float = 0.0, seed: int = 0) -> pd.DataFrame:
+               noise_sd: float = 1.0, ar: float = 0.0, cluster_sizes=None,
+               person_sd: float = 0.0, seed: int = 0) -> pd.DataFrame:
     """Rejection rates under the null for each inference method.
 
     Parameters
@@ -71,6 +76,10 @@ def size_study(*, n_clusters: int = 11, n_treated: int = 1, n_periods: int = 8,
         when fewer).
     cluster_sd, noise_sd, ar : float
         SD of cluster effects, of the cluster x period noise, and its AR(1) coefficient.
+    cluster_sizes : sequence of float, optional
+        People per cluster (treated clusters first); default equal sizes.
+    person_sd : float
+        SD of person-level noise; cell means get variance ``person_sd**2 / size`` more.
     seed : int
         Seed.
 
@@ -100,6 +109,9 @@ def size_study(*, n_clusters: int = 11, n_treated: int = 1, n_periods: int = 8,
     if ar:
         for s in range(1, t):  # loop over periods (few), not replications
             eps[:, s] = ar * eps[:, s - 1] + np.sqrt(1 - ar**2) * eps[:, s]
+    sizes = np.ones(g) if cluster_sizes is None else np.asarray(cluster_sizes, dtype=np.float64)
+    if person_sd:
+        eps = eps + rng.normal(0, 1, (g, t, reps)) * (person_sd / np.sqrt(sizes))[:, None, None]
     y = rng.normal(0, cluster_sd, (g, 1, reps)) + eps
     y = y.reshape(n, reps)
     yd = fe.residualise(y)
@@ -150,7 +162,23 @@ def size_study(*, n_clusters: int = 11, n_treated: int = 1, n_periods: int = 8,
     count = np.sum(np.abs(errs) >= np.abs(beta)[None, :], axis=0)
     p_ct = (1 + count) / (1 + errs.shape[0])
     out["CT"] = p_ct <= alpha
-    min_p = {"RI": 1 / float(b_all.shape[0]), "CT": 1 / float(1 + errs.shape[0])}
+    # Ferman-Pinto: variance A + B/size from squared residuals, rescale the placebo errors
+    qd = q @ d
+    qres = q - np.outer(qd, qd) / (d @ qd)
+    e_full = qres @ y  # unit weights: residuals of the cell means
+    pm = qres**2
+    inv_size = 1.0 / sizes[unit]
+    xv = np.column_stack([pm.sum(axis=1), pm @ inv_size])
+    ab = np.maximum(np.linalg.lstsq(xv, e_full**2, rcond=None)[0], 0.0)  # (2, reps)
+    a0 = qd / (d @ qd)
+    var0 = (a0**2).sum() * ab[0] + (a0**2 * inv_size).sum() * ab[1]  # (reps,)
+    bk = (dct @ qres) / den_ct[:, None]
+    var_k = np.outer((bk**2).sum(axis=1), ab[0]) + np.outer((bk**2) @ inv_size, ab[1])
+    scale = np.sqrt(np.divide(var0[None, :], var_k, out=np.ones_like(var_k), where=var_k > 0))
+    count_fp = np.sum(np.abs(errs * scale) >= np.abs(beta)[None, :], axis=0)
+    out["CT-FP"] = (1 + count_fp) / (1 + errs.shape[0]) <= alpha
+    min_p = {"RI": 1 / float(b_all.shape[0]), "CT": 1 / float(1 + errs.shape[0]),
+             "CT-FP": 1 / float(1 + errs.shape[0])}
     rows = []
     for m in METHODS:
         rate = float(np.mean(out[m]))

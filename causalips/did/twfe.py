@@ -288,7 +288,8 @@ class _FEPlan(Estimator):
             return None
         xcov = np.delete(prep.xd, treat_col, axis=1)
         return assignment_design(prep.fe, cell.astype(np.int64), present.size, cell_cluster,
-                                 cell_period, first_cl, prep.yd, xcov, fit.coef[treat_col])
+                                 cell_period, first_cl, prep.yd, xcov, fit.coef[treat_col],
+                                 row_people=prep.fe.weights if prep.fast else None)
 
 
 def _t_rows(fit: LinearFit, conf_level: float, correction: str) -> pd.DataFrame:
@@ -356,11 +357,13 @@ def inference_table(fit, spec, conf_level, terms, design, n_clusters_label="", t
                 "Conley-Taber needs the assignment design, which was not built for this fit. "
                 "Refit with vcov=ConleyTaber() in the plan."
             )
-        out = conley_taber(design, conf_level=conf_level, reps=spec.reps, seed=spec.seed)
+        out = conley_taber(design, conf_level=conf_level, reps=spec.reps, seed=spec.seed,
+                           heteroskedasticity=spec.heteroskedasticity)
         i = fit.names.index(terms[0])
         table.loc[i, ["p_value", "conf_low", "conf_high", "statistic", "df"]] = [
             out.p_value, out.conf_low, out.conf_high, np.nan, np.nan]
-        table.loc[i, "inference"] = "Conley-Taber"
+        table.loc[i, "inference"] = ("Conley-Taber, Ferman-Pinto size correction"
+                                     if spec.heteroskedasticity else "Conley-Taber")
         details[terms[0]] = out
         notes.append(out.statement)
     else:

@@ -51,6 +51,7 @@ def run(*, seed: int = 2024, boot_reps: int = 9999) -> ReplicationResult:
     sub = did.with_inference(WildBootstrap(reps=boot_reps, subcluster="year", seed=seed))
     ri = did.with_inference(Randomization())
     ct = did.with_inference(ConleyTaber())
+    ctfp = did.with_inference(ConleyTaber(heteroskedasticity=True))
     exposed = int(df.loc[df["implementing"] == 1, "person"].nunique())
     y_avg = years_of_work(did, exposed=exposed, workdays_per_year=WORKDAYS_PER_YEAR)
     y3 = years_of_work(es, exposed=exposed, workdays_per_year=WORKDAYS_PER_YEAR,
@@ -79,7 +80,7 @@ def run(*, seed: int = 2024, boot_reps: int = 9999) -> ReplicationResult:
                    round(float(y3["estimate"].iloc[0]), 1),
                    "same constant: published 12.7/5.6 = 23.8/10.5 = 2.27 (derived)"),
     )
-    table = inference_table(did, wcr, wcu, sub, ri, ct)
+    table = inference_table(did, wcr, wcu, sub, ri, ct, ctfp)
     sections = _sections(did, es, ri, table)
     return ReplicationResult(case="norway_did", citation=CITATION, data_note=DATA_NOTE,
                              comparisons=comps, sections=sections,
@@ -91,7 +92,7 @@ def _ci(res) -> str:
     return f"{lo:.2f} to {hi:.2f}"
 
 
-def inference_table(did, wcr, wcu, sub, ri, ct) -> pd.DataFrame:
+def inference_table(did, wcr, wcu, sub, ri, ct, ctfp) -> pd.DataFrame:
     rows = []
     for name, res, valid in (
         ("CR1 cluster-robust, t(G-1)", did, "over-rejects badly with 1 treated cluster"),
@@ -100,7 +101,10 @@ def inference_table(did, wcr, wcu, sub, ri, ct) -> pd.DataFrame:
         ("WCR, subcluster (municipality x year)", sub, "weights per cell; size not guaranteed"),
         ("randomization inference (11 assignments)", ri,
          "exact; p cannot go below 1/11, so the 95% CI is unbounded"),
-        ("Conley-Taber (10 control placebos)", ct, "approximately valid; CI from extremes"),
+        ("Conley-Taber (10 control placebos)", ct, "valid if clusters exchangeable; CI from "
+                                                   "the extreme placebos"),
+        ("Conley-Taber, Ferman-Pinto size correction", ctfp,
+         "approximately valid also when municipality sizes differ"),
     ):
         r = res.tidy().iloc[0]
         rows.append({"method": name, "estimate": r["estimate"], "p_value": r["p_value"],
@@ -128,7 +132,7 @@ def _sections(did, es, ri, table) -> tuple[ReportSection, ...]:
         plt.close(fig)
     out.append(ReportSection(
         title="Inference with one treated municipality: methods compared",
-        paragraphs=("The same TWFE estimate with six ways of computing its uncertainty. With "
+        paragraphs=("The same TWFE estimate with seven ways of computing its uncertainty. With "
                     "one treated cluster of 11, CR1 and the unrestricted bootstrap reject far "
                     "too often, the restricted bootstrap almost never, and randomization "
                     "inference is exact but cannot give p below 1/11 (simulation in "

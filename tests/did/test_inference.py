@@ -218,3 +218,37 @@ def test_randomization_with_staggered_timing_enumerates_distinct_arrangements():
     g = np.full(11, np.inf)
     g[0], g[j] = 4.0, 6.0
     assert res._design.betas(g[None, :])[0] == pytest.approx(refit.att, abs=1e-10)
+
+
+def test_ferman_pinto_correction_restores_size_with_a_small_treated_cluster():
+    """Treated municipality of 20 people vs controls of 100-2000: cell-mean noise differs.
+
+    Exchangeability fails, so RI and plain Conley-Taber over-reject badly; the Ferman-Pinto
+    rescaling brings the rate near the nominal 1/11 (approximately: A and B are estimated).
+    """
+    sizes = [20] + list(np.linspace(100, 2000, 10))
+    tab = size_study(n_clusters=11, n_treated=1, reps=2000, alpha=0.10, cluster_sizes=sizes,
+                     person_sd=10.0, noise_sd=0.5, seed=3)
+    r = tab.set_index("method")["rejection_rate"]
+    assert r["RI"] > 0.4 and r["CT"] > 0.4
+    assert 0.05 < r["CT-FP"] < 0.17
+
+
+def test_conley_taber_size_correction_in_the_estimator():
+    rng = np.random.default_rng(0)
+    sizes = np.array([30] + list(np.linspace(100, 1000, 10).astype(int)))
+    mun = np.repeat(np.arange(11), sizes)
+    people, t = mun.size, 8
+    df = pd.DataFrame({"p": np.repeat(np.arange(people), t), "t": np.tile(np.arange(t), people)})
+    df["m"] = mun[df["p"]]
+    df["ft"] = np.where(df["m"] == 0, 4.0, np.nan)
+    df["y"] = (rng.normal(0, 5, people)[df["p"]] + rng.normal(0, 1, (11, t))[df["m"], df["t"]]
+               + rng.normal(0, 10, len(df)))
+    res = quiet(DiD(outcome="y", unit="p", time="t", first_treated="ft", cluster="m"), df)
+    plain = res.with_inference(ConleyTaber())
+    fp = res.with_inference(ConleyTaber(heteroskedasticity=True))
+    model = fp.details["att"].variance_model
+    assert 0.5 < model["A"] < 2.0 and model["B"] > 0  # truth: A = 1, B = 100
+    width = lambda r: float(r.tidy()["conf_high"].iloc[0] - r.tidy()["conf_low"].iloc[0])  # noqa: E731
+    assert width(fp) > width(plain)  # the small treated municipality is noisier
+    assert "Ferman-Pinto" in fp.tidy()["inference"].iloc[0]
