@@ -208,6 +208,7 @@ class Pieces:
     score: np.ndarray
     info: np.ndarray
     risk: np.ndarray  # exp(eta - shift), per row
+    wx_dead: np.ndarray  # Σ over deaths of w·x
     shift: float
     s1: np.ndarray  # (B, p) risk-set sums of w·r·x
     s1d: np.ndarray  # (B, p) the deaths' part
@@ -229,11 +230,13 @@ def _buffer(rs: RiskSets, name: str, shape) -> np.ndarray:
     return buf
 
 
-def evaluate(rs: RiskSets, x: np.ndarray, beta: np.ndarray, wx_dead: np.ndarray,
+def evaluate(rs: RiskSets, x: np.ndarray, beta: np.ndarray, wx_dead: np.ndarray | None,
              *, info: bool = True) -> Pieces:
     """Partial log-likelihood, score and information at ``beta``.
 
-    ``x`` should be centred (and is best Fortran-ordered); ``wx_dead`` is Σ_deaths w·x.
+    ``x`` should be centred (and is best Fortran-ordered); ``wx_dead`` is Σ_deaths w·x. At
+    β = 0 it may be None: it is then read off the death sums (the risk is exactly 1) and
+    returned in ``Pieces.wx_dead``.
     """
     p = x.shape[1]
     nb = rs.n_blocks
@@ -244,7 +247,6 @@ def evaluate(rs: RiskSets, x: np.ndarray, beta: np.ndarray, wx_dead: np.ndarray,
         eta[:] = 0.0
     shift = float(eta.max()) if eta.size else 0.0
     eta -= shift
-    loglik_dead = float(rs.weights[rs.death_rows] @ eta[rs.death_rows])
     # one cache-sized chunk of rows at a time: risk, w·r, w·r·x and their run sums
     k = p + 1
     risk = np.empty(rs.n)
@@ -268,6 +270,14 @@ def evaluate(rs: RiskSets, x: np.ndarray, beta: np.ndarray, wx_dead: np.ndarray,
                                          minlength=rs.n_strata)
     tot, dth = _finish_block_sums(rs, full, rem, per)
     s0, s0d, s1, s1d = tot[:, 0], dth[:, 0], tot[:, 1:], dth[:, 1:]
+    if wx_dead is None:
+        if np.any(beta != 0):
+            raise ValueError("wx_dead is needed when beta is not 0")
+        wx_dead = s1d.sum(axis=0)
+    w_dead = rs.__dict__.get("_w_dead")
+    if w_dead is None:
+        w_dead = rs.__dict__["_w_dead"] = float(np.sum(rs.weights[rs.death_rows]))
+    loglik_dead = float(wx_dead @ beta) - shift * w_dead
     kb, f = rs.k_block, rs.k_frac
     mw = rs.__dict__.get("_k_mw")
     if mw is None:
@@ -294,7 +304,7 @@ def evaluate(rs: RiskSets, x: np.ndarray, beta: np.ndarray, wx_dead: np.ndarray,
         cf = q1 = q2 = np.zeros(nb)
     score = wx_dead - s1.T @ c1 + s1d.T @ cf
     pieces = Pieces(loglik=loglik, score=score, info=np.zeros((p, p)), risk=risk,
-                    shift=shift, s1=s1, s1d=s1d, c1=c1, cf=cf, q0=q0, q1=q1, q2=q2, den=den)
+                    wx_dead=wx_dead, shift=shift, s1=s1, s1d=s1d, c1=c1, cf=cf, q0=q0, q1=q1, q2=q2, den=den)
     if info and p:
         pieces.info = information(rs, x, pieces)
     return pieces
@@ -391,18 +401,3 @@ def score_residuals(rs: RiskSets, x: np.ndarray, pc: Pieces) -> np.ndarray:
 def schoenfeld(rs: RiskSets, x: np.ndarray, pc: Pieces) -> np.ndarray:
     """Schoenfeld residuals per death row (x minus the Efron-averaged risk-set mean)."""
     return x[rs.death_rows] - _abar(rs, pc)[rs.death_block]
-
-
-def dead_sums(rs: RiskSets, x: np.ndarray) -> np.ndarray:
-    """Σ over deaths of w·x (a constant of the fit)."""
-    wd = rs.weights[rs.death_rows]
-    return wd @ x[rs.death_rows] if x.shape[1] else np.zeros(0)
-
-
-def dead_sums_by_block(rs: RiskSets, x: np.ndarray) -> np.ndarray:
-    wd = rs.weights[rs.death_rows]
-    xd = x[rs.death_rows]
-    return np.column_stack(
-        [np.bincount(rs.death_block, weights=wd * xd[:, j], minlength=rs.n_blocks)
-         for j in range(x.shape[1])]
-    )

@@ -117,7 +117,7 @@ class Design:
     indicator: tuple[bool, ...]  # coefficient is a 0/1 level indicator (main effect)
 
 
-def _part_columns(df, part: Part, categorical, reference, factors):
+def _part_columns(df, part: Part, categorical, reference, factors, rows=None):
     s = df[part.column]
     if part.func is None and is_categorical(s, part.column, categorical, reference):
         if part.column not in factors:
@@ -126,6 +126,8 @@ def _part_columns(df, part: Part, categorical, reference, factors):
         info = factors[part.column]
         cols, names = [], []
         codes, uniques = pd.factorize(s)
+        if rows is not None:
+            codes = codes[rows]
         lookup = {_plain(u): i for i, u in enumerate(uniques)}
         for lv in info["levels"]:
             if lv == info["reference"]:
@@ -150,10 +152,12 @@ def _part_columns(df, part: Part, categorical, reference, factors):
                 f"{df.index[bad][0]!r}: {part.column}={s[bad].iloc[0]!r}); "
                 f"{part.func}() needs {'positive' if part.func != 'exp' else 'moderate'} values"
             )
-    return [x], [label], False
+    return [x if rows is None else x[rows]], [label], False
 
 
-def build_design(df: pd.DataFrame, terms: Sequence[Term], *, categorical=(), reference=None) -> Design:
+def build_design(df: pd.DataFrame, terms: Sequence[Term], *, categorical=(), reference=None,
+                 rows: np.ndarray | None = None) -> Design:
+    """The design matrix (column-major); with ``rows`` (a permutation) in that row order."""
     reference = dict(reference or {})
     factors: dict[str, dict] = {}
     cols: list[np.ndarray] = []
@@ -161,13 +165,13 @@ def build_design(df: pd.DataFrame, terms: Sequence[Term], *, categorical=(), ref
     indicator: list[bool] = []
     assign: dict[str, tuple[int, ...]] = {}
     for term in terms:
-        combo_cols = [np.ones(len(df))]
+        combo_cols = [np.ones(len(df))] if len(term.parts) > 1 else [None]
         combo_names = [""]
         all_cat = True
         for part in term.parts:
-            pc, pn, cat = _part_columns(df, part, categorical, reference, factors)
+            pc, pn, cat = _part_columns(df, part, categorical, reference, factors, rows)
             all_cat = all_cat and cat
-            combo_cols = [a * b for a in combo_cols for b in pc]
+            combo_cols = [b if a is None else a * b for a in combo_cols for b in pc]
             combo_names = [f"{a}:{b}" if a else b for a in combo_names for b in pn]
         start = len(cols)
         cols.extend(combo_cols)

@@ -401,31 +401,24 @@ class Cox(Estimator):
                 f"there are no events in {self.event!r} among the {n} rows used; a Cox model "
                 "needs events"
             )
+        rs = cm.build_risk_sets(stop, event, w, s_codes, start=start, ties=self.ties)
+        # from here on rows are in the risk-set order rs.order (sorted by last block, event)
+        stop, event, s_codes = stop[rs.order], event[rs.order], s_codes[rs.order]
         design = build_design(df, self._terms, categorical=self.categorical,
-                              reference=self.reference)
-        x = design.matrix
+                              reference=self.reference, rows=rs.order)
+        xc = design.matrix
         names = list(design.names)
         if not names:
             raise SpecificationError("covariates is empty; a Cox model needs at least one term")
-        means = x.mean(axis=0)
-        xc = x
-        xc -= means  # centred in place (x is our own column-major copy)
-        del x
+        means = xc.mean(axis=0)
+        xc -= means  # centred in place (our own column-major array)
         check_collinearity(xc, names, s_codes if self.strata else None)
-        rs = cm.build_risk_sets(stop, event, w, s_codes, start=start, ties=self.ties)
-        # from here on rows are in the risk-set order rs.order (sorted by last block, event)
-        xs = np.empty_like(xc, order="F")
-        for j in range(xc.shape[1]):
-            xs[:, j] = xc[rs.order, j]
-        xc = xs
-        del xs
-        stop, event, s_codes = stop[rs.order], event[rs.order], s_codes[rs.order]
-        wx_dead = cm.dead_sums(rs, xc)
         p = len(names)
 
         # -- Newton-Raphson with step halving ----------------------------------------------
         beta = np.zeros(p)
-        null = cm.evaluate(rs, xc, beta, wx_dead)
+        null = cm.evaluate(rs, xc, beta, None)
+        wx_dead = null.wx_dead
         cur = null
         converged = False
         iterations = 0
@@ -539,7 +532,7 @@ class Cox(Estimator):
         # -- what the diagnostics and curves need (no raw data) ------------------------------
         from .zph import zph_pieces
 
-        zph = (zph_pieces(rs, xc, cur, stop, event, beta, names, design.assign)
+        zph = (zph_pieces(rs, xc, cur, stop, event, beta, names, design.assign, null.s1d)
                if self.diagnostics else None)
         dh = cur.c1 * np.exp(-cur.shift)  # baseline hazard increments at centred x = 0
         baseline = {"time": rs.block_time, "stratum": rs.block_stratum, "dhaz": dh}

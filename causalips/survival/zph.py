@@ -39,10 +39,11 @@ def _g_values(rs, stop, event):
     return {"identity": rs.block_time.astype(float), "rank": rank[c], "km": km[c]}
 
 
-def zph_pieces(rs, xc, pieces, stop, event, beta, names, assign):
+def zph_pieces(rs, xc, pieces, stop, event, beta, names, assign, dead_by_block):
+    """``dead_by_block``: Σ over each block's deaths of w·x (the null fit's death sums)."""
     gvals = _g_values(rs, stop, event)
     db = rs.death_block
-    contrib = cm.dead_sums_by_block(rs, xc) - (
+    contrib = dead_by_block - (
         pieces.s1 * pieces.c1[:, None] - pieces.s1d * pieces.cf[:, None]
     )
     out = {"names": tuple(names), "assign": dict(assign), "info": pieces.info, "tests": {}}
