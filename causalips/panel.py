@@ -447,11 +447,18 @@ def validate_panel(
         nested = bool(np.all(c_unit[u_codes] == c_codes))
 
     cell = c_codes * n_periods + t_codes
-    n_cell = np.bincount(cell, minlength=n_clusters * n_periods)
-    d_cell = np.bincount(cell, weights=d, minlength=n_clusters * n_periods)
-    cell_stats = (cell, n_cell, d_cell)
+    if n_clusters * n_periods <= 4 * cell.size + 1_000_000:
+        n_cell = np.bincount(cell, minlength=n_clusters * n_periods)
+        d_cell = np.bincount(cell, weights=d, minlength=n_clusters * n_periods)
+        cell_stats = (cell, n_cell, d_cell)
+        exposed = d_cell.reshape(n_clusters, n_periods).sum(axis=1) > 0
+    else:  # many sparse cells: compress by sorting, no dense table
+        uniq, inv = np.unique(cell, return_inverse=True)
+        n_cell = np.bincount(inv, minlength=uniq.size)
+        d_cell = np.bincount(inv, weights=d, minlength=uniq.size)
+        cell_stats = None
+        exposed = np.bincount(uniq // n_periods, weights=d_cell, minlength=n_clusters) > 0
     within = bool(np.any((d_cell > 0) & (d_cell < n_cell)))
-    exposed = d_cell.reshape(n_clusters, n_periods).sum(axis=1) > 0
 
     return Panel(
         outcome=y, time=t, treat=d, unit_codes=u_codes, time_codes=t_codes,

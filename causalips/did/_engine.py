@@ -233,8 +233,14 @@ def fit_linear(
         raise EstimationError("the regressors are collinear; drop one of them") from None
     coef = bread @ (xd.T @ (w * yd))
     resid = yd - xd @ coef
-    cell = cluster_codes * n_periods + time_codes
-    ncell = n_clusters * n_periods
+    full = cluster_codes * n_periods + time_codes
+    if n_clusters * n_periods <= 4 * full.size + 100_000:
+        present_mask = np.bincount(full, minlength=n_clusters * n_periods) > 0
+        idx = np.flatnonzero(present_mask)
+        cell = (np.cumsum(present_mask) - 1)[full]
+    else:  # many sparse cells (e.g. clustering by person): compress by sorting
+        idx, cell = np.unique(full, return_inverse=True)
+    ncell = idx.size
     k = xd.shape[1]
     wx = w[:, None] * xd
     g_cell = _bincount_cols(cell, wx * yd[:, None], ncell)
@@ -244,10 +250,8 @@ def fit_linear(
             col = np.bincount(cell, weights=wx[:, i] * xd[:, j], minlength=ncell)
             h_cell[:, i, j] = col
             h_cell[:, j, i] = col
-    present = np.bincount(cell, minlength=ncell) > 0
-    idx = np.flatnonzero(present)
     fit = LinearFit(
-        coef=coef, names=tuple(names), bread=bread, g_cell=g_cell[idx], h_cell=h_cell[idx],
+        coef=coef, names=tuple(names), bread=bread, g_cell=g_cell, h_cell=h_cell,
         cell_cluster=idx // n_periods, cell_time=idx % n_periods, n_obs=int(y.size),
         k_total=int(k + k_fe), n_clusters=int(n_clusters), rss=float(np.sum(w * resid**2)),
         tss_within=float(np.sum(w * yd**2)),

@@ -27,6 +27,8 @@ import numpy as np
 from ..errors import SpecificationError
 from ._engine import LinearFit
 
+#: largest draws x bootstrap-clusters weight matrix built in one piece
+MAX_DRAW_CELLS = 200_000_000
 WEBB = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
 
 
@@ -115,6 +117,11 @@ def wild_bootstrap(
     a = fit.names.index(term)
     g_u, h_u, unit_cluster = _units(fit, subcluster)
     n_units = g_u.shape[0]
+    if n_units * min(reps, 2**min(n_units, 62)) > MAX_DRAW_CELLS:
+        raise SpecificationError(
+            f"{reps} draws x {n_units} bootstrap clusters is too large to hold at once "
+            f"(limit {MAX_DRAW_CELLS:.0e} weights); lower reps or bootstrap coarser clusters"
+        )
     v, enumerated = draw_weights(n_units, reps, weights, seed)
     ssc = fit.ssc(correction)
     vc = fit.vcov(correction)

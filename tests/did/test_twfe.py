@@ -181,3 +181,23 @@ def test_cell_sufficient_statistics_path_equals_row_path():
                                    b.tidy()[cols].to_numpy(float), rtol=1e-7, atol=1e-9)
     assert fast.glance()["r2_within"].iloc[0] == pytest.approx(
         rows.glance()["r2_within"].iloc[0], rel=1e-9)
+
+
+def test_sparse_unit_period_cells_match_pyfixest():
+    """Clustering by unit with many periods: cells are compressed, never a dense U x T table."""
+    rng = np.random.default_rng(31)
+    units, per_unit = 3000, 4
+    df = pd.DataFrame({"id": np.repeat(np.arange(units), per_unit)})
+    df["t"] = (rng.integers(0, 100, units)[df["id"]] * 5
+               + np.tile(np.arange(per_unit), units) * 3)
+    df = df.drop_duplicates(["id", "t"])
+    first = np.where(rng.random(units) < 0.3, rng.integers(0, 500, units) + 4, np.nan)
+    df["ft"] = first[df["id"]]
+    df["y"] = rng.normal(size=len(df)) + 1.5 * (df["t"] >= df["ft"])
+    res = quiet_fit(DiD(outcome="y", unit="id", time="t", first_treated="ft"), df)
+    df["d"] = (df["t"] >= df["ft"]).astype(float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = pf.feols("y ~ d | id + t", data=df, vcov={"CRV1": "id"}, fixef_tol=1e-13)
+    assert res.att == pytest.approx(ref.coef().iloc[0], abs=1e-8)
+    assert res.tidy()["std_error"].iloc[0] == pytest.approx(ref.se().iloc[0], rel=1e-6)
