@@ -201,3 +201,20 @@ def test_sparse_unit_period_cells_match_pyfixest():
         ref = pf.feols("y ~ d | id + t", data=df, vcov={"CRV1": "id"}, fixef_tol=1e-13)
     assert res.att == pytest.approx(ref.coef().iloc[0], abs=1e-8)
     assert res.tidy()["std_error"].iloc[0] == pytest.approx(ref.se().iloc[0], rel=1e-6)
+
+
+def test_linearmodels_coefficients():
+    lm = pytest.importorskip("linearmodels.panel")
+    df = person_panel(seed=1, drop_frac=0.2)
+    p = df.set_index(["id", "t"])
+    ref = lm.PanelOLS(p["y"], p[["d", "x1"]], entity_effects=True, time_effects=True).fit(
+        cov_type="clustered", clusters=p["m"])
+    res = quiet_fit(DiD(outcome="y", unit="id", time="t", treatment="d", cluster="m",
+                        covariates=["x1"]), df)
+    np.testing.assert_allclose(res.tidy()["estimate"], ref.params.to_numpy(), atol=1e-8)
+    # linearmodels applies its own small-sample factor; the CR0 sandwiches are proportional
+    from causalips.inference import Cluster
+
+    cr0 = res.with_inference(Cluster("m", correction="CR0")).tidy()["std_error"].to_numpy()
+    ratio = ref.std_errors.to_numpy() / cr0
+    assert ratio[0] == pytest.approx(ratio[1], rel=1e-8)
