@@ -6,10 +6,11 @@ from __future__ import annotations
 from .conley_taber import ConleyTaber
 from .event_study import EventStudy, EventStudyResult
 from .impact import implied_factor, years_of_work
+from .size_study import size_study
 from .twfe import DiD, DiDResult
 
 __all__ = ["DiD", "DiDResult", "EventStudy", "EventStudyResult", "ConleyTaber", "years_of_work",
-           "implied_factor"]
+           "implied_factor", "size_study"]
 
 # -- other DiD modules append their imports below --
 from .staggered import StaggeredAggregateResult, StaggeredDiD, StaggeredDiDResult  # noqa: E402

@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from _did_helpers import person_panel
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from causalips.did import DiD
 from causalips.errors import (
@@ -218,3 +220,26 @@ def test_linearmodels_coefficients():
     cr0 = res.with_inference(Cluster("m", correction="CR0")).tidy()["std_error"].to_numpy()
     ratio = ref.std_errors.to_numpy() / cr0
     assert ratio[0] == pytest.approx(ratio[1], rel=1e-8)
+
+
+@settings(max_examples=15, deadline=None)
+@given(scale=st.floats(-5, 5).filter(lambda c: abs(c) > 0.1), seed=st.integers(0, 10**6))
+def test_invariant_to_fixed_effect_shifts_and_equivariant_to_scale(scale, seed):
+    """Unit and period shifts are absorbed; rescaling y rescales the estimate and its SE."""
+    df = person_panel(seed=1, n_clusters=8, people=6, treated_clusters=3)
+    kw = dict(outcome="y", unit="id", time="t", treatment="d", cluster="m")
+    base = quiet_fit(DiD(**kw), df).tidy().iloc[0]
+    rng = np.random.default_rng(seed)
+    shifted = df.assign(y=scale * df["y"] + rng.normal(0, 50, df["id"].max() + 1)[df["id"]]
+                        + rng.normal(0, 50, df["t"].max() + 1)[df["t"]])
+    new = quiet_fit(DiD(**kw), shifted).tidy().iloc[0]
+    assert new["estimate"] == pytest.approx(scale * base["estimate"], rel=1e-7, abs=1e-8)
+    assert new["std_error"] == pytest.approx(abs(scale) * base["std_error"], rel=1e-7)
+    assert new["p_value"] == pytest.approx(base["p_value"], rel=1e-6, abs=1e-12)
+
+
+def test_trends_plot_has_both_groups():
+    df = person_panel(seed=2)
+    ax = quiet_fit(DiD(outcome="y", unit="id", time="t", treatment="d", cluster="m"), df).plot()
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert "treated" in labels and "control" in labels
