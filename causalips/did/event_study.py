@@ -191,6 +191,9 @@ class EventStudy(_FEPlan):
         Inference; default CR1 clustered on ``cluster``.
     conf_level : float
         Confidence level (default 0.95).
+    cell_counts : str, optional
+        Rows are aggregated cluster x period cells with this many people (see
+        :class:`~causalips.DiD`).
 
     Returns
     -------
@@ -213,18 +216,18 @@ class EventStudy(_FEPlan):
 
     _param_names = ("outcome", "unit", "time", "treatment", "first_treated", "cluster",
                     "fixed_effects", "covariates", "weights", "window", "reference",
-                    "bin_endpoints", "method", "vcov", "conf_level")
+                    "bin_endpoints", "method", "vcov", "conf_level", "cell_counts")
 
     def __init__(self, *, outcome: str, unit: str, time: str, treatment: str | None = None,
                  first_treated: str | None = None, cluster: str | None = None,
                  fixed_effects: Sequence[str] = ("unit", "time"), covariates: Sequence[str] = (),
                  weights: str | None = None, window: tuple[int, int] | None = None,
                  reference: int = -1, bin_endpoints: bool = True, method: str = "twfe",
-                 vcov=None, conf_level: float = 0.95):
+                 vcov=None, conf_level: float = 0.95, cell_counts: str | None = None):
         self._validate_common(outcome=outcome, unit=unit, time=time, treatment=treatment,
                               first_treated=first_treated, cluster=cluster,
                               fixed_effects=fixed_effects, covariates=covariates, weights=weights,
-                              vcov=vcov, conf_level=conf_level)
+                              vcov=vcov, conf_level=conf_level, cell_counts=cell_counts)
         if vcov is not None and not isinstance(vcov, Cluster | WildBootstrap):
             raise SpecificationError("EventStudy supports vcov=Cluster(...) or WildBootstrap(...)")
         self.method = check_choice("method", method, METHODS)

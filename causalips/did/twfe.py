@@ -99,13 +99,14 @@ class _Prepared:
     row_treat: np.ndarray
     fast: bool = False
     cells: tuple | None = None
+    row_people: np.ndarray | None = None
 
 
 class _FEPlan(Estimator):
     """Shared parts of DiD and EventStudy (panel validation, FE fit, inference)."""
 
     def _validate_common(self, *, outcome, unit, time, treatment, first_treated, cluster,
-                         fixed_effects, covariates, weights, vcov, conf_level):
+                         fixed_effects, covariates, weights, vcov, conf_level, cell_counts=None):
         if (treatment is None) == (first_treated is None):
             raise SpecificationError(
                 "give exactly one of treatment= (0/1 exposure column) or first_treated= (first "
@@ -118,6 +119,12 @@ class _FEPlan(Estimator):
             covariates = (covariates,)
         self.covariates = tuple(covariates or ())
         self.weights = weights
+        if cell_counts is not None and weights is not None:
+            raise SpecificationError(
+                "give weights= or cell_counts=, not both: with cell_counts the rows are cells "
+                "weighted by their number of people"
+            )
+        self.cell_counts = cell_counts
         if cluster is None and vcov is not None:
             cluster = getattr(vcov, "column", None) or getattr(vcov, "cluster", None)
         self.cluster = cluster
@@ -135,7 +142,8 @@ class _FEPlan(Estimator):
         check_columns(df, {f"fixed effect {f!r}": f for f in extra_fe})
         panel = validate_panel(
             df, outcome=self.outcome, unit=self.unit, time=self.time, treatment=self.treatment,
-            first_treated=self.first_treated, cluster=self.cluster, weights=self.weights,
+            first_treated=self.first_treated, cluster=self.cluster,
+            weights=self.weights if self.cell_counts is None else self.cell_counts,
             covariates=self.covariates, always_treated="keep",
         )
         codes, levels, names = [], [], []
@@ -182,10 +190,14 @@ class _FEPlan(Estimator):
             x = np.column_stack([np.ones(y.size), x])
             xnames = ("(intercept)",) + tuple(xnames)
         fit, xd, yd = fit_linear(y, x, tuple(xnames), fe, cl, n_cl, tc, panel.n_periods, k_fe)
+        people = None
+        if self.cell_counts is not None:  # rows are cells: N counts people
+            people = w
+            fit = dataclasses.replace(fit, n_obs=int(round(float(w.sum()))))
         return _Prepared(panel=panel, fe=fe, fit=fit, xd=xd, yd=yd, keep=keep,
                          n_dropped=n_dropped, notes=tuple(notes),
                          row_cluster=panel.cluster_codes[keep], row_time=panel.time_codes[keep],
-                         row_treat=panel.treat[keep])
+                         row_treat=panel.treat[keep], row_people=people)
 
     def _fast_path(self, panel: Panel, x: np.ndarray, xnames) -> _Prepared | None:
         """Fit on cluster x period cell sufficient statistics when that is exact.
@@ -289,7 +301,7 @@ class _FEPlan(Estimator):
         xcov = np.delete(prep.xd, treat_col, axis=1)
         return assignment_design(prep.fe, cell.astype(np.int64), present.size, cell_cluster,
                                  cell_period, first_cl, prep.yd, xcov, fit.coef[treat_col],
-                                 row_people=prep.fe.weights if prep.fast else None)
+                                 row_people=prep.fe.weights if prep.fast else prep.row_people)
 
 
 def _t_rows(fit: LinearFit, conf_level: float, correction: str) -> pd.DataFrame:
@@ -520,7 +532,9 @@ def run_inference_and_warn(plan, prep: _Prepared, table_terms, force_design: boo
     info = {"n_units": panel.n_units, "n_periods": panel.n_periods, "cluster": panel.cluster_name,
             "n_treated_clusters": n_treated, "n_dropped": prep.n_dropped,
             "periods": panel.periods.tolist(),
-            "engine": "cell sufficient statistics" if prep.fast else "rows"}
+            "engine": ("cell sufficient statistics" if prep.fast else
+                       "cell sufficient statistics (given)" if plan.cell_counts else "rows"),
+            "n_rows": int(prep.yd.size) if not prep.fast else int(panel.n_obs)}
     return spec, design, table, details, notes, warns, info
 
 
@@ -549,6 +563,13 @@ class DiD(_FEPlan):
         Inference; default CR1 clustered on ``cluster``.
     conf_level : float
         Confidence level (default 0.95).
+    cell_counts : str, optional
+        The rows are cluster x period cells already aggregated (e.g. by DuckDB: ``count(*)``
+        and ``avg(workdays)`` by municipality and year): this column holds the number of people
+        in each cell and ``outcome`` is the cell mean; ``unit`` is then the municipality. The
+        coefficient and CR1 SE equal those of the person-level regression with person (balanced
+        panel) or municipality fixed effects, with N = the number of people; ``r2_within``
+        refers to the cell means. Not together with ``weights``.
 
     Returns
     -------
@@ -571,16 +592,18 @@ class DiD(_FEPlan):
     """
 
     _param_names = ("outcome", "unit", "time", "treatment", "first_treated", "cluster",
-                    "fixed_effects", "covariates", "weights", "vcov", "conf_level")
+                    "fixed_effects", "covariates", "weights", "vcov", "conf_level",
+                    "cell_counts")
 
     def __init__(self, *, outcome: str, unit: str, time: str, treatment: str | None = None,
                  first_treated: str | None = None, cluster: str | None = None,
                  fixed_effects: Sequence[str] = ("unit", "time"), covariates: Sequence[str] = (),
-                 weights: str | None = None, vcov=None, conf_level: float = 0.95):
+                 weights: str | None = None, vcov=None, conf_level: float = 0.95,
+                 cell_counts: str | None = None):
         self._validate_common(outcome=outcome, unit=unit, time=time, treatment=treatment,
                               first_treated=first_treated, cluster=cluster,
                               fixed_effects=fixed_effects, covariates=covariates, weights=weights,
-                              vcov=vcov, conf_level=conf_level)
+                              vcov=vcov, conf_level=conf_level, cell_counts=cell_counts)
 
     def fit(self, data) -> DiDResult:
         def build_x(panel: Panel):

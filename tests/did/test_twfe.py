@@ -243,3 +243,25 @@ def test_trends_plot_has_both_groups():
     ax = quiet_fit(DiD(outcome="y", unit="id", time="t", treatment="d", cluster="m"), df).plot()
     labels = [line.get_label() for line in ax.get_lines()]
     assert "treated" in labels and "control" in labels
+
+
+def test_fit_on_cells_aggregated_elsewhere_equals_person_level_fit():
+    """DuckDB-style cell table (count, mean per municipality x year) -> same att, CR1, RI, WCR."""
+    from causalips.inference import Randomization
+
+    df = person_panel(seed=41, n_clusters=11, treated_clusters=1)
+    cells = (df.groupby(["m", "t"], as_index=False)
+               .agg(n=("y", "size"), y=("y", "mean"), ft=("ft", "first")))
+    kw = dict(outcome="y", time="t", first_treated="ft", cluster="m")
+    person = quiet_fit(DiD(unit="id", **kw), df)
+    agg = quiet_fit(DiD(unit="m", cell_counts="n", **kw), cells)
+    assert agg.n_obs == person.n_obs == len(df)
+    assert agg.info["engine"] == "cell sufficient statistics (given)"
+    for spec in (None, WildBootstrap(seed=2), Randomization()):
+        a = person if spec is None else person.with_inference(spec)
+        b = agg if spec is None else agg.with_inference(spec)
+        cols = ["estimate", "std_error", "p_value", "conf_low", "conf_high"]
+        np.testing.assert_allclose(a.tidy()[cols].to_numpy(float),
+                                   b.tidy()[cols].to_numpy(float), rtol=1e-7, atol=1e-9)
+    with pytest.raises(SpecificationError, match="not both"):
+        DiD(unit="m", cell_counts="n", weights="n", **kw)
