@@ -57,6 +57,7 @@ class RiskSets:
     seg_starts: np.ndarray  # first sorted row of each run of equal (hi, event)
     seg_key: np.ndarray  # hi*2 + event of each run
     k_first: np.ndarray  # first tie term of each block (all blocks have >= 1 death)
+    unit_weights: bool  # all case weights are 1 (skip the multiplications)
 
 
 def _time_codes(stop, event, start):
@@ -118,14 +119,15 @@ def build_risk_sets(stop, event, weights, strata, start=None, ties="efron") -> R
     # store rows sorted by (hi, event): block sums become contiguous segment sums
     hi = hi.astype(np.int64)
     lo = np.asarray(lo, dtype=np.int64)
-    o1 = np.argsort(event.astype(np.uint8), kind="stable")
-    if n_blocks < 65535:
-        order = o1[np.argsort(hi[o1].astype(np.uint16), kind="stable")]  # radix sorts
+    if 2 * n_blocks + 1 < 65535:
+        order = np.argsort((hi * 2 + event).astype(np.uint16), kind="stable")  # radix sort
     else:
-        order = o1[np.argsort(hi[o1], kind="stable")]
+        order = np.argsort(hi * 2 + event, kind="stable")
     hi, event = hi[order], event[order]
     lo = lo[order] if (start is not None or n_strata > 1) else lo
-    weights = np.asarray(weights, dtype=np.float64)[order]
+    weights = np.asarray(weights, dtype=np.float64)
+    unit_weights = bool(np.all(weights == 1.0))
+    weights = np.ones(n) if unit_weights else weights[order]
     strata = strata[order] if n_strata > 1 else strata
     code_stop = code_stop[order] if n_strata > 1 else hi
     code_start = None if code_start is None else code_start[order]
@@ -154,7 +156,7 @@ def build_risk_sets(stop, event, weights, strata, start=None, ties="efron") -> R
         strata=strata if n_strata > 1 else None, n_strata=n_strata, utimes=utimes,
         code_stop=code_stop, code_start=code_start, block_code=block_code,
         efron=ties == "efron", order=order, seg_starts=seg_starts, seg_key=seg_key,
-        k_first=first,
+        k_first=first, unit_weights=unit_weights,
     )
 
 
@@ -257,7 +259,11 @@ def evaluate(rs: RiskSets, x: np.ndarray, beta: np.ndarray, wx_dead: np.ndarray 
     for r0, r1, starts, keys in _chunks(rs):
         mc = mbuf[: r1 - r0]
         r = np.exp(eta[r0:r1], out=risk[r0:r1])
-        wr = np.multiply(rs.weights[r0:r1], r, out=mc[:, 0])
+        if rs.unit_weights:
+            mc[:, 0] = r
+            wr = mc[:, 0]
+        else:
+            wr = np.multiply(rs.weights[r0:r1], r, out=mc[:, 0])
         for j in range(p):
             np.multiply(x[r0:r1, j], wr, out=mc[:, j + 1])
         full[keys] += np.add.reduceat(mc, starts, axis=0)
@@ -358,7 +364,8 @@ def information(rs: RiskSets, x: np.ndarray, pc: Pieces, q: np.ndarray | None = 
         if subtract_lo:
             h -= cum[rs.lo[r0:r1]]
         h -= cfx[rs.row_block[r0:r1]]
-        h *= rs.weights[r0:r1]
+        if not rs.unit_weights:
+            h *= rs.weights[r0:r1]
         h *= pc.risk[r0:r1]
         bc = buf[: r1 - r0]
         if psd:
