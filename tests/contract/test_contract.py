@@ -95,3 +95,15 @@ def test_specification_errors_name_the_choices():
 
     with pytest.raises(SpecificationError, match="conf_type must be one of"):
         KaplanMeier(duration="t", event="e", conf_type="loglog")
+
+
+def test_every_exported_estimator_has_a_contract_case():
+    import causalips
+
+    exported = {
+        name for name in causalips.__all__
+        if inspect.isclass(getattr(causalips, name))
+        and issubclass(getattr(causalips, name), Estimator)
+    }
+    covered = {type(param.values[0]()).__name__ for param in CASES}
+    assert exported - covered == set(), "add a case in tests/contract/cases_<area>.py"
