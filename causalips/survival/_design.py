@@ -188,16 +188,16 @@ def build_design(df: pd.DataFrame, terms: Sequence[Term], *, categorical=(), ref
                   indicator=tuple(indicator))
 
 
-def check_collinearity(xc: np.ndarray, names: Sequence[str], within=None) -> None:
+def check_collinearity(xc: np.ndarray, names: Sequence[str], within=None) -> np.ndarray:
     """Raise a DataError naming columns that are constant or linear combinations of others.
 
     ``xc`` must be centred. With stratum codes ``within``, columns are compared after removing
     stratum means (a column constant within every stratum carries no information in a
-    stratified Cox model).
+    stratified Cox model). Returns the (within-stratum) sums of squares of the columns.
     """
     p = xc.shape[1]
     if p == 0:
-        return
+        return np.zeros(0)
     n = xc.shape[0]
     gram = xc.T @ xc
     if within is not None and within.max() > 0:
@@ -232,3 +232,4 @@ def check_collinearity(xc: np.ndarray, names: Sequence[str], within=None) -> Non
                     f"{others}; drop one of these columns (or merge factor levels)"
                 )
         kept.append(j)
+    return diag
