@@ -67,7 +67,7 @@ def run(*, seed: int = 2024, boot_reps: int = 9999) -> ReplicationResult:
         Comparison("95% CI", "2.7 to 8.4", f"{t['conf_low']:.2f} to {t['conf_high']:.2f}",
                    "CR1, t(10): far too narrow with one treated municipality (docs/did.md)"),
         Comparison("95% CI, restricted wild cluster bootstrap", "not reported",
-                   _ci(wcr), "full enumeration of 2^11 Rademacher draws"),
+                   _ci(wcr), _boot_note(wcr)),
         Comparison("p-value", 0.001, round(float(ri.tidy()["p_value"].iloc[0]), 4),
                    "exact randomization inference: the smallest attainable is 1/11"),
         Comparison("effect three years after first exposure", 10.5,
@@ -85,6 +85,13 @@ def run(*, seed: int = 2024, boot_reps: int = 9999) -> ReplicationResult:
     return ReplicationResult(case="norway_did", citation=CITATION, data_note=DATA_NOTE,
                              comparisons=comps, sections=sections,
                              results=(did, es, wcr, ri, ct))
+
+
+def _boot_note(res) -> str:
+    out = res.details["att"]
+    if out.enumerated:
+        return f"Rademacher weights, full enumeration of all {out.reps} sign vectors"
+    return f"{out.reps} random {out.weights} draws (seeded)"
 
 
 def _ci(res) -> str:
