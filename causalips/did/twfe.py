@@ -477,9 +477,20 @@ class DiDResult(_FEResult):
                        tables=(("Estimates", self._table[cols]),),
                        notes=self.inference_notes + self.warnings)
 
-    def plot(self, ax=None, **style):
-        from ..plotting.did import plot_trends
+    def plot(self, ax=None, *, kind: str = "trends", **style):
+        """``kind="trends"`` (mean outcome by period, treated vs control) or ``"placebo"``
+        (the randomization / Conley–Taber placebo distribution; needs that inference)."""
+        from .._checks import check_choice
+        from ..plotting.did import plot_placebo, plot_trends
 
+        check_choice("kind", kind, ("trends", "placebo"))
+        if kind == "placebo":
+            if not isinstance(self.inference, Randomization | ConleyTaber):
+                raise SpecificationError(
+                    "the placebo plot needs randomization or Conley-Taber inference: "
+                    "result.with_inference(Randomization()).plot(kind='placebo')"
+                )
+            return plot_placebo(self, ax=ax, **style)
         return plot_trends(self, ax=ax, **style)
 
 

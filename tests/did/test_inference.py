@@ -252,3 +252,28 @@ def test_conley_taber_size_correction_in_the_estimator():
     width = lambda r: float(r.tidy()["conf_high"].iloc[0] - r.tidy()["conf_low"].iloc[0])  # noqa: E731
     assert width(fp) > width(plain)  # the small treated municipality is noisier
     assert "Ferman-Pinto" in fp.tidy()["inference"].iloc[0]
+
+
+def test_placebo_plot_kind():
+    df = municipality_panel(seed=9, effect=1.0)
+    res = quiet(DiD(outcome="y", unit="m", time="year", treatment="d"), df)
+    with pytest.raises(SpecificationError, match="placebo plot needs"):
+        res.plot(kind="placebo")
+    ax = res.with_inference(ConleyTaber()).plot(kind="placebo")
+    assert ax.patches and "p =" in ax.get_title()
+    with pytest.raises(SpecificationError, match="kind must be one of"):
+        res.plot(kind="event")
+
+
+@pytest.mark.slow
+def test_size_long_runs():
+    """10 000 replications: tighter versions of the fast size checks."""
+    reps = 10_000
+    r = size_study(n_clusters=11, n_treated=1, reps=reps, alpha=0.10,
+                   seed=101).set_index("method")["rejection_rate"]
+    assert abs(r["RI"] - 1 / 11) <= _bound(1 / 11, reps)
+    assert r["WCR"] < 0.03 and r["CR1"] > 0.5
+    r = size_study(n_clusters=30, n_treated=10, reps=reps, alpha=0.05,
+                   seed=102).set_index("method")["rejection_rate"]
+    for m in ("RI", "WCR"):
+        assert abs(r[m] - 0.05) <= _bound(0.05, reps), m
