@@ -387,3 +387,58 @@ def test_input_not_mutated_and_result_frozen():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         json.dumps(res.to_dict())
+
+
+# -- invariances and edge cases -------------------------------------------------------------
+def test_invariant_to_row_order_and_monotone_time_transform(pbc):
+    df = pbc.iloc[:312]
+    base = Cox(duration="time", event="dead", covariates=MAYO).fit(df)
+    rng = np.random.default_rng(0)
+    shuffled = df.iloc[rng.permutation(len(df))]
+    a = Cox(duration="time", event="dead", covariates=MAYO).fit(shuffled)
+    b = Cox(duration="time", event="dead", covariates=MAYO).fit(
+        df.assign(time=np.sqrt(df["time"]) * 3.7))  # ranks of times unchanged
+    for other in (a, b):
+        np.testing.assert_allclose(other.coef, base.coef, rtol=1e-10)
+        np.testing.assert_allclose(other.tidy()["std_error"], base.tidy()["std_error"],
+                                   rtol=1e-10)
+        assert other.glance()["concordance"].iloc[0] == pytest.approx(
+            base.glance()["concordance"].iloc[0], rel=1e-12)
+
+
+def test_stratum_without_events_and_event_value(pbc):
+    df = pbc.iloc[:312].copy()
+    df["grp"] = np.where(np.arange(312) < 20, "none", "rest")
+    df.loc[df["grp"] == "none", "dead"] = 0
+    df["status_txt"] = np.where(df["dead"] == 1, "died", "alive")
+    a = Cox(duration="time", event="status_txt", event_value="died", covariates=["age"],
+            strata=["grp"]).fit(df)
+    b = Cox(duration="time", event="dead", covariates=["age"]).fit(df[df["grp"] == "rest"])
+    np.testing.assert_allclose(a.coef, b.coef, rtol=1e-10)
+
+
+def test_boolean_and_two_factor_interaction():
+    rng = np.random.default_rng(4)
+    n = 400
+    df = pd.DataFrame({"t": rng.exponential(10, n).round(1) + 0.1, "e": rng.integers(0, 2, n),
+                       "flag": rng.integers(0, 2, n).astype(bool),
+                       "arm": rng.choice(["a", "b", "c"], n)})
+    res = Cox(duration="t", event="e", covariates=["flag", "arm", "flag:arm"]).fit(df)
+    assert list(res.coef.index) == ["flag[True]", "arm[b]", "arm[c]", "flag[True]:arm[b]",
+                                    "flag[True]:arm[c]"]
+    table = res.check_proportional_hazards()
+    assert table["term"].tolist() == ["flag", "arm", "flag:arm", "GLOBAL"]
+    assert table["df"].tolist() == [1, 2, 2, 5]
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import causalips
+    import causalips.datasets.swiss_trial as swiss
+    import causalips.survival.cox as cox_module
+
+    for module in (cox_module, swiss):
+        failures, tried = doctest.testmod(module, extraglobs={"ci": causalips},
+                                          optionflags=doctest.NORMALIZE_WHITESPACE)
+        assert tried > 0 and failures == 0
