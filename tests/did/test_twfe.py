@@ -265,3 +265,16 @@ def test_fit_on_cells_aggregated_elsewhere_equals_person_level_fit():
                                    b.tidy()[cols].to_numpy(float), rtol=1e-7, atol=1e-9)
     with pytest.raises(SpecificationError, match="not both"):
         DiD(unit="m", cell_counts="n", weights="n", **kw)
+
+
+def test_cell_path_with_cluster_and_time_fe_on_unbalanced_panel():
+    df = person_panel(seed=51, drop_frac=0.25)
+    res = quiet_fit(DiD(outcome="y", unit="id", time="t", treatment="d", cluster="m",
+                        fixed_effects=("cluster", "time")), df)
+    assert res.info["engine"] == "cell sufficient statistics"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = pf.feols("y ~ d | m + t", data=df, vcov={"CRV1": "m"}, fixef_tol=1e-13)
+    assert res.att == pytest.approx(ref.coef().iloc[0], abs=1e-8)
+    assert res.tidy()["std_error"].iloc[0] == pytest.approx(ref.se().iloc[0], rel=1e-6)
+    assert res.glance()["r2_within"].iloc[0] == pytest.approx(ref._r2_within, rel=1e-6)
