@@ -144,6 +144,10 @@ class Panel:
         return self.cluster_codes * self.n_periods + self.time_codes
 
 
+def _plain(value):
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _example(df: pd.DataFrame, mask: np.ndarray, cols: Sequence[str]) -> str:
     i = int(np.flatnonzero(mask)[0])
     vals = {c: df[c].iloc[i] for c in dict.fromkeys(cols)}
@@ -434,7 +438,7 @@ def validate_panel(
         notes.append(
             f"{n_missing} unit-periods are missing inside units' observed spans "
             f"({int((gaps > 0).sum())} units have gaps, e.g. unit "
-            f"{u_labels[int(np.flatnonzero(gaps)[0])]!r}); two-way fixed effects use the "
+            f"{_plain(u_labels[int(np.flatnonzero(gaps)[0])])!r}); two-way fixed effects use the "
             "observed periods"
         )
 
