@@ -4,19 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import PALETTE, get_ax
+from ._common import PALETTE, get_ax, step_xy
 
 LINESTYLES = ("-", "--", ":", "-.")
-
-
-def _step(times, values, start):
-    x = np.concatenate([[0.0], np.repeat(np.asarray(times, dtype=float), 2)])
-    prev = np.concatenate([[start], np.asarray(values, dtype=float)])
-    y = np.empty(x.size)
-    y[0] = start
-    y[1::2] = prev[:-1]
-    y[2::2] = prev[1:]
-    return x, y
 
 
 def plot_cumulative_incidence(
@@ -49,8 +39,8 @@ def plot_cumulative_incidence(
         lower = np.zeros(times.size + 1)
         for k, state in enumerate([*states, EVENT_FREE]):
             est = rows.loc[rows["state"] == state, "estimate"].to_numpy()
-            x, y = _step(times, est, 1.0 if state == EVENT_FREE else 0.0)
-            _, base = _step(times, lower[1:], 0.0)
+            x, y = step_xy(times, est, 1.0 if state == EVENT_FREE else 0.0)
+            _, base = step_xy(times, lower[1:], 0.0)
             color = "#d9d9d9" if state == EVENT_FREE else PALETTE[k % len(PALETTE)]
             name = "no event yet" if state == EVENT_FREE else str(state)
             ax.fill_between(x, base, base + y, color=color, alpha=0.85, lw=0, label=name)
@@ -66,11 +56,11 @@ def plot_cumulative_incidence(
                 color = PALETTE[k % len(PALETTE)]
                 style = LINESTYLES[g % len(LINESTYLES)]
                 name = str(state) if len(result.groups) == 1 else f"{state}, {group}"
-                x, y = _step(rows["time"], rows["estimate"], 0.0)
+                x, y = step_xy(rows["time"], rows["estimate"], 0.0)
                 ax.plot(x, y, color=color, ls=style, lw=1.8, label=name)
                 if ci and len(rows):
-                    _, lo = _step(rows["time"], rows["conf_low"].fillna(0.0), 0.0)
-                    _, hi = _step(rows["time"], rows["conf_high"].fillna(0.0), 0.0)
+                    _, lo = step_xy(rows["time"], rows["conf_low"].fillna(0.0), 0.0)
+                    _, hi = step_xy(rows["time"], rows["conf_high"].fillna(0.0), 0.0)
                     ax.fill_between(x, lo, hi, color=color, alpha=0.12, lw=0)
         ax.set_ylabel("cumulative incidence")
         ax.legend(frameon=False)

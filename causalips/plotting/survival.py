@@ -6,18 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ._common import PALETTE, get_ax
-
-
-def _step_xy(times, values, start_value):
-    """x, y of a step function that equals ``start_value`` before the first time."""
-    x = np.concatenate([[0.0], np.repeat(np.asarray(times, dtype=float), 2)])
-    prev = np.concatenate([[start_value], np.asarray(values, dtype=float)])
-    y = np.empty(x.size)
-    y[0] = start_value
-    y[1::2] = prev[:-1]
-    y[2::2] = prev[1:]
-    return x, y
+from ._common import PALETTE, get_ax, step_xy
 
 
 def plot_kaplan_meier(
@@ -46,12 +35,12 @@ def plot_kaplan_meier(
         rows = table[table["group"] == label]
         color = PALETTE[k % len(PALETTE)]
         name = str(label) if len(result.groups) > 1 else "all"
-        x, y = _step_xy(rows["time"], rows["estimate"], start)
+        x, y = step_xy(rows["time"], rows["estimate"], start)
         ax.plot(x, y, color=color, lw=1.8, label=name)
         if ci and len(rows):
             lo_start, hi_start = start, start
-            xl, lo = _step_xy(rows["time"], rows["conf_low"].fillna(np.nan), lo_start)
-            _, hi = _step_xy(rows["time"], rows["conf_high"].fillna(np.nan), hi_start)
+            xl, lo = step_xy(rows["time"], rows["conf_low"].fillna(np.nan), lo_start)
+            _, hi = step_xy(rows["time"], rows["conf_high"].fillna(np.nan), hi_start)
             ax.fill_between(xl, lo, hi, color=color, alpha=0.15, lw=0, step=None)
         if censor_marks:
             cens = rows[rows["n_censor"] > 0]
