@@ -40,7 +40,7 @@ def plot_funnel(result, *, ax=None, label_flagged: bool = True, **style):
     ax.set_xlabel("expected events (E)" if ratio else "site size (denominator)")
     ax.set_ylabel("observed / expected" if ratio else "rate")
     ax.set_title(style.get("title", "Funnel plot"))
-    ax.legend(fontsize=8, frameon=False)
+    ax.legend(fontsize=8, frameon=True, framealpha=0.85, loc="best")
     return ax
 
 

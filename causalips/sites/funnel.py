@@ -220,7 +220,10 @@ class FunnelPlotResult(Result):
             tables.append(("Sites outside the control limits", flagged))
         else:
             notes.append("No site lies outside the control limits.")
-        return Summary(title="Funnel plot: site comparison", header=header,
+        adjusted = self.estimator.overdispersion
+        title = "Funnel plot: site comparison" + (
+            f" ({adjusted} over-dispersion adjustment)" if adjusted else "")
+        return Summary(title=title, header=header,
                        tables=tuple(tables), notes=tuple(notes) + self.warnings)
 
     def plot(self, ax=None, *, kind: Literal["funnel", "caterpillar"] = "funnel", **style):
