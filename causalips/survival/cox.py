@@ -368,6 +368,19 @@ class Cox(Estimator):
             df = df.loc[~missing]
             if len(df) == 0:
                 raise DataError("no rows left after dropping rows with missing values")
+        if self.weights is not None:
+            w_all = numeric_column(df, self.weights, role="weights")
+            check_nonnegative(df, w_all, self.weights, role="weights")
+            zero = w_all == 0
+            if zero.any():
+                n_zero = int(zero.sum())
+                msg = (f"{n_zero} rows with zero weight in {self.weights!r} dropped "
+                       f"(e.g. rows {df.index[zero][:3].tolist()}); they carry no information")
+                _warnings.warn(DroppedRowsWarning(msg, n_zero), stacklevel=2)
+                warnings.append(msg)
+                df = df.loc[~zero]
+                if len(df) == 0:
+                    raise DataError(f"all weights in {self.weights!r} are zero")
         stop = numeric_column(df, self.duration, role="duration")
         start = None
         if self.entry is not None:
@@ -386,7 +399,6 @@ class Cox(Estimator):
         n = len(df)
         if self.weights is not None:
             w = numeric_column(df, self.weights, role="weights")
-            check_nonnegative(df, w, self.weights, role="weights")
         else:
             w = np.ones(n)
         if self.strata:

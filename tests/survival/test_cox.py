@@ -352,6 +352,18 @@ def test_negative_durations_and_bad_intervals():
         Cox(duration="t", event="e", entry="s", covariates=["x"]).fit(df)
 
 
+def test_zero_weights_dropped_and_negative_refused():
+    df = _small().assign(w=1.0)
+    df.loc[[0, 5], "w"] = 0.0
+    with pytest.warns(DroppedRowsWarning, match="2 rows with zero weight"):
+        a = Cox(duration="t", event="e", covariates=["x"], weights="w").fit(df)
+    b = Cox(duration="t", event="e", covariates=["x"]).fit(df.drop(index=[0, 5]))
+    np.testing.assert_allclose(a.coef, b.coef, rtol=1e-12)
+    df.loc[1, "w"] = -1.0
+    with pytest.raises(DataError, match="negative values"):
+        Cox(duration="t", event="e", covariates=["x"], weights="w").fit(df)
+
+
 def test_no_events_is_an_error():
     with pytest.raises(EstimationError, match="no events"):
         Cox(duration="t", event="e", covariates=["x"]).fit(_small().assign(e=0))
