@@ -17,7 +17,7 @@ def plot_support_caps(result, *, ax=None, title: str | None = None):
     ax = get_ax(ax, figsize=(7.5, 4.8))
     t = result.tidy()
     if result.kind == "job_search":
-        x_term, y_term = "caseload_days_freed", "job_starts_lost"
+        x_term, y_term = "caseload_time_freed", "job_starts_lost"
         for k, group in enumerate(result.groups):
             rows = t[t["group"] == group]
             xs = rows[rows["term"] == x_term].reset_index(drop=True)
@@ -34,13 +34,13 @@ def plot_support_caps(result, *, ax=None, title: str | None = None):
             for x, y, lab in zip(xs["estimate"], ys["estimate"], xs["cap_label"], strict=True):
                 ax.annotate(f"cap {lab}", (x, y), textcoords="offset points", xytext=(6, 6),
                             fontsize=8, color=color)
-        ax.set_xlabel("caseload days freed per 100 people starting support")
+        ax.set_xlabel(f"caseload time freed ({result.time_unit}) per 100 people starting support")
         ax.set_ylabel("job starts lost per 100 people")
         ax.set_xlim(left=0)
         ax.set_ylim(bottom=0)
-        ax.set_title(title or "Capping job-search support: days freed vs job starts lost")
+        ax.set_title(title or "Capping job-search support: time freed vs job starts lost")
     else:
-        term = "support_days_freed"
+        term = "support_time_freed"
         n_groups = len(result.groups)
         width = 0.8 / n_groups
         labels = None
@@ -60,8 +60,8 @@ def plot_support_caps(result, *, ax=None, title: str | None = None):
                             xytext=(0, 4), ha="center", fontsize=8)
         ax.set_xticks(np.arange(len(labels or [])))
         ax.set_xticklabels([f"cap {lab}" for lab in labels or []])
-        ax.set_ylabel("in-work support days freed per 100 people")
-        ax.set_title(title or "Capping in-work support: days freed")
+        ax.set_ylabel(f"in-work support time freed ({result.time_unit}) per 100 people")
+        ax.set_title(title or "Capping in-work support: time freed")
     if len(result.groups) > 1:
         ax.legend(frameon=False)
     ax.grid(alpha=0.3)

@@ -139,7 +139,7 @@ def run(reps: int = 2000, seed: int = 2024) -> ReplicationResult:
         _pct(at12.loc["discharged without job", "estimate"]), "Aalen-Johansen"))
     w = cap_search.tidy().set_index(["cap_label", "term"])
     lost = w.loc[("9 months", "job_starts_lost")]
-    freed = w.loc[("9 months", "caseload_days_freed")]
+    freed = w.loc[("9 months", "caseload_time_freed")]
     comps.append(Comparison(
         "IPS-LITE-style 9-month job-search cap: job starts lost per 100 starting", "not published",
         f"{lost['estimate']:.1f} (95% CI {lost['conf_low']:.1f}-{lost['conf_high']:.1f})",

@@ -50,12 +50,13 @@ from ..base import Estimator, Result, Summary, tidy_frame
 from ..errors import DataError, SpecificationError, StatisticalWarning
 
 KINDS = ("job_search", "in_work")
-CAP_UNITS = {"duration": 1.0, "days": 1.0, "weeks": 7.0, "months": 365.25 / 12.0}
+CAP_UNITS = {"duration": 1.0, "days": 1.0, "weeks": 7.0, "months": 365.25 / 12.0,
+             "hours": 1.0}
 TERMS = {
     "job_search": ("people_discharged", "job_starts_lost", "share_of_jobs_lost",
-                   "caseload_days_freed", "share_of_caseload_days_freed",
-                   "days_freed_per_job_lost"),
-    "in_work": ("people_cut_short", "support_days_freed", "share_of_support_days_freed"),
+                   "caseload_time_freed", "share_of_caseload_time_freed",
+                   "time_freed_per_job_lost"),
+    "in_work": ("people_cut_short", "support_time_freed", "share_of_support_time_freed"),
 }
 PER = 100.0
 
@@ -124,9 +125,9 @@ class SupportCapResult(Result):
 
     ``tidy()`` has one row per group, cap and quantity (``term``): for job search
     ``people_discharged``, ``job_starts_lost``, ``share_of_jobs_lost`` (of the jobs found by the
-    horizon), ``caseload_days_freed``, ``share_of_caseload_days_freed`` and
-    ``days_freed_per_job_lost``; for in-work support ``people_cut_short``,
-    ``support_days_freed`` and ``share_of_support_days_freed``. Counts and days are per 100
+    horizon), ``caseload_time_freed``, ``share_of_caseload_time_freed`` and
+    ``time_freed_per_job_lost``; for in-work support ``people_cut_short``,
+    ``support_time_freed`` and ``share_of_support_time_freed``. Counts and days are per 100
     people starting support; ``std_error`` is the bootstrap SD and ``conf_low``/``conf_high`` the
     percentile interval.
     """
@@ -138,6 +139,7 @@ class SupportCapResult(Result):
         self.caps = tuple(float(c) for c in caps)
         self.groups = tuple(labels)
         self.conf_level = estimator.conf_level
+        self.time_unit = estimator.time_unit
         self._freeze()
 
     def wide(self) -> pd.DataFrame:
@@ -156,7 +158,7 @@ class SupportCapResult(Result):
             "n_obs": self.n_obs, "kind": self.kind, "horizon": self.tau,
             "n_caps": len(self.caps), "n_groups": len(self.groups),
             "reps": self.estimator.reps, "seed": self.estimator.seed,
-            "cause": self.estimator.cause,
+            "cause": self.estimator.cause, "time_unit": self.time_unit,
             "conf_level": self.conf_level,
         }])
 
@@ -167,15 +169,15 @@ class SupportCapResult(Result):
                 "Under a cap at c everyone still searching at c is discharged and finds no job "
                 "through the service: job starts after c (up to the horizon) are lost. This is "
                 "an upper bound; some would find work without the service.",
-                "Caseload days freed = 100 x the area under the still-searching curve from c to "
-                "the horizon (RMST(horizon) - RMST(c)).",
+                f"Caseload time freed ({self.time_unit}) = 100 x the area under the "
+                "still-searching curve from c to the horizon (RMST(horizon) - RMST(c)).",
             )
             what = "job-search support"
         else:
             assumptions = (
                 "A cap at c ends in-work support for everyone still supported at c; support "
-                "days freed = 100 x the area under the support-duration curve from c to the "
-                "horizon. Effects on keeping the job are not estimated.",
+                f"time freed ({self.time_unit}) = 100 x the area under the support-duration "
+                "curve from c to the horizon. Effects on keeping the job are not estimated.",
             )
             what = "in-work support"
         header = (
@@ -228,9 +230,12 @@ class SupportCap(Estimator):
         Seed of the bootstrap (numpy Generator): same seed, same intervals.
     kind : {"job_search", "in_work"}
         Which support is capped (see the module notes for what each estimates).
-    cap_unit : {"duration", "days", "weeks", "months"}
+    cap_unit : {"duration", "days", "weeks", "months", "hours"}
         Unit of ``cap``: "duration" means the unit of the duration column; "weeks" and
-        "months" (365.25/12 days) assume durations in days.
+        "months" (365.25/12 days) assume durations in days. "hours" is for placement budgets:
+        ``duration`` must then hold the hours of support used until the job start (or
+        censoring), e.g. ``cap=[25, 40, 55], cap_unit="hours"``, and the time freed is in
+        hours of support.
     horizon : float, optional
         End of the period the cap is evaluated over (default: the largest observed duration).
     conf_level : float
@@ -270,7 +275,7 @@ class SupportCap(Estimator):
     def __init__(self, *, duration: str, event: str, cap: float | Sequence[float],
                  group: str | None = None, reps: int = 2000, seed: int | None = None,
                  kind: Literal["job_search", "in_work"] = "job_search",
-                 cap_unit: Literal["duration", "days", "weeks", "months"] = "duration",
+                 cap_unit: Literal["duration", "days", "weeks", "months", "hours"] = "duration",
                  horizon: float | None = None, conf_level: float = 0.95, cause=None):
         self.duration, self.event, self.group = duration, event, group
         if cause is not None and (isinstance(cause, bool) or not isinstance(
@@ -294,13 +299,17 @@ class SupportCap(Estimator):
         self.seed = seed
         self.kind = check_choice("kind", kind, KINDS)
         self.cap_unit = check_choice("cap_unit", cap_unit, tuple(CAP_UNITS))
+        #: the unit of the freed time: hours of support for hour caps, else the duration's unit
+        self.time_unit = "hours" if cap_unit == "hours" else (
+            "days" if cap_unit in ("days", "weeks", "months") else f"units of {duration!r}")
         self.horizon = None if horizon is None else check_range("horizon", horizon, 0, np.inf)
         self.conf_level = check_range("conf_level", conf_level, 0, 1)
 
     def _caps(self) -> tuple[np.ndarray, list[str]]:
         values = np.atleast_1d(np.asarray(self.cap, dtype=np.float64))
         factor = CAP_UNITS[self.cap_unit]
-        unit = {"duration": "", "days": " days", "weeks": " weeks", "months": " months"}
+        unit = {"duration": "", "days": " days", "weeks": " weeks", "months": " months",
+                "hours": " hours"}
         labels = [f"{v:g}{unit[self.cap_unit]}" for v in values]
         return values * factor, labels
 

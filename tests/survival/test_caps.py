@@ -22,9 +22,9 @@ def test_closed_form_without_censoring():
     assert row["job_starts_lost"] == pytest.approx(50)
     assert row["share_of_jobs_lost"] == pytest.approx(0.5)
     # mean of max(T - 2, 0) = 0.75 days per person -> 75 per 100
-    assert row["caseload_days_freed"] == pytest.approx(75)
-    assert row["share_of_caseload_days_freed"] == pytest.approx(75 / 250)
-    assert row["days_freed_per_job_lost"] == pytest.approx(1.5)
+    assert row["caseload_time_freed"] == pytest.approx(75)
+    assert row["share_of_caseload_time_freed"] == pytest.approx(75 / 250)
+    assert row["time_freed_per_job_lost"] == pytest.approx(1.5)
 
 
 def test_closed_form_with_censoring_and_cap_between_times():
@@ -35,7 +35,7 @@ def test_closed_form_with_censoring_and_cap_between_times():
     s2, s3 = 2 / 3, 1 / 3
     assert row["people_discharged"] == pytest.approx(100 * s2)
     assert row["job_starts_lost"] == pytest.approx(100 * (s2 - s3))
-    assert row["caseload_days_freed"] == pytest.approx(100 * (s2 * 0.5 + s3 * 2))
+    assert row["caseload_time_freed"] == pytest.approx(100 * (s2 * 0.5 + s3 * 2))
 
 
 def test_in_work_kind_and_units():
@@ -43,13 +43,13 @@ def test_in_work_kind_and_units():
     res = SupportCap(duration="t", event="e", cap=[1, 3], cap_unit="months", kind="in_work",
                      reps=0).fit(df)
     w = _wide(res)
-    assert list(w.columns[-3:]) == ["people_cut_short", "support_days_freed",
-                                    "share_of_support_days_freed"]
+    assert list(w.columns[-3:]) == ["people_cut_short", "support_time_freed",
+                                    "share_of_support_time_freed"]
     c1 = 365.25 / 12
     assert w.loc["1 months", "people_cut_short"] == pytest.approx(80)
     expected = 100 * np.maximum(df["t"] - c1, 0).mean()
-    assert w.loc["1 months", "support_days_freed"] == pytest.approx(expected)
-    assert w.loc["3 months", "support_days_freed"] == pytest.approx(
+    assert w.loc["1 months", "support_time_freed"] == pytest.approx(expected)
+    assert w.loc["3 months", "support_time_freed"] == pytest.approx(
         100 * np.maximum(df["t"] - 3 * c1, 0).mean())
 
 
@@ -60,7 +60,7 @@ def test_cap_beyond_follow_up_changes_nothing():
     with pytest.warns(StatisticalWarning, match="change nothing"):
         res = SupportCap(duration="t", event="e", cap=[400], reps=50, seed=2).fit(df)
     row = _wide(res).loc["400"]
-    assert row["job_starts_lost"] == 0 and row["caseload_days_freed"] == 0
+    assert row["job_starts_lost"] == 0 and row["caseload_time_freed"] == 0
     tidy = res.tidy()
     lost = tidy[tidy["term"] == "job_starts_lost"].iloc[0]
     assert lost["conf_low"] == 0 and lost["conf_high"] == 0
@@ -126,7 +126,7 @@ def test_plots():
                        "e": rng.integers(0, 2, 100)})
     res = SupportCap(duration="t", event="e", cap=[90, 180], reps=50, seed=1).fit(df)
     ax = res.plot()
-    assert len(ax.lines) >= 1 and ax.get_xlabel().startswith("caseload days")
+    assert len(ax.lines) >= 1 and ax.get_xlabel().startswith("caseload time freed")
     res2 = SupportCap(duration="t", event="e", cap=[90, 180], reps=50, seed=1,
                       kind="in_work").fit(df)
     ax2 = res2.plot()
@@ -144,7 +144,7 @@ def test_competing_ends_closed_form():
     assert row["job_starts_lost"] == pytest.approx(25)  # F(4) - F(1.5) = 1/2 - 1/4
     assert row["share_of_jobs_lost"] == pytest.approx(0.5)
     # ∫_1.5^4 S = 0.75 * 0.5 + 0.5 * 1 + 0.25 * 1
-    assert row["caseload_days_freed"] == pytest.approx(100 * (0.375 + 0.5 + 0.25))
+    assert row["caseload_time_freed"] == pytest.approx(100 * (0.375 + 0.5 + 0.25))
     # the same data with discharge as censoring (KM) loses more jobs
     km = SupportCap(duration="t", event="job", cap=[1.5], reps=0).fit(
         df.assign(job=(df["route"] == 1).astype(int)))
@@ -165,3 +165,17 @@ def test_competing_bootstrap_runs_and_bad_cause():
     with pytest.raises(DataError, match="number per route"):
         SupportCap(duration="t", event="route", cause=1, cap=[60]).fit(
             df.assign(route=df["route"].astype(str)))
+
+
+def test_placement_budget_in_hours():
+    """Hours of support used until a job: a 2-hour cap loses the jobs found after 2 hours."""
+    df = pd.DataFrame({"hours": [1.0, 1.5, 3.0, 4.0, 5.0], "job": [1, 1, 1, 1, 0]})
+    res = SupportCap(duration="hours", event="job", cap=[2], cap_unit="hours", reps=0).fit(df)
+    wide = res.wide().iloc[0]
+    assert wide["cap_label"] == "2 hours"
+    # KM: S(2) = 3/5; jobs after 2 h up to the horizon (5 h): 2 of 5 -> 40 per 100
+    assert wide["job_starts_lost"] == pytest.approx(40.0)
+    # time freed: 100 x area under S from 2 to 5 = 100 x (0.6*1 + 0.4*1 + 0.2*1) = 120 hours
+    assert wide["caseload_time_freed"] == pytest.approx(120.0)
+    assert res.glance()["time_unit"].item() == "hours"
+    assert "hours" in str(res.summary())
