@@ -481,6 +481,12 @@ class Cox(Estimator):
             cl_codes, _u = pd.factorize(df[self.vcov.column], sort=True)
             cl_codes = cl_codes[rs.order]
             n_clusters = len(_u)
+            if n_clusters < 20:
+                msg = (f"only {n_clusters} clusters in {self.vcov.column!r}: cluster-robust SEs "
+                       "are unreliable with few clusters (no small-sample correction is applied, "
+                       "as in R); treat the p-values with caution")
+                _warnings.warn(msg, StatisticalWarning, stacklevel=2)
+                warnings.append(msg)
         elif self.vcov == "robust":
             n_clusters = n
         if robust:

@@ -15,7 +15,7 @@ def _data():
     t = np.ceil(rng.exponential(10 / np.exp(0.5 * (arm == "25h") + 0.3 * x)))
     c = rng.integers(5, 40, n)
     return pd.DataFrame({"months": np.minimum(t, c), "job": (t <= c).astype(int), "budget": arm,
-                         "x": x, "site": rng.choice(list("ABCDEFGH"), n)})
+                         "x": x, "site": rng.integers(0, 25, n)})
 
 
 CASES = [

@@ -364,6 +364,12 @@ def test_zero_weights_dropped_and_negative_refused():
         Cox(duration="t", event="e", covariates=["x"], weights="w").fit(df)
 
 
+def test_few_clusters_warn():
+    df = _small().assign(site=lambda d: np.arange(len(d)) % 5)
+    with pytest.warns(StatisticalWarning, match="only 5 clusters in 'site'"):
+        Cox(duration="t", event="e", covariates=["x"], vcov=Cluster("site")).fit(df)
+
+
 def test_no_events_is_an_error():
     with pytest.raises(EstimationError, match="no events"):
         Cox(duration="t", event="e", covariates=["x"]).fit(_small().assign(e=0))
