@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import inspect
 import json
+import re
 from pathlib import Path
 
 import matplotlib.axes
@@ -107,3 +108,70 @@ def test_every_exported_estimator_has_a_contract_case():
     }
     covered = {type(param.values[0]()).__name__ for param in CASES}
     assert exported - covered == set(), "add a case in tests/contract/cases_<area>.py"
+
+
+# Plan roles where a missing value has a documented meaning (first_treated: never treated).
+MISSING_MEANS_SOMETHING = ("first_treated",)
+
+
+def _column_roles(est, data, *, skip=()):
+    """The data columns the plan names (string params and lists of strings)."""
+    cols = []
+    for name, value in est.get_params().items():
+        if name in skip:
+            continue
+        values = value if isinstance(value, list | tuple) else [value]
+        cols += [v for v in values if isinstance(v, str) and v in data.columns]
+    return list(dict.fromkeys(cols))
+
+
+@pytest.mark.parametrize("make_estimator, make_data", CASES)
+def test_missing_column_is_our_error_naming_it(make_estimator, make_data):
+    from causalips.errors import CausalipsError
+
+    est, data = make_estimator(), make_data()
+    roles = _column_roles(est, data)
+    assert roles, "the plan names no column of the data"
+    for col in roles:
+        with pytest.raises(CausalipsError, match=re.escape(repr(col))):
+            est.fit(data.drop(columns=col))
+
+
+@pytest.mark.parametrize("make_estimator, make_data", CASES)
+def test_missing_values_give_our_error_or_a_dropped_rows_warning(make_estimator, make_data):
+    import warnings
+
+    import numpy as np
+
+    from causalips.errors import CausalipsError, DroppedRowsWarning
+
+    est, data = make_estimator(), make_data()
+    for col in _column_roles(est, data, skip=MISSING_MEANS_SOMETHING):
+        if not pd.api.types.is_numeric_dtype(data[col]) or pd.api.types.is_bool_dtype(data[col]):
+            continue
+        bad = data.copy()
+        bad[col] = bad[col].astype(float)
+        bad.iloc[len(bad) // 2, bad.columns.get_loc(col)] = np.nan
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                est.fit(bad)
+            except CausalipsError:
+                continue
+        assert any(issubclass(w.category, DroppedRowsWarning) for w in caught), (
+            f"NaN in {col!r} was neither refused nor reported as dropped rows")
+
+
+@pytest.mark.parametrize("make_estimator, make_data", CASES)
+def test_text_in_a_numeric_column_is_our_error(make_estimator, make_data):
+    from causalips.errors import CausalipsError
+
+    est, data = make_estimator(), make_data()
+    numeric = [c for c in _column_roles(est, data)
+               if pd.api.types.is_float_dtype(data[c])]
+    for col in numeric:
+        bad = data.copy()
+        bad[col] = bad[col].astype(object)
+        bad.iloc[0, bad.columns.get_loc(col)] = "n/a"
+        with pytest.raises(CausalipsError):
+            est.fit(bad)
