@@ -9,6 +9,7 @@ proportional-hazards test of R's ``cox.zph`` and adjusted survival curves. The n
 from __future__ import annotations
 
 import dataclasses
+import functools
 import warnings as _warnings
 from collections.abc import Sequence
 from typing import Literal
@@ -66,6 +67,48 @@ def _quad(v: np.ndarray, m: np.ndarray) -> float:
     return float(v @ _solve(m, v))
 
 
+class _Deferred:
+    """What the lazily computed parts of a result need: the fit's risk-set index (times,
+    events, weights in risk-set order), the centred design matrix, the final Newton pieces and
+    β̂ (derived arrays only, never the DataFrame). Concordance, the proportional-hazards test
+    pieces and the adjusted-curve predictors are computed from these on first use."""
+
+    def __init__(self, *, rs, xc, pieces, stop, event, beta, names, design, null_s1d, cluster,
+                 concordance, diagnostics):
+        self.rs, self.xc, self.pieces = rs, xc, pieces
+        self.stop, self.event, self.beta = stop, event, beta
+        self.names, self.assign = names, design.assign
+        self.indicator = design.indicator
+        self.null_s1d, self.cluster = null_s1d, cluster
+        self.want_concordance, self.diagnostics = concordance, diagnostics
+
+    def concordance(self) -> tuple[float, float]:
+        if not self.want_concordance:
+            return np.nan, np.nan
+        lp = cm.linear_predictor(self.xc, self.beta)
+        c, c_se, _counts = _concordance(self.rs, lp, self.cluster)
+        return c, c_se
+
+    def zph(self):
+        if not self.diagnostics:
+            return None
+        from .zph import zph_pieces
+
+        return zph_pieces(self.rs, self.xc, self.pieces, self.stop, self.event, self.beta,
+                          self.names, self.assign, self.null_s1d)
+
+    def lp_other(self) -> dict:
+        out = {}
+        if not self.diagnostics:
+            return out
+        for label, idx in self.assign.items():
+            if all(self.indicator[i] for i in idx):
+                b_other = self.beta.copy()
+                b_other[list(idx)] = 0.0
+                out[label] = cm.linear_predictor(self.xc, b_other).astype(np.float32)
+        return out
+
+
 class CoxResult(Result):
     """A fitted Cox model.
 
@@ -95,21 +138,45 @@ class CoxResult(Result):
         self.iterations = int(stats_["iterations"])
         self.factors = extras["factors"]
         self.assign = extras["assign"]
-        self._zph = extras["zph"]
         self._baseline = extras["baseline"]
         self._means = extras["means"]
-        self._lp_other = extras["lp_other"]
         self._strata_rows = extras["strata_rows"]
         self._strata_labels = extras["strata_labels"]
+        self._deferred = extras["deferred"]
         self._freeze()
+
+    # -- computed on first use, then cached (cached_property writes to __dict__ directly) ----
+    @functools.cached_property
+    def _concordance(self) -> tuple[float, float]:
+        """Harrell's C and its SE (R's concordancefit), computed on first use."""
+        return self._deferred.concordance()
+
+    @functools.cached_property
+    def _zph(self) -> dict | None:
+        """The pieces of the proportional-hazards test (None with diagnostics=False)."""
+        return self._deferred.zph()
+
+    @functools.cached_property
+    def _lp_other(self) -> dict:
+        """Per categorical term: the linear predictor without that term (adjusted curves)."""
+        return self._deferred.lp_other()
+
+    def _full_stats(self) -> dict:
+        s = dict(self._stats)
+        s["concordance"], s["concordance_se"] = self._concordance
+        return s
 
     # -- the common interface ----------------------------------------------------------------
     def glance(self) -> pd.DataFrame:
-        return pd.DataFrame([self._stats])
+        """One row: n, events, log-likelihoods, the three global tests, concordance (+ SE).
+
+        Harrell's C and its SE are computed on the first call (O(n log n)) and cached.
+        """
+        return pd.DataFrame([self._full_stats()])
 
     def summary(self) -> Summary:
         est = self.estimator
-        s = self._stats
+        s = self._full_stats()
         vdesc = {
             "model": "model-based (inverse information)",
             "robust": "robust (Lin-Wei sandwich, each row its own cluster; no small-sample factor)",
@@ -549,11 +616,8 @@ class Cox(Estimator):
             rscore = _quad(null.score, r0.T @ r0)
             st["robust_score_stat"] = rscore
             st["robust_score_p"] = float(stats.chi2.sf(rscore, p))
-        if self.concordance:
-            c, c_se, _counts = _concordance(rs, cm.linear_predictor(xc, beta), cl_codes)
-        else:
-            c, c_se = np.nan, np.nan
-        st.update({"concordance": c, "concordance_se": c_se, "iterations": iterations,
+        # concordance: computed on first use (glance/summary), see _Deferred
+        st.update({"concordance": np.nan, "concordance_se": np.nan, "iterations": iterations,
                    "converged": converged, "ties": self.ties,
                    "vcov": self.vcov if isinstance(self.vcov, str) else
                    f"cluster:{self.vcov.column}",
@@ -561,23 +625,17 @@ class Cox(Estimator):
                    "conf_level": self.conf_level})
 
         # -- what the diagnostics and curves need (no raw data) ------------------------------
-        from .zph import zph_pieces
-
-        zph = (zph_pieces(rs, xc, cur, stop, event, beta, names, design.assign, null.s1d)
-               if self.diagnostics else None)
         dh = cur.c1 * np.exp(-cur.shift)  # baseline hazard increments at centred x = 0
         baseline = {"time": rs.block_time, "stratum": rs.block_stratum, "dhaz": dh}
-        lp_other = {}
-        for label, idx in (design.assign.items() if self.diagnostics else ()):
-            if all(design.indicator[i] for i in idx):
-                b_other = beta.copy()
-                b_other[list(idx)] = 0.0
-                lp_other[label] = cm.linear_predictor(xc, b_other).astype(np.float32)
+        rs.__dict__.pop("_buffers", None)  # Newton-step scratch arrays
+        deferred = _Deferred(rs=rs, xc=xc, pieces=cur, stop=stop, event=event, beta=beta,
+                             names=names, design=design, null_s1d=null.s1d, cluster=cl_codes,
+                             concordance=self.concordance, diagnostics=self.diagnostics)
         return CoxResult(
             estimator=self, table=table, n_obs=n, warnings=warnings, stats_=st,
             extras={"vcov": v, "vcov_model": v_model, "factors": design.factors,
-                    "assign": design.assign, "zph": zph, "baseline": baseline,
-                    "means": means, "lp_other": lp_other, "strata_rows": s_codes.astype(np.int32)
+                    "assign": design.assign, "baseline": baseline, "deferred": deferred,
+                    "means": means, "strata_rows": s_codes.astype(np.int32)
                     if self.strata else None, "strata_labels": s_labels},
         )
 
