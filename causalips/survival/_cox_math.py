@@ -142,12 +142,18 @@ def build_risk_sets(stop, event, weights, strata, start=None, ties="efron") -> R
     k_block = np.repeat(np.arange(n_blocks), n_death)
     first = np.concatenate([[0], np.cumsum(n_death)[:-1]])
     if ties == "efron":
-        k_frac = (np.arange(k_block.size) - first[k_block]) / n_death[k_block]
+        # k / d for the k-th tie term of a block with d deaths (blocks are contiguous runs)
+        k_frac = np.arange(k_block.size, dtype=np.float64)
+        k_frac -= np.repeat(first, n_death)
+        k_frac /= np.repeat(n_death, n_death)
     else:
         k_frac = np.zeros(k_block.size)
-    mean_wt = np.bincount(death_block, weights=weights[dr], minlength=n_blocks) / np.maximum(
-        n_death, 1
-    )
+    if unit_weights:
+        mean_wt = np.ones(n_blocks)
+    else:
+        mean_wt = np.bincount(death_block, weights=weights[dr], minlength=n_blocks) / np.maximum(
+            n_death, 1
+        )
     return RiskSets(
         n=n, lo=lo, hi=hi, n_blocks=n_blocks, death_rows=dr, death_block=death_block,
         row_block=row_block, n_death=n_death, k_block=k_block, k_frac=k_frac,
@@ -164,7 +170,7 @@ CHUNK = 1 << 15  # rows per cache-sized chunk in the Newton-step passes
 
 
 def _chunks(rs: RiskSets):
-    """(start, stop, local run starts, run keys) for each chunk of sorted rows (cached)."""
+    """(start, stop, local run starts, run keys, run lengths) per chunk of sorted rows (cached)."""
     cached = rs.__dict__.get("_chunks")
     if cached is not None:
         return cached
@@ -175,7 +181,8 @@ def _chunks(rs: RiskSets):
         b = int(np.searchsorted(rs.seg_starts, c1, side="left"))
         starts = rs.seg_starts[a:b].copy()
         starts[0] = c0
-        out.append((c0, c1, starts - c0, rs.seg_key[a:b]))
+        local = starts - c0
+        out.append((c0, c1, local, rs.seg_key[a:b], np.diff(np.append(local, c1 - c0))))
     rs.__dict__["_chunks"] = out
     return out
 
@@ -242,23 +249,24 @@ def evaluate(rs: RiskSets, x: np.ndarray, beta: np.ndarray, wx_dead: np.ndarray 
     """
     p = x.shape[1]
     nb = rs.n_blocks
+    at_zero = not np.any(beta)
     eta = _buffer(rs, "eta", (rs.n,))
-    if p:
-        np.matmul(x, beta, out=eta)  # BLAS; exact ties are not needed here
+    if at_zero:
+        shift = 0.0  # every risk is exactly 1
     else:
-        eta[:] = 0.0
-    shift = float(eta.max()) if eta.size else 0.0
-    eta -= shift
+        np.matmul(x, beta, out=eta)  # BLAS; exact ties are not needed here
+        shift = float(eta.max()) if eta.size else 0.0
+        eta -= shift
     # one cache-sized chunk of rows at a time: risk, w·r, w·r·x and their run sums
     k = p + 1
-    risk = np.empty(rs.n)
+    risk = np.ones(rs.n) if at_zero else np.empty(rs.n)
     full = np.zeros((2 * (nb + 1), k))
     rem = np.zeros((nb + 1, k)) if rs.has_entry else None
     per = np.zeros((rs.n_strata, k)) if (rs.strata is not None and not rs.has_entry) else None
     mbuf = _buffer(rs, "m", (min(CHUNK, rs.n), k))
-    for r0, r1, starts, keys in _chunks(rs):
+    for r0, r1, starts, keys, _lengths in _chunks(rs):
         mc = mbuf[: r1 - r0]
-        r = np.exp(eta[r0:r1], out=risk[r0:r1])
+        r = risk[r0:r1] if at_zero else np.exp(eta[r0:r1], out=risk[r0:r1])
         if rs.unit_weights:
             mc[:, 0] = r
             wr = mc[:, 0]
@@ -284,20 +292,28 @@ def evaluate(rs: RiskSets, x: np.ndarray, beta: np.ndarray, wx_dead: np.ndarray 
     if w_dead is None:
         w_dead = rs.__dict__["_w_dead"] = float(np.sum(rs.weights[rs.death_rows]))
     loglik_dead = float(wx_dead @ beta) - shift * w_dead
+    # the Σd tie terms: blocks are contiguous runs of n_death terms (repeat, not gather)
     kb, f = rs.k_block, rs.k_frac
-    mw = rs.__dict__.get("_k_mw")
-    if mw is None:
-        mw = rs.mean_wt[kb]
-        rs.__dict__["_k_mw"] = mw
-    den = s0[kb]
+    den = np.repeat(s0, rs.n_death)
     if rs.efron:
-        den = den - f * s0d[kb]
-    loglik = loglik_dead - float(mw @ np.log(den))
+        tmp = np.repeat(s0d, rs.n_death)
+        tmp *= f
+        den -= tmp
     ncol = 5 if rs.efron else 2
     stack = np.empty((kb.size, ncol), order="F")
-    rden = np.divide(1.0, den, out=stack[:, 1])
-    inv = np.multiply(mw, rden, out=stack[:, 0])
-    inv2 = np.multiply(inv, rden, out=stack[:, 1])
+    inv, inv2 = stack[:, 0], stack[:, 1]
+    if rs.unit_weights:
+        np.divide(1.0, den, out=inv)
+        np.multiply(inv, inv, out=inv2)
+        loglik = loglik_dead - float(np.sum(np.log(den)))
+    else:
+        mw = rs.__dict__.get("_k_mw")
+        if mw is None:
+            mw = rs.__dict__["_k_mw"] = np.repeat(rs.mean_wt, rs.n_death)
+        np.divide(1.0, den, out=inv2)
+        np.multiply(mw, inv2, out=inv)
+        np.multiply(inv, inv2, out=inv2)
+        loglik = loglik_dead - float(mw @ np.log(den))
     if rs.efron:
         np.multiply(inv, f, out=stack[:, 2])
         q1k = np.multiply(inv2, f, out=stack[:, 3])
@@ -359,11 +375,17 @@ def information(rs: RiskSets, x: np.ndarray, pc: Pieces, q: np.ndarray | None = 
     first = np.zeros((p, p))
     buf = _buffer(rs, "xs", (min(CHUNK, rs.n), p))
     subtract_lo = rs.has_entry or rs.strata is not None
-    for r0, r1, _starts, _keys in _chunks(rs):
-        h = cum[rs.hi[r0:r1]]
+    if not subtract_lo:
+        # h is constant on each run of equal (hi, event): by run key hi*2 + event
+        h_key = np.repeat(cum, 2)
+        h_key[3::2] -= cfx[:-1]
+    for r0, r1, _starts, keys, lengths in _chunks(rs):
         if subtract_lo:
+            h = cum[rs.hi[r0:r1]]
             h -= cum[rs.lo[r0:r1]]
-        h -= cfx[rs.row_block[r0:r1]]
+            h -= cfx[rs.row_block[r0:r1]]
+        else:
+            h = np.repeat(h_key[keys], lengths)
         if not rs.unit_weights:
             h *= rs.weights[r0:r1]
         h *= pc.risk[r0:r1]
