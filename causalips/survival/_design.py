@@ -89,8 +89,10 @@ def _plain(v):
 
 def factor_levels(s: pd.Series, col: str, reference) -> tuple[list, object]:
     if isinstance(s.dtype, pd.CategoricalDtype):
-        present = set(s.dropna().unique().tolist())
-        levels = [c for c in s.cat.categories.tolist() if c in present]
+        cats = s.cat.categories.tolist()
+        codes = s.cat.codes.to_numpy()
+        present = np.bincount(codes[codes >= 0], minlength=len(cats)) > 0
+        levels = [c for c, k in zip(cats, present, strict=True) if k]
     else:
         levels = sorted(pd.unique(s.dropna()).tolist(), key=lambda v: (str(type(v)), v))
     levels = [_plain(v) for v in levels]
@@ -117,7 +119,9 @@ class Design:
     indicator: tuple[bool, ...]  # coefficient is a 0/1 level indicator (main effect)
 
 
-def _part_columns(df, part: Part, categorical, reference, factors, rows=None):
+def _part_columns(df, part: Part, categorical, reference, factors, rows=None, defer=False):
+    """The columns of one part of a term, in ``rows`` order (numeric columns are left in data
+    order when ``defer``: the caller gathers them straight into the design matrix)."""
     s = df[part.column]
     if part.func is None and is_categorical(s, part.column, categorical, reference):
         if part.column not in factors:
@@ -125,7 +129,10 @@ def _part_columns(df, part: Part, categorical, reference, factors, rows=None):
             factors[part.column] = {"levels": levels, "reference": ref}
         info = factors[part.column]
         cols, names = [], []
-        codes, uniques = pd.factorize(s)
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            codes, uniques = s.cat.codes.to_numpy(), s.cat.categories
+        else:
+            codes, uniques = pd.factorize(s)
         if rows is not None:
             codes = codes[rows]
         lookup = {_plain(u): i for i, u in enumerate(uniques)}
@@ -152,7 +159,7 @@ def _part_columns(df, part: Part, categorical, reference, factors, rows=None):
                 f"{df.index[bad][0]!r}: {part.column}={s[bad].iloc[0]!r}); "
                 f"{part.func}() needs {'positive' if part.func != 'exp' else 'moderate'} values"
             )
-    return [x if rows is None else x[rows]], [label], False
+    return [x if rows is None or defer else x[rows]], [label], False
 
 
 def build_design(df: pd.DataFrame, terms: Sequence[Term], *, categorical=(), reference=None,
@@ -164,16 +171,21 @@ def build_design(df: pd.DataFrame, terms: Sequence[Term], *, categorical=(), ref
     names: list[str] = []
     indicator: list[bool] = []
     assign: dict[str, tuple[int, ...]] = {}
+    deferred: set[int] = set()  # columns still in data order (gathered into the matrix below)
     for term in terms:
         combo_cols = [np.ones(len(df))] if len(term.parts) > 1 else [None]
         combo_names = [""]
         all_cat = True
+        single = len(term.parts) == 1
         for part in term.parts:
-            pc, pn, cat = _part_columns(df, part, categorical, reference, factors, rows)
+            pc, pn, cat = _part_columns(df, part, categorical, reference, factors, rows,
+                                        defer=single)
             all_cat = all_cat and cat
             combo_cols = [b if a is None else a * b for a in combo_cols for b in pc]
             combo_names = [f"{a}:{b}" if a else b for a in combo_names for b in pn]
         start = len(cols)
+        if single and not all_cat and rows is not None:
+            deferred.update(range(start, start + len(combo_cols)))
         cols.extend(combo_cols)
         names.extend(combo_names)
         indicator.extend([all_cat and len(term.parts) == 1] * len(combo_cols))
@@ -183,7 +195,10 @@ def build_design(df: pd.DataFrame, terms: Sequence[Term], *, categorical=(), ref
         raise SpecificationError(f"covariates give duplicate coefficients {dup}; list each term once")
     matrix = np.empty((len(df), len(cols)), order="F")  # column-major: fast column access
     for j, c in enumerate(cols):
-        matrix[:, j] = c
+        if j in deferred:
+            np.take(c, rows, out=matrix[:, j])
+        else:
+            matrix[:, j] = c
     return Design(matrix=matrix, names=tuple(names), assign=assign, factors=factors,
                   indicator=tuple(indicator))
 
@@ -206,7 +221,7 @@ def check_collinearity(xc: np.ndarray, names: Sequence[str], within=None) -> np.
         nz = counts > 0
         gram = gram - (sums[nz] / counts[nz, None]).T @ sums[nz]
     diag = np.clip(np.diag(gram), 0, None)
-    size = np.abs(xc).max(axis=0) if n else np.zeros(p)
+    size = np.maximum(xc.max(axis=0), -xc.min(axis=0)) if n else np.zeros(p)
     const = diag <= (1e-10 * np.maximum(size, 1e-300)) ** 2 * n
     if const.any():
         bad = [names[j] for j in np.flatnonzero(const)]

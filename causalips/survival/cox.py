@@ -73,10 +73,10 @@ class _Deferred:
     β̂ (derived arrays only, never the DataFrame). Concordance, the proportional-hazards test
     pieces and the adjusted-curve predictors are computed from these on first use."""
 
-    def __init__(self, *, rs, xc, pieces, stop, event, beta, names, design, null_s1d, cluster,
+    def __init__(self, *, rs, xc, pieces, stop, beta, names, design, null_s1d, cluster,
                  concordance, diagnostics):
         self.rs, self.xc, self.pieces = rs, xc, pieces
-        self.stop, self.event, self.beta = stop, event, beta
+        self.stop, self.beta = stop, beta  # stop in data order
         self.names, self.assign = names, design.assign
         self.indicator = design.indicator
         self.null_s1d, self.cluster = null_s1d, cluster
@@ -94,7 +94,8 @@ class _Deferred:
             return None
         from .zph import zph_pieces
 
-        return zph_pieces(self.rs, self.xc, self.pieces, self.stop, self.event, self.beta,
+        rs = self.rs
+        return zph_pieces(rs, self.xc, self.pieces, self.stop[rs.order], rs.event, self.beta,
                           self.names, self.assign, self.null_s1d)
 
     def lp_other(self) -> dict:
@@ -482,8 +483,11 @@ class Cox(Estimator):
                 "needs events"
             )
         rs = cm.build_risk_sets(stop, event, w, s_codes, start=start, ties=self.ties)
-        # from here on rows are in the risk-set order rs.order (sorted by last block, event)
-        stop, event, s_codes = stop[rs.order], event[rs.order], s_codes[rs.order]
+        # from here on rows are in the risk-set order rs.order (sorted by last block, event);
+        # stop stays in data order (only the lazy proportional-hazards test needs it)
+        event = rs.event
+        if self.strata:
+            s_codes = s_codes[rs.order]
         design = build_design(df, self._terms, categorical=self.categorical,
                               reference=self.reference, rows=rs.order)
         xc = design.matrix
@@ -628,7 +632,7 @@ class Cox(Estimator):
         dh = cur.c1 * np.exp(-cur.shift)  # baseline hazard increments at centred x = 0
         baseline = {"time": rs.block_time, "stratum": rs.block_stratum, "dhaz": dh}
         rs.__dict__.pop("_buffers", None)  # Newton-step scratch arrays
-        deferred = _Deferred(rs=rs, xc=xc, pieces=cur, stop=stop, event=event, beta=beta,
+        deferred = _Deferred(rs=rs, xc=xc, pieces=cur, stop=np.array(stop), beta=beta,
                              names=names, design=design, null_s1d=null.s1d, cluster=cl_codes,
                              concordance=self.concordance, diagnostics=self.diagnostics)
         return CoxResult(
