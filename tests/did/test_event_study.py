@@ -2,14 +2,13 @@ import warnings
 
 import numpy as np
 import pandas as pd
+import pyfixest as pf  # in the test extra: parity must run in CI, never skip
 import pytest
 from _did_helpers import person_panel
 
 from causalips.did import EventStudy
 from causalips.errors import DroppedRowsWarning, SpecificationError
 from causalips.inference import Randomization, WildBootstrap
-
-pf = pytest.importorskip("pyfixest")
 
 
 def fit_quiet(est, df):

@@ -4,6 +4,7 @@ import warnings
 import matplotlib.axes
 import numpy as np
 import pandas as pd
+import pyfixest as pf  # in the test extra: parity must run in CI, never skip
 import pytest
 from _did_helpers import person_panel
 from hypothesis import given, settings
@@ -18,8 +19,6 @@ from causalips.errors import (
     StatisticalWarning,
 )
 from causalips.inference import Cluster, WildBootstrap
-
-pf = pytest.importorskip("pyfixest")
 
 
 def quiet_fit(est, df):
@@ -206,7 +205,7 @@ def test_sparse_unit_period_cells_match_pyfixest():
 
 
 def test_linearmodels_coefficients():
-    lm = pytest.importorskip("linearmodels.panel")
+    import linearmodels.panel as lm
     df = person_panel(seed=1, drop_frac=0.2)
     p = df.set_index(["id", "t"])
     ref = lm.PanelOLS(p["y"], p[["d", "x1"]], entity_effects=True, time_effects=True).fit(
