@@ -22,6 +22,7 @@ def plot_hazard_ratios(result, *, ax=None, title: str | None = None, color: str 
     if reference_line:
         ax.axvline(1.0, color="0.5", ls="--", lw=1)
     ax.set_xscale("log")
+    _ratio_ticks(ax, np.concatenate([lo, hi, [1.0]]))
     ax.set_yticks(y)
     ax.set_yticklabels(tidy["term"].tolist())
     level = result.estimator.conf_level
@@ -32,6 +33,21 @@ def plot_hazard_ratios(result, *, ax=None, title: str | None = None, color: str 
     ax.set_title(title or "Cox model: hazard ratios")
     ax.set_ylim(-0.7, n - 0.3)
     return ax
+
+
+def _ratio_ticks(ax, values) -> None:
+    """Plain-number ticks (0.5, 1, 2, ...) on a log axis: easier to read than powers of ten."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLocator
+
+    finite = values[np.isfinite(values) & (values > 0)]
+    if finite.size == 0:
+        return
+    nice = np.array([0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1, 2, 4, 5, 10, 20, 50, 100])
+    shown = nice[(nice >= finite.min() / 1.05) & (nice <= finite.max() * 1.05)]
+    ax.xaxis.set_major_locator(FixedLocator(shown))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_minor_formatter(NullFormatter())
 
 
 def plot_schoenfeld(result, term: str, *, transform: str = "km", ax=None, color=PALETTE[0],
