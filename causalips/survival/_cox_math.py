@@ -226,7 +226,8 @@ class Pieces:
     q0: np.ndarray  # Σ_k mw/den²
     q1: np.ndarray  # Σ_k mw f/den²
     q2: np.ndarray  # Σ_k mw f²/den²
-    den: np.ndarray  # per tie term
+    e0: np.ndarray  # Σ_k 1/den (unweighted)
+    e1: np.ndarray  # Σ_k f/den (unweighted)
 
 
 def _buffer(rs: RiskSets, name: str, shape) -> np.ndarray:
@@ -292,44 +293,109 @@ def evaluate(rs: RiskSets, x: np.ndarray, beta: np.ndarray, wx_dead: np.ndarray 
     if w_dead is None:
         w_dead = rs.__dict__["_w_dead"] = float(np.sum(rs.weights[rs.death_rows]))
     loglik_dead = float(wx_dead @ beta) - shift * w_dead
-    # the Σd tie terms: blocks are contiguous runs of n_death terms (repeat, not gather)
-    kb, f = rs.k_block, rs.k_frac
-    den = np.repeat(s0, rs.n_death)
-    if rs.efron:
-        tmp = np.repeat(s0d, rs.n_death)
-        tmp *= f
-        den -= tmp
-    ncol = 5 if rs.efron else 2
-    stack = np.empty((kb.size, ncol), order="F")
-    inv, inv2 = stack[:, 0], stack[:, 1]
+    sums = tie_sums(rs, s0, s0d)  # per block, unweighted: Σlog den, Σ1/den, Σf/den, ...
     if rs.unit_weights:
-        np.divide(1.0, den, out=inv)
-        np.multiply(inv, inv, out=inv2)
-        loglik = loglik_dead - float(np.sum(np.log(den)))
+        loglik = loglik_dead - float(np.sum(sums[:, 0]))
+        c1, cf, q0, q1, q2 = (sums[:, j] for j in range(1, 6))
     else:
-        mw = rs.__dict__.get("_k_mw")
-        if mw is None:
-            mw = rs.__dict__["_k_mw"] = np.repeat(rs.mean_wt, rs.n_death)
-        np.divide(1.0, den, out=inv2)
-        np.multiply(mw, inv2, out=inv)
-        np.multiply(inv, inv2, out=inv2)
-        loglik = loglik_dead - float(mw @ np.log(den))
-    if rs.efron:
-        np.multiply(inv, f, out=stack[:, 2])
-        q1k = np.multiply(inv2, f, out=stack[:, 3])
-        np.multiply(q1k, f, out=stack[:, 4])
-    sums = np.add.reduceat(stack, rs.k_first, axis=0) if nb else np.zeros((0, ncol))
-    c1, q0 = sums[:, 0], sums[:, 1]
-    if rs.efron:
-        cf, q1, q2 = sums[:, 2], sums[:, 3], sums[:, 4]
-    else:
-        cf = q1 = q2 = np.zeros(nb)
+        mw = rs.mean_wt
+        loglik = loglik_dead - float(mw @ sums[:, 0])
+        c1, cf, q0, q1, q2 = (sums[:, j] * mw for j in range(1, 6))
     score = wx_dead - s1.T @ c1 + s1d.T @ cf
     pieces = Pieces(loglik=loglik, score=score, info=np.zeros((p, p)), risk=risk,
-                    wx_dead=wx_dead, shift=shift, s1=s1, s1d=s1d, c1=c1, cf=cf, q0=q0, q1=q1, q2=q2, den=den)
+                    wx_dead=wx_dead, shift=shift, s1=s1, s1d=s1d, c1=c1, cf=cf, q0=q0, q1=q1, q2=q2,
+                    e0=sums[:, 1], e1=sums[:, 2])
     if info and p:
         pieces.info = information(rs, x, pieces)
     return pieces
+
+
+# -- Efron tie sums per block ----------------------------------------------------------------
+# A block with d deaths, risk-set sum a = S0 and deaths' sum s = S0_deaths has the d terms
+# den_k = a (1 - u f_k), f_k = k/d, u = s/a. With F_m = Σ_k f_k^m (a polynomial in 1/d, from
+# Faulhaber's formula, fixed for the fit) every per-block sum is a power series in u with
+# positive terms, e.g. Σ_k 1/den_k = (1/a) Σ_m u^m F_m and Σ_k log den_k = d log a - Σ_m u^m F_m/m.
+# Used for blocks with many deaths and u <= _SER_UMAX (truncation error < 1e-17 relative);
+# the other blocks sum their terms one by one.
+_SER_M = 18
+_SER_UMAX = 0.1
+_SER_MIN_D = 24
+
+
+def _faulhaber() -> np.ndarray:
+    """C with F_m(d) = Σ_j C[m, j] d^(1-j), m = 0.._SER_M+2 (Σ_{k<d} (k/d)^m, 0^0 = 1)."""
+    from scipy.special import bernoulli, comb
+
+    size = _SER_M + 3
+    bern = bernoulli(size)  # B_1 = -1/2: sums over k = 0..d-1
+    c = np.zeros((size, size))
+    for m in range(size):  # a 21 x 21 table of constants
+        for j in range(m + 1):
+            c[m, j] = comb(m + 1, j, exact=True) * bern[j] / (m + 1)
+    return c
+
+
+_FAULHABER = None
+
+
+def tie_sums(rs: RiskSets, s0: np.ndarray, s0d: np.ndarray) -> np.ndarray:
+    """(B, 6) per-block sums over the tie terms: Σ log den, Σ 1/den, Σ f/den, Σ 1/den²,
+    Σ f/den², Σ f²/den² (unweighted; Breslow: f = 0, den = S0)."""
+    global _FAULHABER
+    nb = rs.n_blocks
+    nd = rs.n_death.astype(np.float64)
+    out = np.zeros((nb, 6))
+    if not rs.efron:
+        inv = 1.0 / s0
+        out[:, 0] = nd * np.log(s0)
+        out[:, 1] = nd * inv
+        out[:, 3] = nd * inv * inv
+        return out
+    with np.errstate(divide="ignore", invalid="ignore"):
+        u = s0d / s0
+    series = (rs.n_death >= _SER_MIN_D) & (u <= _SER_UMAX)
+    if series.any():
+        if _FAULHABER is None:
+            _FAULHABER = _faulhaber()
+        fm = rs.__dict__.get("_fm")
+        if fm is None:  # F_m per block (depends only on d)
+            powers = nd[:, None] ** (1.0 - np.arange(_SER_M + 3))
+            fm = rs.__dict__["_fm"] = powers @ _FAULHABER.T
+        a, us, f = s0[series], u[series], fm[series]
+        m = np.arange(_SER_M + 1)
+        upow = us[:, None] ** m
+        upow1 = upow * (m + 1)
+        inva = 1.0 / a
+        out[series, 0] = nd[series] * np.log(a) - (upow[:, 1:] * f[:, 1:_SER_M + 1]
+                                                    / m[1:]).sum(axis=1)
+        out[series, 1] = (upow * f[:, :_SER_M + 1]).sum(axis=1) * inva
+        out[series, 2] = (upow * f[:, 1:_SER_M + 2]).sum(axis=1) * inva
+        inva2 = inva * inva
+        out[series, 3] = (upow1 * f[:, :_SER_M + 1]).sum(axis=1) * inva2
+        out[series, 4] = (upow1 * f[:, 1:_SER_M + 2]).sum(axis=1) * inva2
+        out[series, 5] = (upow1 * f[:, 2:_SER_M + 3]).sum(axis=1) * inva2
+    exact = ~series
+    if exact.any():
+        nd_x = rs.n_death[exact]
+        if exact.all():
+            f = rs.k_frac
+        else:
+            f = rs.k_frac[np.repeat(exact, rs.n_death)]
+        den = np.repeat(s0[exact], nd_x)
+        tmp = np.repeat(s0d[exact], nd_x)
+        tmp *= f
+        den -= tmp
+        stack = np.empty((den.size, 6), order="F")
+        np.log(den, out=stack[:, 0])
+        inv = np.divide(1.0, den, out=stack[:, 1])
+        np.multiply(inv, f, out=stack[:, 2])
+        inv2 = np.multiply(inv, inv, out=stack[:, 3])
+        q1k = np.multiply(inv2, f, out=stack[:, 4])
+        np.multiply(q1k, f, out=stack[:, 5])
+        first = np.concatenate([[0], np.cumsum(nd_x)[:-1]])
+        out[exact] = np.add.reduceat(stack, first, axis=0)
+    return out
+
 
 
 def linear_predictor(x: np.ndarray, beta: np.ndarray, out: np.ndarray | None = None):
@@ -408,9 +474,7 @@ def information(rs: RiskSets, x: np.ndarray, pc: Pieces, q: np.ndarray | None = 
 
 def _abar(rs: RiskSets, pc: Pieces) -> np.ndarray:
     """Efron-averaged risk-set mean of x per block: (1/d) Σ_k a_k."""
-    e0 = np.add.reduceat(1.0 / pc.den, rs.k_first) if rs.n_blocks else np.zeros(0)
-    e1 = (np.add.reduceat(rs.k_frac / pc.den, rs.k_first) if rs.n_blocks
-          else np.zeros(0))
+    e0, e1 = pc.e0, pc.e1
     return (pc.s1 * e0[:, None] - pc.s1d * e1[:, None]) / rs.n_death[:, None]
 
 
