@@ -117,13 +117,22 @@ def build_risk_sets(stop, event, weights, strata, start=None, ties="efron") -> R
         block_time = utimes[block_code - 1] if n_blocks else np.empty(0)
         block_stratum = bkeys // m
     # store rows sorted by (hi, event): block sums become contiguous segment sums
-    hi = hi.astype(np.int64)
     lo = np.asarray(lo, dtype=np.int64)
+    key = hi.astype(np.int64)
+    key *= 2
+    key += event
     if 2 * n_blocks + 1 < 65535:
-        order = np.argsort((hi * 2 + event).astype(np.uint16), kind="stable")  # radix sort
+        order = np.argsort(key.astype(np.uint16), kind="stable")  # radix sort
     else:
-        order = np.argsort(hi * 2 + event, kind="stable")
-    hi, event = hi[order], event[order]
+        order = np.argsort(key, kind="stable")
+    # the sorted keys are runs: read them off the key counts instead of gathering
+    counts = np.bincount(key, minlength=2 * (n_blocks + 1))
+    seg_key = np.flatnonzero(counts)
+    seg_len = counts[seg_key]
+    seg_starts = np.concatenate([[0], np.cumsum(seg_len)[:-1]]) if n else np.zeros(0, int)
+    key = np.repeat(seg_key, seg_len)
+    hi = key >> 1
+    event = (key & 1).astype(bool)
     lo = lo[order] if (start is not None or n_strata > 1) else lo
     weights = np.asarray(weights, dtype=np.float64)
     unit_weights = bool(np.all(weights == 1.0))
@@ -131,9 +140,6 @@ def build_risk_sets(stop, event, weights, strata, start=None, ties="efron") -> R
     strata = strata[order] if n_strata > 1 else strata
     code_stop = code_stop[order] if n_strata > 1 else hi
     code_start = None if code_start is None else code_start[order]
-    key = hi * 2 + event
-    seg_starts = np.concatenate([[0], np.flatnonzero(np.diff(key)) + 1]) if n else np.zeros(0, int)
-    seg_key = key[seg_starts]
     dr = np.flatnonzero(event)
     death_block = hi[dr] - 1
     row_block = np.full(n, n_blocks, dtype=np.int64)

@@ -196,33 +196,38 @@ def build_design(df: pd.DataFrame, terms: Sequence[Term], *, categorical=(), ref
     matrix = np.empty((len(df), len(cols)), order="F")  # column-major: fast column access
     for j, c in enumerate(cols):
         if j in deferred:
-            np.take(c, rows, out=matrix[:, j])
+            np.take(c, rows, out=matrix[:, j], mode="wrap")  # "raise" would buffer
         else:
             matrix[:, j] = c
     return Design(matrix=matrix, names=tuple(names), assign=assign, factors=factors,
                   indicator=tuple(indicator))
 
 
-def check_collinearity(xc: np.ndarray, names: Sequence[str], within=None) -> np.ndarray:
+def check_collinearity(xc: np.ndarray, names: Sequence[str], within=None,
+                       means: np.ndarray | None = None) -> np.ndarray:
     """Raise a DataError naming columns that are constant or linear combinations of others.
 
     ``xc`` must be centred. With stratum codes ``within``, columns are compared after removing
     stratum means (a column constant within every stratum carries no information in a
-    stratified Cox model). Returns the (within-stratum) sums of squares of the columns.
+    stratified Cox model). ``means`` (the column means removed) also sets the scale below which
+    a column counts as constant (rounding noise left by the centring). Returns the (within-stratum) sums of squares of the columns.
     """
     p = xc.shape[1]
     if p == 0:
         return np.zeros(0)
     n = xc.shape[0]
     gram = xc.T @ xc
+    rms = np.sqrt(np.clip(np.diag(gram), 0, None) / max(n, 1))  # overall spread
     if within is not None and within.max() > 0:
         counts = np.bincount(within).astype(float)
         sums = np.column_stack([np.bincount(within, weights=xc[:, j]) for j in range(p)])
         nz = counts > 0
         gram = gram - (sums[nz] / counts[nz, None]).T @ sums[nz]
     diag = np.clip(np.diag(gram), 0, None)
-    size = np.maximum(xc.max(axis=0), -xc.min(axis=0)) if n else np.zeros(p)
-    const = diag <= (1e-10 * np.maximum(size, 1e-300)) ** 2 * n
+    # a (within-stratum) spread below 1e-10 of the column's magnitude (its mean, or its overall
+    # spread) is rounding noise: the column is constant (within strata)
+    size = rms if means is None else np.maximum(rms, np.abs(np.asarray(means, dtype=float)))
+    const = diag <= (1e-10 * size) ** 2 * n
     if const.any():
         bad = [names[j] for j in np.flatnonzero(const)]
         raise DataError(

@@ -496,7 +496,7 @@ class Cox(Estimator):
             raise SpecificationError("covariates is empty; a Cox model needs at least one term")
         means = xc.mean(axis=0)
         xc -= means  # centred in place (our own column-major array)
-        sumsq = check_collinearity(xc, names, s_codes if self.strata else None)
+        sumsq = check_collinearity(xc, names, s_codes if self.strata else None, means)
         x_sd = np.sqrt(sumsq / max(len(xc), 1))  # scale of each column (step criterion)
         p = len(names)
 
