@@ -7,8 +7,16 @@ concordant when i's linear predictor is larger, and ties on the predictor count 
 infinitesimal-jackknife one of R's ``concordancefit`` (timewt ``"n"``): per-observation influence
 on Somers' d, summed within clusters, var(C) = Σ dfbeta² / 4.
 
-Pair counts are two-dimensional dominance sums (risk-set interval x predictor rank). They are
-computed with a dyadic decomposition of one axis: ~log2(levels) sorted passes, no loop over rows.
+Every comparable pair is an (event i, row k) pair with ``lo_k <= b_i < hi_k`` (blocks of the
+fit's risk-set index). Per event and per row, the weighted counts of such pairs with a larger,
+equal or smaller predictor are two-dimensional dominance sums (block x predictor rank), computed
+in one O(n log B) sweep (B = number of event blocks): all rows and events are put once in
+(predictor rank, time descending) order by radix passes; then, from the highest bit of the block
+number down, each group of blocks is split stably into its lower and upper half by a counting
+partition (cumulative sums, no sort). At each split an event of the lower half collects the
+weights of the rows of the upper half before it, and a row of the upper half the weights of the
+events of the lower half after it. Ties on the predictor are the same sums within one rank. No
+loop over rows.
 """
 
 from __future__ import annotations
@@ -16,74 +24,92 @@ from __future__ import annotations
 import numpy as np
 
 
-def _dom_core(pa, pb, pw, qas, qb, presort=None):
-    """For each query set ``qa`` in ``qas``: Σ_points pw · [pa > qa] · [pb < qb] per query.
+def _excl_cumsum(a):
+    out = np.empty(a.size + 1, dtype=np.float64 if a.dtype.kind == "f" else np.int64)
+    out[0] = 0
+    np.cumsum(a, out=out[1:])
+    return out
 
-    All arguments are non-negative ints; the query sets share ``qb`` (so they share the sorts).
-    ``presort`` may give an order of the points by ``pa`` (reused across calls). Each level of
-    the dyadic decomposition of the ``pb`` axis is then a stable radix sort of small group ids.
+
+def _radix_order(keys_low_to_high):
+    """Stable order by several non-negative integer keys (the last is the most significant),
+    each split into 16-bit digits sorted by numpy's radix sort."""
+    order = None
+    for key in keys_low_to_high:
+        key = np.asarray(key, dtype=np.int64)
+        top = int(key.max()) if key.size else 0
+        shift = 0
+        while True:
+            digit = ((key if order is None else key[order]) >> shift) & 0xFFFF
+            o = np.argsort(digit.astype(np.uint16), kind="stable")
+            order = o if order is None else order[o]
+            shift += 16
+            if (top >> shift) == 0:
+                break
+    return order
+
+
+def pair_sums(t_row, w_row, t_ev, w_ev, rank_row, rank_ev):
+    """Weighted counts over the pairs (event i, row k) with ``t_ev[i] < t_row[k]``.
+
+    Returns ``leq, tie_ev`` per event (Σ_k w_k over rows with rank <= / == the event's) and
+    ``geq, tie_row`` per row (Σ_i w_i over events with rank >= / == the row's). Times and ranks
+    are non-negative integers.
     """
-    outs = [np.zeros(qb.size) for _ in qas]
-    if pa.size == 0 or qb.size == 0:
-        return outs
-    m = int(max(pa.max(), max(int(qa.max()) for qa in qas))) + 2
-    # queries sorted by (qb, qa): the binary searches then walk forward (cache friendly)
-    qorder = np.argsort(qb * m + qas[0], kind="stable")
-    qb = qb[qorder]
-    qas = [qa[qorder] for qa in qas]
-    top = int(qb.max())
-    base = np.argsort(pa, kind="stable") if presort is None else presort
-    pa_s, pb_s, pw_s = pa[base], pb[base], pw[base]
-    level = 0
-    while (1 << level) <= top:
-        sel = np.flatnonzero((qb >> level) & 1)
-        if sel.size:
-            grp = pb_s >> level
-            if grp.max() < 65536:
-                o = np.argsort(grp.astype(np.uint16), kind="stable")  # radix sort
-            else:
-                o = np.argsort(grp * m + pa_s, kind="stable")
-            gs = grp[o]
-            ks = gs * m + pa_s[o]
-            cw = np.concatenate([[0.0], np.cumsum(pw_s[o])])
-            target = (qb[sel] >> level) - 1
-            group_end = np.cumsum(np.bincount(gs, minlength=int(target.max()) + 1))
-            end = cw[group_end[target]]
-            tm = target * m
-            for out, qa in zip(outs, qas, strict=True):
-                begin = np.searchsorted(ks, tm + qa[sel], side="right")
-                out[sel] += end - cw[begin]
-        level += 1
-    result = []
-    for out in outs:
-        back = np.empty_like(out)
-        back[qorder] = out
-        result.append(back)
-    return result
-
-
-def dominance(pa, pb, pw, qa, qbs, presort_b=None):
-    """Σ_points pw · [pa > qa] · [pb < qb] for each query, for each ``qb`` in ``qbs``.
-
-    The shorter axis is decomposed. ``presort_b`` (optional) orders the points by ``pb``, used
-    when the ``pa`` axis is the shorter one (the usual case: few event times, many distinct
-    predictor values); the query sets then share all sorting work.
-    """
-    pa, pb, qa = (np.asarray(v, dtype=np.int64) for v in (pa, pb, qa))
-    qbs = [np.asarray(v, dtype=np.int64) for v in qbs]
-    pw = np.asarray(pw, dtype=np.float64)
-    lo_a = min(pa.min(initial=0), qa.min(initial=0))
-    lo_b = min(pb.min(initial=0), min(int(q.min(initial=0)) for q in qbs))
-    pa, qa, pb = pa - lo_a, qa - lo_a, pb - lo_b
-    qbs = [q - lo_b for q in qbs]
-    span_a = int(max(pa.max(initial=0), qa.max(initial=0)))
-    span_b = int(max(pb.max(initial=0), max(int(q.max(initial=0)) for q in qbs)))
-    if span_a < span_b:
-        # [pa > qa] = [A - pa < A - qa] and [pb < qb] = [B - pb > B - qb]
-        presort = None if presort_b is None else presort_b[::-1]
-        return _dom_core(span_b - pb, span_a - pa, pw, [span_b - q for q in qbs],
-                         span_a - qa, presort)
-    return [_dom_core(pa, pb, pw, [qa], q)[0] for q in qbs]
+    n, m = t_row.size, t_ev.size
+    e_all = n + m
+    t_all = np.concatenate([t_row, t_ev]).astype(np.int64)
+    is_row_all = np.concatenate([np.ones(n, bool), np.zeros(m, bool)])
+    rank_all = np.concatenate([rank_row, rank_ev])
+    top = int(t_all.max()) if e_all else 0
+    # order: rank ascending, time descending, an event before a row of the same time
+    perm = _radix_order([(top - t_all) * 2 + is_row_all, rank_all])
+    itype = np.int32 if e_all < 2**31 else np.int64
+    t_cur = t_all[perm].astype(itype)
+    is_row = is_row_all[perm]
+    w_cur = np.concatenate([w_row, w_ev])[perm]
+    r_cur = rank_all[perm]
+    # ties: rows of the same rank before an event have a later time, events after a row earlier
+    rb = np.flatnonzero(np.concatenate([[True], r_cur[1:] != r_cur[:-1], [True]]))
+    rlen = np.diff(rb)
+    c = _excl_cumsum(np.where(is_row, w_cur, 0.0))
+    d = _excl_cumsum(np.where(is_row, 0.0, w_cur))
+    tie = np.where(is_row, np.repeat(d[rb[1:]], rlen) - d[1:],
+                   c[:-1] - np.repeat(c[rb[:-1]], rlen))
+    out_tie = np.empty(e_all)
+    out_tie[perm] = tie
+    del r_cur, c, d, tie
+    perm = perm.astype(itype)
+    acc = np.zeros(e_all)
+    idx = np.arange(e_all, dtype=itype)
+    for level in range(max(top.bit_length(), 1) - 1, -1, -1):  # ~log2(blocks) levels
+        grp = t_cur >> (level + 1)
+        bit = ((t_cur >> level) & 1).astype(bool)
+        bounds = np.searchsorted(grp, np.arange(int(grp[-1]) + 2))  # grp is sorted
+        glen = np.diff(bounds)
+        up_row = bit & is_row
+        low_ev = ~(bit | is_row)
+        c = _excl_cumsum(np.where(up_row, w_cur, 0.0))
+        acc += np.where(low_ev, c[:-1] - np.repeat(c[bounds[:-1]], glen), 0.0)
+        d = _excl_cumsum(np.where(low_ev, w_cur, 0.0))
+        acc += np.where(up_row, np.repeat(d[bounds[1:]], glen) - d[1:], 0.0)
+        if level == 0:
+            break
+        # stable partition of each group: lower half first, then upper half
+        z = _excl_cumsum(~bit)
+        zs = z[bounds]
+        zb = z[:-1] - np.repeat(zs[:-1], glen).astype(itype)  # lower-half elements before
+        newpos = np.where(bit, idx - zb + np.repeat(np.diff(zs), glen).astype(itype),
+                          np.repeat(bounds[:-1], glen).astype(itype) + zb)
+        arrays = [perm, t_cur, w_cur, is_row, acc]
+        for j, arr in enumerate(arrays):
+            moved = np.empty_like(arr)
+            moved[newpos] = arr
+            arrays[j] = moved
+        perm, t_cur, w_cur, is_row, acc = arrays
+    out = np.empty(e_all)
+    out[perm] = acc
+    return out[n:], out_tie[n:], out[:n], out_tie[:n]
 
 
 def concordance(rs, lp, cluster=None):
@@ -92,8 +118,9 @@ def concordance(rs, lp, cluster=None):
     ``rs`` is the fit's risk-set index (``_cox_math.RiskSets``); ``lp`` the linear predictor.
     """
     w = rs.weights
+    n = rs.n
     _, rho = np.unique(lp, return_inverse=True)
-    rho = rho.astype(np.int64)
+    rho = rho.astype(np.int64).ravel()
     dr = rs.death_rows
     bi = rs.death_block.astype(np.int64)
     lo = rs.lo
@@ -101,45 +128,21 @@ def concordance(rs, lp, cluster=None):
     wi = w[dr]
     ri = rho[dr]
 
-    order_rho = np.argsort(rho, kind="stable")
-    order_ri = np.argsort(ri, kind="stable")
-
-    with_lo = bool(rs.has_entry or rs.strata is not None)  # else lo = 0 for every row
-
-    def as_event():
-        """Σ_j w_j [j comparable to event i][rho_j < rho_i] and [rho_j <= rho_i], per event i."""
-        qbs = [ri, ri + 1]
-        out = dominance(hi_c, rho, w, bi, qbs, order_rho)
-        if with_lo:
-            sub = dominance(lo, rho, w, bi, qbs, order_rho)
-            out = [a - b for a, b in zip(out, sub, strict=True)]
-        return out
+    leq_i, tie_i, geq_k, tie_k = pair_sums(hi_c, w, bi, wi, rho, ri)
+    if rs.has_entry or rs.strata is not None:  # pairs also need lo_k <= b_i
+        sub = pair_sums(np.broadcast_to(lo, (n,)), w, bi, wi, rho, ri)
+        leq_i, tie_i, geq_k, tie_k = (a - b for a, b in zip(
+            (leq_i, tie_i, geq_k, tie_k), sub, strict=True))
+    less_i = leq_i - tie_i
+    greater_k = geq_k - tie_k
 
     nb = rs.n_blocks
     # everyone comparable with an event in block b: at risk, not an event tied at b
     at_risk = np.cumsum(np.bincount(hi_c, weights=w, minlength=nb + 1)[::-1])[::-1][1:]
     at_risk = at_risk - np.cumsum(np.bincount(lo, weights=w, minlength=nb + 1)[::-1])[::-1][1:]
     total_i = at_risk[bi]
-    less_i, leq_i = as_event()
     conc_i, tie_i, disc_i = less_i, leq_i - less_i, total_i - leq_i
 
-    # as a member of others' comparison sets: events i with lo_k <= b_i < hi_k, by rank of i
-    neg_b = -bi
-    kmax = int(rho.max()) if rho.size else 0
-    rev_i = kmax - ri
-    rev_k = kmax - rho
-    rev_order = order_ri[::-1]
-
-    def as_member():
-        """Events i with lo_k <= b_i < hi_k and rho_i > rho_k (and >=), per row k."""
-        qbs = [rev_k, rev_k + 1]  # rho_i > rho_k  <=>  rev_i < rev_k
-        out = dominance(neg_b, rev_i, wi, -hi_c, qbs, rev_order)
-        if with_lo:
-            sub = dominance(neg_b, rev_i, wi, -lo, qbs, rev_order)
-            out = [a - b for a, b in zip(out, sub, strict=True)]
-        return out
-
-    greater_k, geq_k = as_member()
     cum_ev = np.concatenate([[0.0], np.cumsum(np.bincount(bi, weights=wi, minlength=nb))])
     all_k = cum_ev[np.clip(hi_c, 0, nb)] - cum_ev[np.clip(lo, 0, nb)]
     all_k = np.where(hi_c > lo, all_k, 0.0)
