@@ -25,7 +25,9 @@ import numpy as np
 
 
 def _excl_cumsum(a):
-    out = np.empty(a.size + 1, dtype=np.float64 if a.dtype.kind == "f" else np.int64)
+    """[0, a0, a0+a1, ...] in a's dtype (float64 for floats and booleans' counts as int64)."""
+    dtype = a.dtype if a.dtype.kind in "fi" else np.int64
+    out = np.empty(a.size + 1, dtype=dtype)
     out[0] = 0
     np.cumsum(a, out=out[1:])
     return out
@@ -80,7 +82,10 @@ def pair_sums(t_row, w_row, t_ev, w_ev, rank_row, rank_ev):
     out_tie[perm] = tie
     del r_cur, c, d, tie
     perm = perm.astype(itype)
-    acc = np.zeros(e_all)
+    unit = bool(np.all(w_cur == 1.0))
+    if unit:  # counts: integer cumulative sums of the masks (half the memory traffic)
+        w_cur = None
+    acc = np.zeros(e_all, dtype=itype if unit else np.float64)
     idx = np.arange(e_all, dtype=itype)
     for level in range(max(top.bit_length(), 1) - 1, -1, -1):  # ~log2(blocks) levels
         grp = t_cur >> (level + 1)
@@ -89,10 +94,10 @@ def pair_sums(t_row, w_row, t_ev, w_ev, rank_row, rank_ev):
         glen = np.diff(bounds)
         up_row = bit & is_row
         low_ev = ~(bit | is_row)
-        c = _excl_cumsum(np.where(up_row, w_cur, 0.0))
-        acc += np.where(low_ev, c[:-1] - np.repeat(c[bounds[:-1]], glen), 0.0)
-        d = _excl_cumsum(np.where(low_ev, w_cur, 0.0))
-        acc += np.where(up_row, np.repeat(d[bounds[1:]], glen) - d[1:], 0.0)
+        c = _excl_cumsum(up_row.astype(itype) if unit else np.where(up_row, w_cur, 0.0))
+        acc += np.where(low_ev, c[:-1] - np.repeat(c[bounds[:-1]], glen), 0)
+        d = _excl_cumsum(low_ev.astype(itype) if unit else np.where(low_ev, w_cur, 0.0))
+        acc += np.where(up_row, np.repeat(d[bounds[1:]], glen) - d[1:], 0)
         if level == 0:
             break
         # stable partition of each group: lower half first, then upper half
@@ -103,9 +108,10 @@ def pair_sums(t_row, w_row, t_ev, w_ev, rank_row, rank_ev):
                           np.repeat(bounds[:-1], glen).astype(itype) + zb)
         arrays = [perm, t_cur, w_cur, is_row, acc]
         for j, arr in enumerate(arrays):
-            moved = np.empty_like(arr)
-            moved[newpos] = arr
-            arrays[j] = moved
+            if arr is not None:
+                moved = np.empty_like(arr)
+                moved[newpos] = arr
+                arrays[j] = moved
         perm, t_cur, w_cur, is_row, acc = arrays
     out = np.empty(e_all)
     out[perm] = acc
