@@ -488,3 +488,37 @@ def test_efron_series_sums_equal_term_by_term(monkeypatch, weights):
     ga, gb = a.glance().iloc[0], b.glance().iloc[0]
     for key in ("loglik", "loglik_null", "lr_stat", "score_stat", "concordance"):
         assert ga[key] == pytest.approx(gb[key], rel=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_concordance_pair_counts_equal_brute_force(seed):
+    """Weighted concordant / discordant / tied pair counts against an all-pairs computation,
+    with tied times, tied predictors, weights, strata and (start, stop] rows."""
+    from causalips.survival import _cox_math as cm
+    from causalips.survival._concordance import concordance
+
+    rng = np.random.default_rng(seed)
+    n = 80
+    stop = rng.integers(1, 15, n).astype(float)
+    start = np.maximum(stop - rng.integers(1, 8, n), 0.0) if seed % 2 else None
+    event = rng.random(n) < 0.6
+    w = rng.uniform(0.5, 2.0, n) if seed % 3 else np.ones(n)
+    strata = rng.integers(0, 2, n) if seed >= 3 else np.zeros(n, dtype=int)
+    event[:2] = True
+    strata[:2] = [0, strata.max()]
+    lp = rng.integers(0, 5, n).astype(float)
+    rs = cm.build_risk_sets(stop, event, w, strata, start=start)
+    c, se, (n_conc, n_disc, n_tie) = concordance(rs, lp[rs.order])
+    # all pairs (i event, k at risk just after t_i in the same stratum)
+    t_i, t_k = stop[:, None], stop[None, :]
+    at_risk = (t_k > t_i) | ((t_k == t_i) & ~event[None, :])
+    if start is not None:
+        at_risk &= start[None, :] < t_i
+    ok = event[:, None] & at_risk & (strata[:, None] == strata[None, :])
+    np.fill_diagonal(ok, False)
+    ww = w[:, None] * w[None, :] * ok
+    assert n_conc == pytest.approx(float(np.sum(ww * (lp[:, None] > lp[None, :]))), rel=1e-12)
+    assert n_disc == pytest.approx(float(np.sum(ww * (lp[:, None] < lp[None, :]))), rel=1e-12)
+    assert n_tie == pytest.approx(float(np.sum(ww * (lp[:, None] == lp[None, :]))), rel=1e-12)
+    assert c == pytest.approx((n_conc + n_tie / 2) / (n_conc + n_disc + n_tie), rel=1e-12)
+    assert 0 < se < 1
