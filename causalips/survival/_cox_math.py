@@ -36,9 +36,7 @@ class RiskSets:
     n_blocks: int
     death_rows: np.ndarray  # row index of each death
     death_block: np.ndarray  # block of each death row
-    row_block: np.ndarray  # block of each row if it is a death, else n_blocks (a dummy bin)
     n_death: np.ndarray  # deaths per block
-    k_block: np.ndarray  # block of each of the Σd tie terms (sorted)
     k_frac: np.ndarray  # Efron fraction of each tie term (0 for Breslow)
     block_time: np.ndarray  # event time of each block
     block_stratum: np.ndarray  # stratum code of each block
@@ -59,30 +57,47 @@ class RiskSets:
     k_first: np.ndarray  # first tie term of each block (all blocks have >= 1 death)
     unit_weights: bool  # all case weights are 1 (skip the multiplications)
 
+    @property
+    def row_block(self) -> np.ndarray:
+        """Block of each row if it is a death, else n_blocks (a dummy bin); built on first use."""
+        out = self.__dict__.get("_row_block")
+        if out is None:
+            out = np.full(self.n, self.n_blocks, dtype=np.int64)
+            out[self.death_rows] = self.death_block
+            self.__dict__["_row_block"] = out
+        return out
+
+    @property
+    def k_block(self) -> np.ndarray:
+        """Block of each of the Σd tie terms (sorted)."""
+        return np.repeat(np.arange(self.n_blocks), self.n_death)
+
 
 def _time_codes(stop, event, start):
     """Distinct event times and, per row, the number of event times <= stop (and <= start)."""
-    ev_times = stop[event]
-    integral = False
-    if ev_times.size and np.all(np.isfinite(stop)):
+    if event.any() and np.all(np.isfinite(stop)):
         lo_v, hi_v = float(stop.min()), float(stop.max())
         if start is not None:
             lo_v = min(lo_v, float(start.min()))
-        integral = (lo_v >= 0 and hi_v <= 2e7 and np.array_equal(ev_times, np.floor(ev_times)))
-    if integral:
-        # day-like integer times: presence table instead of a sort
-        top = int(hi_v) + 1
-        present = np.zeros(top + 1, dtype=bool)
-        present[ev_times.astype(np.int64)] = True
-        utimes = np.flatnonzero(present).astype(np.float64)
-        cum = np.cumsum(present)
+        if lo_v >= 0 and hi_v <= 2e7:
+            # day-like integer times: presence table instead of a sort
+            top = int(hi_v) + 1
+            ti = stop.astype(np.int64)  # floor, times are >= 0
+            whole = np.array_equal(ti, stop)
+            ev_int = ti[event]
+            if whole or np.array_equal(stop[event], ev_int):
+                present = np.zeros(top + 1, dtype=bool)
+                present[ev_int] = True
+                utimes = np.flatnonzero(present).astype(np.float64)
+                cum = np.cumsum(present)
 
-        def code(t):
-            return cum[np.clip(np.floor(t).astype(np.int64), 0, top)]
+                def code(t):
+                    return cum[np.clip(np.floor(t).astype(np.int64), 0, top)]
 
-        code_stop = code(stop)
-        code_start = None if start is None else code(start)
-        return utimes, code_stop, code_start
+                code_stop = cum[ti] if whole else code(stop)
+                code_start = None if start is None else code(start)
+                return utimes, code_stop, code_start
+    ev_times = stop[event]
     utimes = np.unique(ev_times)
     code_stop = np.searchsorted(utimes, stop, side="right")
     code_start = None if start is None else np.searchsorted(utimes, start, side="right")
@@ -142,18 +157,16 @@ def build_risk_sets(stop, event, weights, strata, start=None, ties="efron") -> R
     code_start = None if code_start is None else code_start[order]
     dr = np.flatnonzero(event)
     death_block = hi[dr] - 1
-    row_block = np.full(n, n_blocks, dtype=np.int64)
-    row_block[dr] = death_block
     n_death = np.bincount(death_block, minlength=n_blocks)
-    k_block = np.repeat(np.arange(n_blocks), n_death)
+    n_terms = int(n_death.sum())
     first = np.concatenate([[0], np.cumsum(n_death)[:-1]])
     if ties == "efron":
         # k / d for the k-th tie term of a block with d deaths (blocks are contiguous runs)
-        k_frac = np.arange(k_block.size, dtype=np.float64)
+        k_frac = np.arange(n_terms, dtype=np.float64)
         k_frac -= np.repeat(first, n_death)
         k_frac /= np.repeat(n_death, n_death)
     else:
-        k_frac = np.zeros(k_block.size)
+        k_frac = np.zeros(n_terms)
     if unit_weights:
         mean_wt = np.ones(n_blocks)
     else:
@@ -162,7 +175,7 @@ def build_risk_sets(stop, event, weights, strata, start=None, ties="efron") -> R
         )
     return RiskSets(
         n=n, lo=lo, hi=hi, n_blocks=n_blocks, death_rows=dr, death_block=death_block,
-        row_block=row_block, n_death=n_death, k_block=k_block, k_frac=k_frac,
+        n_death=n_death, k_frac=k_frac,
         block_time=block_time, block_stratum=block_stratum, event=event, weights=weights,
         mean_wt=mean_wt, has_entry=start is not None,
         strata=strata if n_strata > 1 else None, n_strata=n_strata, utimes=utimes,
