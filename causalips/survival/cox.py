@@ -424,6 +424,9 @@ class Cox(Estimator):
         used_cols = list(dict.fromkeys(c for c in roles.values() if c is not None))
         missing = np.zeros(len(df), dtype=bool)
         for col in used_cols:
+            dtype = df[col].dtype
+            if isinstance(dtype, np.dtype) and dtype.kind in "iub":
+                continue  # numpy integer / boolean columns cannot hold missing values
             missing |= df[col].isna().to_numpy()
         warnings: list[str] = []
         if missing.any():
