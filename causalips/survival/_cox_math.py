@@ -310,7 +310,8 @@ def evaluate(rs: RiskSets, x: np.ndarray, beta: np.ndarray, wx_dead: np.ndarray 
         wx_dead = s1d.sum(axis=0)
     w_dead = rs.__dict__.get("_w_dead")
     if w_dead is None:
-        w_dead = rs.__dict__["_w_dead"] = float(np.sum(rs.weights[rs.death_rows]))
+        w_dead = rs.__dict__["_w_dead"] = float(
+            rs.death_rows.size if rs.unit_weights else np.sum(rs.weights[rs.death_rows]))
     loglik_dead = float(wx_dead @ beta) - shift * w_dead
     sums = tie_sums(rs, s0, s0d)  # per block, unweighted: Σlog den, Σ1/den, Σf/den, ...
     if rs.unit_weights:

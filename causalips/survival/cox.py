@@ -605,7 +605,8 @@ class Cox(Estimator):
         st = {
             "n_obs": n,
             "n_events": int(np.sum(event)),
-            "n_events_weighted": float(np.sum(rs.weights[rs.death_rows])),
+            "n_events_weighted": float(rs.death_rows.size if rs.unit_weights
+                                       else np.sum(rs.weights[rs.death_rows])),
             "loglik_null": null.loglik,
             "loglik": cur.loglik,
             "df": p,
