@@ -24,9 +24,10 @@ from __future__ import annotations
 import numpy as np
 
 
-def _excl_cumsum(a):
-    """[0, a0, a0+a1, ...] in a's dtype (float64 for floats and booleans' counts as int64)."""
-    dtype = a.dtype if a.dtype.kind in "fi" else np.int64
+def _excl_cumsum(a, dtype=None):
+    """[0, a0, a0+a1, ...] in ``dtype`` (default: a's dtype; int64 counts for booleans)."""
+    if dtype is None:
+        dtype = a.dtype if a.dtype.kind in "fi" else np.int64
     out = np.empty(a.size + 1, dtype=dtype)
     out[0] = 0
     np.cumsum(a, out=out[1:])
@@ -88,24 +89,26 @@ def pair_sums(t_row, w_row, t_ev, w_ev, rank_row, rank_ev):
     acc = np.zeros(e_all, dtype=itype if unit else np.float64)
     idx = np.arange(e_all, dtype=itype)
     for level in range(max(top.bit_length(), 1) - 1, -1, -1):  # ~log2(blocks) levels
-        grp = t_cur >> (level + 1)
-        bit = ((t_cur >> level) & 1).astype(bool)
-        bounds = np.searchsorted(grp, np.arange(int(grp[-1]) + 2))  # grp is sorted
+        bit = (t_cur & (1 << level)) != 0
+        # groups (t >> (level + 1)) are contiguous and in order, so t_cur is partitioned
+        # around each group's first time: binary search finds the group bounds
+        n_grp = (int(t_cur[-1]) >> (level + 1)) + 2
+        bounds = np.searchsorted(t_cur, np.arange(n_grp, dtype=t_cur.dtype) << (level + 1))
         glen = np.diff(bounds)
         up_row = bit & is_row
         low_ev = ~(bit | is_row)
-        c = _excl_cumsum(up_row.astype(itype) if unit else np.where(up_row, w_cur, 0.0))
+        c = _excl_cumsum(up_row, itype) if unit else _excl_cumsum(np.where(up_row, w_cur, 0.0))
         acc += np.where(low_ev, c[:-1] - np.repeat(c[bounds[:-1]], glen), 0)
-        d = _excl_cumsum(low_ev.astype(itype) if unit else np.where(low_ev, w_cur, 0.0))
+        d = _excl_cumsum(low_ev, itype) if unit else _excl_cumsum(np.where(low_ev, w_cur, 0.0))
         acc += np.where(up_row, np.repeat(d[bounds[1:]], glen) - d[1:], 0)
         if level == 0:
             break
         # stable partition of each group: lower half first, then upper half
-        z = _excl_cumsum(~bit)
+        z = _excl_cumsum(~bit, itype)
         zs = z[bounds]
-        zb = z[:-1] - np.repeat(zs[:-1], glen).astype(itype)  # lower-half elements before
-        newpos = np.where(bit, idx - zb + np.repeat(np.diff(zs), glen).astype(itype),
-                          np.repeat(bounds[:-1], glen).astype(itype) + zb)
+        zb = z[:-1] - np.repeat(zs[:-1], glen)  # lower-half elements before, in the group
+        newpos = np.where(bit, idx - zb + np.repeat(np.diff(zs), glen),
+                          np.repeat(bounds[:-1].astype(itype), glen) + zb)
         arrays = [perm, t_cur, w_cur, is_row, acc]
         for j, arr in enumerate(arrays):
             if arr is not None:
