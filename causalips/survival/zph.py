@@ -129,6 +129,7 @@ def adjusted_curves(result, term, method, times) -> pd.DataFrame:
 
     hazards = np.vstack([cumhaz(s) for s in range(n_strata)])
     rows = []
+    direct = None
     for lv in levels:
         eta_lv = 0.0
         for j in idx:
@@ -142,22 +143,68 @@ def adjusted_curves(result, term, method, times) -> pd.DataFrame:
                     frame.insert(1, "stratum", result._strata_labels[s])
                 rows.append(frame)
         else:
-            other = result._lp_other[term].astype(np.float64)
-            strat = (result._strata_rows if result._strata_rows is not None
-                     else np.zeros(other.size, dtype=np.int64))
-            keys, inverse, counts = np.unique(
-                np.column_stack([strat, other]), axis=0, return_inverse=True, return_counts=True
-            )
+            if direct is None:
+                other = result._lp_other[term].astype(np.float64)
+                direct = _direct_pieces(other, result._strata_rows, n_strata, grid.size)
+                n_rows = other.size
             surv = np.zeros(grid.size)
-            for start in range(0, keys.shape[0], 2048):
-                k = keys[start:start + 2048]
-                risk = np.exp(k[:, 1] + eta_lv)
-                s_idx = k[:, 0].astype(np.int64)
-                surv += (counts[start:start + 2048][:, None]
-                         * np.exp(-hazards[s_idx] * risk[:, None])).sum(axis=0)
-            rows.append(pd.DataFrame({"level": lv, "time": grid,
-                                      "estimate": surv / other.size}))
+            for s, piece in enumerate(direct):
+                surv += _direct_sum(piece, hazards[s], eta_lv)
+            rows.append(pd.DataFrame({"level": lv, "time": grid, "estimate": surv / n_rows}))
     out = pd.concat(rows, ignore_index=True)
     out["term"] = term
     out["method"] = method
     return out
+
+
+# -- direct adjustment: the average over rows of exp(-H(t) exp(lp_i)) -------------------------
+_EXACT_BUDGET = 20_000_000  # distinct predictor values x time points summed exactly
+_BIN_WIDTH = 0.01
+
+
+def _direct_pieces(other, strata_rows, n_strata, n_times):
+    """Per stratum, what the direct-adjusted sums need: the distinct values of the predictor
+    without the term (with counts), or, when there are too many for the time grid, bins of
+    width 0.01 with the count and the first three moments of the offsets from the bin centre."""
+    out = []
+    for s in range(n_strata):  # a loop over strata
+        v = other if strata_rows is None else other[strata_rows == s]
+        if v.size == 0:
+            out.append(None)
+            continue
+        u, c = np.unique(v, return_counts=True)
+        if u.size * n_times <= _EXACT_BUDGET:
+            out.append(("exact", u, c.astype(np.float64)))
+            continue
+        lo = float(u[0])
+        b = ((v - lo) / _BIN_WIDTH).astype(np.int64)
+        centre = lo + (np.arange(int(b.max()) + 1) + 0.5) * _BIN_WIDTH
+        eps = v - centre[b]
+        moments = [np.bincount(b, weights=eps**k if k else None) for k in range(4)]
+        keep = moments[0] > 0
+        out.append(("binned", centre[keep], *(m[keep] for m in moments)))
+    return out
+
+
+def _direct_sum(piece, hazard, eta):
+    """Sum over rows of exp(-H(t) exp(lp + eta)) at each time of the grid.
+
+    Binned pieces use the third-order expansion of g(v) = exp(-e^v) around each bin centre:
+    with |offset| <= 0.005 the remainder is below 0.005**4 / 24 * max|g^(4)| < 1e-10 per row
+    (the stored predictors are float32, accurate to ~1e-7, so this loses nothing)."""
+    if piece is None:
+        return 0.0
+    if piece[0] == "exact":
+        _, u, c = piece
+        risk = np.exp(u + eta)
+        total = np.zeros(hazard.size)
+        step = max(1, 4_000_000 // max(hazard.size, 1))
+        for a in range(0, u.size, step):  # batches of distinct values, not rows
+            total += c[a:a + step] @ np.exp(-np.multiply.outer(risk[a:a + step], hazard))
+        return total
+    _, centre, m0, m1, m2, m3 = piece
+    y = np.multiply.outer(np.exp(centre + eta), hazard)  # e^v at each bin centre and time
+    e = np.exp(-y)
+    y2 = y * y
+    return (m0 @ e - m1 @ (y * e) + (m2 / 2) @ ((y2 - y) * e)
+            + (m3 / 6) @ ((3 * y2 - y2 * y - y) * e))
