@@ -327,11 +327,12 @@ class Cox(Estimator):
     max_iter, tol : Newton–Raphson controls; converged when the relative change in the log
         partial likelihood is below ``tol`` (R's criterion).
     concordance : bool
-        Compute Harrell's C and its SE (default True; O(n log² n), a few seconds at 10⁶ rows).
+        Report Harrell's C and its SE (default True). Computed on the first ``glance()`` /
+        ``summary()`` and cached (O(n log n), ~1 s at 10⁶ rows); False: never (NaN).
     diagnostics : bool
-        Keep what :meth:`CoxResult.check_proportional_hazards`, the Schoenfeld-residual plot
-        and :meth:`CoxResult.survival_curves` need (default True; extra O(n·p²) work). False
-        gives the fastest fit on large data.
+        Allow :meth:`CoxResult.check_proportional_hazards`, the Schoenfeld-residual plot and
+        :meth:`CoxResult.survival_curves` (default True). Their pieces are computed on first
+        use and cached, so the fit itself costs the same either way; False refuses them.
 
     Returns
     -------
