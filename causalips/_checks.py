@@ -178,6 +178,29 @@ def event_indicator(df: pd.DataFrame, col: str, *, event_value: Any = None) -> n
     )
 
 
+def cause_codes(df: pd.DataFrame, col: str) -> np.ndarray:
+    """The values of an event column holding a number per cause, 0 meaning censored.
+
+    Refuses missing values and non-numeric or boolean codings (competing risks need to know
+    which end each row had, not only whether it had one).
+    """
+    s = df[col]
+    if s.isna().any():
+        missing = s.isna().to_numpy()
+        raise DataError(
+            f"column {col!r} (the event) has {int(missing.sum())} missing values "
+            f"(e.g. row {_example_rows(df, missing)}); code censored rows as 0 or drop them."
+        )
+    if pd.api.types.is_bool_dtype(s) or not pd.api.types.is_numeric_dtype(s):
+        seen = ", ".join(repr(v) for v in pd.unique(s)[:6])
+        raise DataError(
+            f"column {col!r} (the event) must hold a number per route (one code per cause), "
+            "0 = censored "
+            f"(e.g. 0 censored, 1 job, 2 discharged); values seen: {seen}"
+        )
+    return s.to_numpy()
+
+
 def check_no_duplicates(df: pd.DataFrame, keys: Sequence[str], *, what: str) -> None:
     dup = df.duplicated(subset=list(keys), keep=False).to_numpy()
     if dup.any():

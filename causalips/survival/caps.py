@@ -37,6 +37,7 @@ import pandas as pd
 
 from .._checks import (
     as_dataframe,
+    cause_codes,
     check_choice,
     check_columns,
     check_nonnegative,
@@ -317,14 +318,7 @@ class SupportCap(Estimator):
         """0 censored, 1 the event (job start / end of support), 2 a competing end."""
         if self.cause is None:
             return event_indicator(df, self.event).astype(np.int64)
-        s = df[self.event]
-        if s.isna().any() or not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
-            seen = ", ".join(repr(v) for v in pd.unique(s)[:6])
-            raise DataError(
-                f"with cause= the column {self.event!r} (the event) must hold a number per "
-                f"route with 0 = censored, no missing values; values seen: {seen}"
-            )
-        values = s.to_numpy()
+        values = cause_codes(df, self.event)
         return np.where(values == 0, 0, np.where(values == self.cause, 1, 2)).astype(np.int64)
 
     def _quantities(self, time, counts, caps, tau):

@@ -23,6 +23,7 @@ from scipy import stats
 
 from .._checks import (
     as_dataframe,
+    cause_codes,
     check_columns,
     check_nonnegative,
     check_not_empty,
@@ -373,20 +374,7 @@ class CumulativeIncidenceResult(Result):
 
 def _cause_codes(df: pd.DataFrame, col: str, causes) -> tuple[np.ndarray, list, list[str]]:
     """Map the event column to 0 (censored) / 1..K and return (codes, cause values, labels)."""
-    s = df[col]
-    if s.isna().any():
-        missing = s.isna().to_numpy()
-        raise DataError(
-            f"column {col!r} (the event) has {int(missing.sum())} missing values "
-            f"(e.g. row {df.index[missing][0]!r}); code censored rows as 0 or drop them."
-        )
-    if pd.api.types.is_bool_dtype(s) or not pd.api.types.is_numeric_dtype(s):
-        seen = ", ".join(repr(v) for v in pd.unique(s)[:6])
-        raise DataError(
-            f"column {col!r} (the event) must hold a number per cause with 0 = censored "
-            f"(e.g. 0 censored, 1 job, 2 discharged); values seen: {seen}"
-        )
-    values = s.to_numpy()
+    values = cause_codes(df, col)
     present = sorted(v for v in pd.unique(values).tolist() if v != 0)
     if causes is None:
         wanted = present

@@ -21,6 +21,7 @@ import pandas as pd
 
 from .._checks import (
     as_dataframe,
+    cause_codes,
     check_choice,
     check_columns,
     check_nonnegative,
@@ -132,20 +133,7 @@ def finegray_data(data: pd.DataFrame, *, duration: str, event: str, cause: Any,
 
 
 def _status(df: pd.DataFrame, event: str, cause: Any) -> np.ndarray:
-    s = df[event]
-    if s.isna().any():
-        missing = s.isna().to_numpy()
-        raise DataError(
-            f"column {event!r} (the event) has {int(missing.sum())} missing values "
-            f"(e.g. row {df.index[missing][0]!r}); code censored rows as 0 or drop them."
-        )
-    if pd.api.types.is_bool_dtype(s) or not pd.api.types.is_numeric_dtype(s):
-        seen = ", ".join(repr(v) for v in pd.unique(s)[:6])
-        raise DataError(
-            f"column {event!r} (the event) must hold a number per cause with 0 = censored; "
-            f"values seen: {seen}"
-        )
-    values = s.to_numpy()
+    values = cause_codes(df, event)
     if not (values == cause).any():
         seen = ", ".join(repr(v) for v in sorted(pd.unique(values).tolist())[:6])
         raise DataError(
