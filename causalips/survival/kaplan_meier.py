@@ -25,7 +25,7 @@ from ..base import Estimator, Result, Summary, tidy_frame
 from ..errors import DataError, SpecificationError, StatisticalWarning
 from ._counts import EventTable, event_tables
 from ._curves import CONF_TYPES, conf_limits, km_curve, quantile_times, restricted_mean
-from .logrank import LogRankResult, logrank_result
+from .logrank import LogRankResult, logrank_result, result_from_tables
 
 FIRST_COLUMNS = ("group", "time", "n_risk", "n_event", "n_censor")
 
@@ -193,20 +193,9 @@ class KaplanMeierResult(Result):
             raise DataError("a log-rank test needs two or more groups; the fit has one")
         use_strata = strata is not False and planned is not None
         by_stratum = self._strata_tables if use_strata else [list(self._event_tables)]
-        from .logrank import logrank_from_tables
-
-        test = logrank_from_tables(by_stratum, rho)
         n = np.array([t.total for t in self._event_tables])
-        table = tidy_frame(
-            {"group": list(self.groups), "term": [f"o_minus_e[{g}]" for g in self.groups],
-             "estimate": test["observed"] - test["expected"],
-             "std_error": np.sqrt(np.diag(test["var"])), "statistic": test["chisq"],
-             "p_value": test["p_value"], "n": n, "observed": test["observed"],
-             "expected": test["expected"], "o_minus_e": test["observed"] - test["expected"]},
-            extra_first=("group",),
-        )
-        return LogRankResult(estimator=self.estimator, table=table, n_obs=self.n_obs, test=test,
-                             groups=self.groups, rho=rho, stratified=use_strata)
+        return result_from_tables(self.estimator, by_stratum, self.groups, n, self.n_obs, rho,
+                                  use_strata)
 
     # -- the common interface ----------------------------------------------------------------
     def glance(self) -> pd.DataFrame:

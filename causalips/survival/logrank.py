@@ -174,27 +174,34 @@ class LogRank(Estimator):
 
 def logrank_result(estimator, duration, event, codes, labels, s_codes, n_strata, weights, rho,
                    stratified) -> LogRankResult:
+    """Count once by (stratum, group, time), then test: the LogRank estimator's fit."""
     g = len(labels)
     tabs = event_tables(duration, event, s_codes * g + codes, n_strata * g, weights)
     by_stratum = [tabs[s * g:(s + 1) * g] for s in range(n_strata)]
-    test = logrank_from_tables(by_stratum, rho)
     n_by_group = np.bincount(codes, minlength=g)
+    return result_from_tables(estimator, by_stratum, labels, n_by_group, len(duration), rho,
+                              stratified)
+
+
+def result_from_tables(estimator, by_stratum, labels, n_by_group, n_obs, rho,
+                       stratified) -> LogRankResult:
+    """The log-rank result from event tables by stratum (shared with KaplanMeierResult)."""
+    test = logrank_from_tables(by_stratum, rho)
+    o_minus_e = test["observed"] - test["expected"]
     table = tidy_frame(
         {
-            "group": labels,
+            "group": list(labels),
             "term": [f"o_minus_e[{lab}]" for lab in labels],
-            "estimate": test["observed"] - test["expected"],
+            "estimate": o_minus_e,
             "std_error": np.sqrt(np.diag(test["var"])),
             "statistic": test["chisq"],
             "p_value": test["p_value"],
             "n": n_by_group,
             "observed": test["observed"],
             "expected": test["expected"],
-            "o_minus_e": test["observed"] - test["expected"],
+            "o_minus_e": o_minus_e,
         },
         extra_first=("group",),
     )
-    return LogRankResult(estimator=estimator, table=table, n_obs=len(duration), test=test,
+    return LogRankResult(estimator=estimator, table=table, n_obs=n_obs, test=test,
                          groups=labels, rho=rho, stratified=stratified)
-
-
