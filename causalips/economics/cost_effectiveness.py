@@ -50,7 +50,7 @@ def classify(incremental_cost: float, incremental_effect: float) -> str:
       of effect given up, cost-effective when ratio >= willingness to pay;
     - ``"equivalent"``: identical costs and effects.
     """
-    dc, de = float(incremental_cost), float(incremental_effect)
+    dc, de = _rounded_off(incremental_cost), _rounded_off(incremental_effect)
     if not (np.isfinite(dc) and np.isfinite(de)):
         return "undefined"
     if dc == 0 and de == 0:
@@ -75,11 +75,24 @@ def icer(incremental_cost: float, incremental_effect: float) -> float:
     return float("nan")
 
 
+def _rounded_off(difference: float) -> float:
+    """A difference smaller than the smallest normal double is round-off: treat it as zero.
+
+    Differences of means can come out as subnormal numbers (e.g. -5e-324) where the arms are
+    equal; read literally they would make an arm "cheaper" and its ICER underflow to 0.
+    """
+    value = float(difference)
+    return 0.0 if abs(value) < np.finfo(float).tiny else value
+
+
 def net_monetary_benefit(incremental_cost, incremental_effect, wtp):
     """Incremental net monetary benefit, wtp * dE - dC (positive = cost-effective at wtp)."""
-    return np.asarray(wtp, dtype=float) * np.asarray(incremental_effect) - np.asarray(
-        incremental_cost
-    )
+    effect = np.asarray(incremental_effect, dtype=float)
+    cost = np.asarray(incremental_cost, dtype=float)
+    tiny = np.finfo(float).tiny  # subnormal differences are round-off, as in classify()
+    effect = np.where(np.abs(effect) < tiny, 0.0, effect)
+    cost = np.where(np.abs(cost) < tiny, 0.0, cost)
+    return np.asarray(wtp, dtype=float) * effect - cost
 
 
 def discount_factors(year: np.ndarray, rate: float) -> np.ndarray:

@@ -19,8 +19,8 @@ def test_demo_writes_report(tmp_path, capsys):
     assert "Synthetic data" in page
 
 
-def test_km_json_roundtrip(tmp_path, capsys, reference_dir):
-    path = reference_dir / "survival" / "veteran.csv"
+def test_km_json_roundtrip(tmp_path, capsys, reference_data):
+    path = reference_data.path("survival/veteran.csv")
     assert main(["km", str(path), "--duration", "time", "--event", "status", "--group", "trt",
                  "--json"]) == 0
     payload = json.loads(capsys.readouterr().out)
@@ -48,8 +48,8 @@ def test_km_text_and_report(tmp_path, capsys):
         (["replicate", "no_such_case"], "case must be one of"),
     ],
 )
-def test_bad_input_is_one_line_and_exit_2(argv, message, capsys, reference_dir):
-    argv = [str(reference_dir / "survival" / "veteran.csv") if a == "__VET__" else a for a in argv]
+def test_bad_input_is_one_line_and_exit_2(argv, message, capsys, reference_data):
+    argv = [str(reference_data.path("survival/veteran.csv")) if a == "__VET__" else a for a in argv]
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1 and err.startswith("causalips: error:")

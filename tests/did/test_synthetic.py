@@ -144,10 +144,8 @@ def _placebo_se_study(sims, reps, seed):
     return np.array(est), np.array(se)
 
 
-@pytest.mark.parametrize("sims, reps", [
-    (24, 25),
-    pytest.param(300, 100, marks=pytest.mark.slow),
-])
+@pytest.mark.slow
+@pytest.mark.parametrize("sims, reps", [(24, 25), (300, 100)])
 def test_sdid_placebo_se_tracks_sampling_sd_in_simulation(sims, reps):
     # Simulated panels, one treated unit, no effect: the mean placebo SE is close to the SD of
     # the estimates, the estimate is centred on 0 and |t| > 1.96 occurs about 5% of the time.

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
-import pandas as pd
 import pytest
 
 from causalips import KaplanMeier
@@ -16,18 +13,18 @@ CONF_TYPES = ["log", "log-log", "plain"]
 
 
 @pytest.fixture(scope="module")
-def ref(reference_dir):
-    return json.loads((reference_dir / "survival" / "km_veteran.json").read_text())
+def ref(reference_data):
+    return reference_data.json("survival/km_veteran.json")
 
 
 @pytest.fixture(scope="module")
-def prop_ref(reference_dir):
-    return json.loads((reference_dir / "survival" / "km_veteran_prop_event.json").read_text())
+def prop_ref(reference_data):
+    return reference_data.json("survival/km_veteran_prop_event.json")
 
 
 @pytest.fixture(scope="module")
-def veteran(reference_dir):
-    return pd.read_csv(reference_dir / "survival" / "veteran.csv")
+def veteran(reference_data):
+    return reference_data.csv("survival/veteran.csv")
 
 
 def _arr(values):

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
-import pandas as pd
 import pytest
 
 from causalips import KaplanMeier, LogRank
@@ -19,13 +16,13 @@ CASES = {
 
 
 @pytest.fixture(scope="module")
-def ref(reference_dir):
-    return json.loads((reference_dir / "survival" / "logrank.json").read_text())["tests"]
+def ref(reference_data):
+    return reference_data.json("survival/logrank.json")["tests"]
 
 
 @pytest.fixture(scope="module")
-def veteran(reference_dir):
-    return pd.read_csv(reference_dir / "survival" / "veteran.csv")
+def veteran(reference_data):
+    return reference_data.csv("survival/veteran.csv")
 
 
 @pytest.mark.parametrize("key", list(CASES))

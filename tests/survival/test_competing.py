@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,19 +9,12 @@ import pytest
 from causalips.errors import ColumnNotFoundError, DataError, SpecificationError
 from causalips.survival.competing import EVENT_FREE, CumulativeIncidence
 
-TIMES = [365, 730, 1826, 3652]
 CAUSES = {1: "transplant", 2: "death"}
 
 
 @pytest.fixture(scope="module")
-def ref(reference_dir):
-    with open(reference_dir / "survival" / "competing_aj_pbc.json") as fh:
-        return json.load(fh)["aalen_johansen"]
-
-
-@pytest.fixture(scope="module")
-def pbc(reference_dir):
-    return pd.read_csv(reference_dir / "survival" / "pbc.csv")
+def pbc(reference_data):
+    return reference_data.csv("survival/pbc.csv")
 
 
 def _fit(pbc, key):
@@ -31,57 +22,6 @@ def _fit(pbc, key):
         return CumulativeIncidence(duration="time", event="status", causes=CAUSES).fit(pbc)
     return CumulativeIncidence(duration="time", event="status", group="trt",
                                causes=CAUSES).fit(pbc.iloc[:312])
-
-
-@pytest.mark.parametrize("key", ["overall", "by_trt"])
-def test_matches_r_survfit_multistate(pbc, ref, key):
-    res = _fit(pbc, key)
-    at = res.at(TIMES)
-    for gname, block in ref[key]["groups"].items():
-        label = "all" if key == "overall" else float(gname.split("=")[1])
-        assert block["times"] == TIMES
-        for r_state, values in block["states"].items():
-            state = EVENT_FREE if r_state == "(s0)" else r_state
-            rows = at[(at["group"] == label) & (at["state"] == state)]
-            assert len(rows) == 4
-            np.testing.assert_allclose(rows["estimate"], values["pstate"], rtol=1e-8, atol=1e-12)
-            np.testing.assert_allclose(rows["std_error"], values["std_err"], rtol=1e-6, atol=1e-12)
-            for ours, theirs in (("conf_low", "lower95"), ("conf_high", "upper95")):
-                expected = np.array([np.nan if v is None else v for v in values[theirs]])
-                np.testing.assert_allclose(rows[ours], expected, rtol=1e-6)
-            if state != EVENT_FREE:
-                np.testing.assert_array_equal(rows["n_event"],
-                                              block["n_event_in_interval"][state])
-            np.testing.assert_array_equal(rows["n_risk"], block["n_risk"])
-
-
-@pytest.mark.parametrize("key", ["overall", "by_trt"])
-def test_restricted_mean_time_in_state_matches_r(pbc, ref, key):
-    rm = _fit(pbc, key).restricted_mean(3652)
-    for item in ref[key]["rmean"]["values"]:
-        parts = item["row"].split(", ")
-        state = EVENT_FREE if parts[-1] == "(s0)" else parts[-1]
-        label = "all" if key == "overall" else float(parts[0].split("=")[1])
-        got = rm[(rm["group"] == label) & (rm["state"] == state)]["estimate"].iloc[0]
-        assert got == pytest.approx(item["rmean"], rel=1e-8)
-
-
-def test_gray_test_matches_cmprsk(pbc, ref):
-    tests = _fit(pbc, "by_trt").gray_test()
-    for state in ("transplant", "death"):
-        row = tests[tests["state"] == state].iloc[0]
-        expected = ref["by_trt"]["gray_test_cmprsk"][state]
-        assert row["statistic"] == pytest.approx(expected["stat"], rel=1e-4)
-        assert row["p_value"] == pytest.approx(expected["p"], rel=1e-4)
-        assert row["df"] == expected["df"]
-
-
-def test_estimates_equal_cmprsk_cross_check(pbc, ref):
-    at = _fit(pbc, "overall").at(TIMES)
-    xc = ref["overall"]["cross_check_cmprsk_cuminc"]
-    for state in ("transplant", "death"):
-        got = at[at["state"] == state]["estimate"].to_numpy()
-        np.testing.assert_allclose(got, xc[state]["est"], rtol=1e-10, atol=1e-14)
 
 
 def test_one_cause_reduces_to_one_minus_kaplan_meier():

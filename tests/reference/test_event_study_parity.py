@@ -1,0 +1,49 @@
+"""TWFE event study with binned endpoints against pyfixest (live)."""
+
+import warnings
+
+import numpy as np
+import pyfixest as pf  # in the test extra: parity must run in CI, never skip
+import pytest
+from _did_helpers import person_panel
+
+from causalips.did import EventStudy
+
+
+def fit_quiet(est, df):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return est.fit(df)
+
+
+def test_twfe_event_study_matches_pyfixest_with_binned_endpoints():
+    df = person_panel(seed=11, n_clusters=20, treated_clusters=6)
+    res = fit_quiet(EventStudy(outcome="y", unit="id", time="t", first_treated="ft", cluster="m",
+                               window=(-3, 2)), df)
+    e = (df["t"] - df["ft"]).clip(-3, 2)
+    names = []
+    for k in range(-3, 3):
+        if k == -1:
+            continue
+        col = f"e{k + 10}"
+        df[col] = ((e == k) & df["ft"].notna()).astype(float)
+        names.append(col)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = pf.feols(f"y ~ {' + '.join(names)} | id + t", data=df, vcov={"CRV1": "m"},
+                       fixef_tol=1e-13)
+    tab = res.tidy()
+    coefs = tab[tab["term"].str.startswith("event_time::") & tab["std_error"].notna()]
+    assert coefs["event_time"].tolist() == [-3, -2, 0, 1, 2]
+    np.testing.assert_allclose(coefs["estimate"], ref.coef(), atol=1e-8)
+    np.testing.assert_allclose(coefs["std_error"], ref.se(), rtol=1e-6)
+    ref_row = tab[tab["event_time"] == -1].iloc[0]
+    assert ref_row["estimate"] == 0 and np.isnan(ref_row["std_error"])
+    # joint pre-trend Wald test recomputed from the covariance
+    vc = res.vcov_matrix().loc[["event_time::-3", "event_time::-2"],
+                               ["event_time::-3", "event_time::-2"]].to_numpy()
+    b = coefs["estimate"].to_numpy()[:2]
+    assert res.pretrend["statistic"] == pytest.approx(b @ np.linalg.solve(vc, b) / 2, rel=1e-10)
+    assert res.pretrend["df1"] == 2 and res.pretrend["df2"] == 19
+    post = tab[tab["term"] == "post_average"].iloc[0]
+    assert post["estimate"] == pytest.approx(coefs["estimate"].to_numpy()[2:].mean())
