@@ -15,7 +15,17 @@ from .errors import (
     SpecificationError,
     StatisticalWarning,
 )
-from .inference import Bootstrap, Cluster, Randomization, WildBootstrap
+from .inference import (
+    Bootstrap,
+    Cluster,
+    ConleyTaber,
+    ModelBased,
+    MultiplierBootstrap,
+    Placebo,
+    Randomization,
+    Robust,
+    WildBootstrap,
+)
 from .spells import durations_from_dates
 from .survival import RMST, Cox, CumulativeIncidence, FineGray, KaplanMeier, LogRank, SupportCap
 
@@ -29,6 +39,11 @@ __all__ = [
     "WildBootstrap",
     "Randomization",
     "Bootstrap",
+    "ModelBased",
+    "Robust",
+    "MultiplierBootstrap",
+    "ConleyTaber",
+    "Placebo",
     "CausalipsError",
     "DataError",
     "ColumnNotFoundError",
@@ -59,10 +74,10 @@ from .sites import (  # noqa: E402
 __all__ += ["FunnelPlot", "RiskAdjustedComparison", "Representativeness", "NumericComparison",
             "OutcomeEquity", "Reach", "Productivity", "FidelityOutcome", "ips_grow_denominator",
             "proportion_ci", "site_counts"]
-from .did import ConleyTaber, DiD, EventStudy, years_of_work  # noqa: E402
+from .did import DiD, EventStudy, years_of_work  # noqa: E402
 from .panel import validate_panel  # noqa: E402
 
-__all__ += ["DiD", "EventStudy", "ConleyTaber", "years_of_work", "validate_panel"]
+__all__ += ["DiD", "EventStudy", "years_of_work", "validate_panel"]
 from .did import StaggeredDiD, SyntheticControl, SyntheticDiD  # noqa: E402
 
 __all__ += ["StaggeredDiD", "SyntheticControl", "SyntheticDiD"]

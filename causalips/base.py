@@ -8,11 +8,14 @@ An :class:`Estimator` *is* the analysis plan: its constructor takes the column r
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import html
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 import numpy as np
@@ -20,9 +23,8 @@ import pandas as pd
 
 from ._version import __version__
 
-#: Columns every ``tidy()`` table starts with (broom's names), in this order.
-TIDY_COLUMNS: tuple[str, ...] = (
-    "term",
+#: The statistics every ``tidy()`` table has, in this order, after the identifying columns.
+STAT_COLUMNS: tuple[str, ...] = (
     "estimate",
     "std_error",
     "statistic",
@@ -30,22 +32,48 @@ TIDY_COLUMNS: tuple[str, ...] = (
     "conf_low",
     "conf_high",
 )
+#: Columns that say *which* estimate a row holds, in the order they lead every ``tidy()`` table.
+ID_COLUMNS: tuple[str, ...] = (
+    "comparison",
+    "group",
+    "reference",
+    "site",
+    "stratum",
+    "state",
+    "cause",
+    "cap",
+    "wtp",
+    "time",
+    "event_time",
+    "term",
+)
+#: Columns every ``tidy()`` table has (broom's names).
+TIDY_COLUMNS: tuple[str, ...] = ("term", *STAT_COLUMNS)
 
 
 def tidy_frame(rows: pd.DataFrame | dict, extra_first: Sequence[str] = ()) -> pd.DataFrame:
-    """Order a table as ``extra_first`` + the tidy columns + any others, filling absent tidy columns."""
+    """Order a table the one way every ``tidy()`` is ordered.
+
+    Identifying columns first (those of :data:`ID_COLUMNS` present, in that order; ``term``
+    always), then the statistics of :data:`STAT_COLUMNS` (absent ones filled with NaN), then any
+    other columns: those named in ``extra_first`` first, then the rest in the order given.
+    """
     df = pd.DataFrame(rows).copy()
-    for col in TIDY_COLUMNS:
+    if "term" not in df.columns:
+        df["term"] = ""
+    for col in STAT_COLUMNS:
         if col not in df.columns:
-            df[col] = "" if col == "term" else np.nan
-    first = [c for c in extra_first if c in df.columns]
-    rest = [c for c in df.columns if c not in first and c not in TIDY_COLUMNS]
-    return df[first + list(TIDY_COLUMNS) + rest].reset_index(drop=True)
+            df[col] = np.nan
+    ids = [c for c in ID_COLUMNS if c in df.columns]
+    lead = [c for c in extra_first if c in df.columns and c not in ids]
+    rest = lead + [c for c in df.columns
+                   if c not in ids and c not in STAT_COLUMNS and c not in lead]
+    return df[ids + list(STAT_COLUMNS) + rest].reset_index(drop=True)
 
 
 def json_safe(value: Any) -> Any:
     """Convert numpy/pandas values to plain JSON types (NaN and inf become None)."""
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set):
         return [json_safe(v) for v in value]
@@ -159,6 +187,71 @@ class ReportSection:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
+class FrozenMapping(Mapping):
+    """A read-only mapping whose tables come out as copies (a result's ``info``, ``details``)."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: Mapping) -> None:
+        object.__setattr__(self, "_data", {k: freeze(v) for k, v in data.items()})
+
+    def __getitem__(self, key):
+        return _thawed(self._data[key])
+
+    def __iter__(self):
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __setattr__(self, name, value):
+        raise AttributeError("a result's mappings are read-only")
+
+    def __or__(self, other):  # merging gives a new, ordinary dict, as MappingProxyType does
+        return {**self, **other}
+
+    def __ror__(self, other):
+        return {**other, **self}
+
+    def __repr__(self) -> str:
+        return f"FrozenMapping({self._data!r})"
+
+    def to_dict(self) -> dict:
+        return {k: v.to_dict() if isinstance(v, FrozenMapping) else _thawed(v)
+                for k, v in self._data.items()}
+
+
+def freeze(value: Any) -> Any:
+    """A read-only version of ``value``: arrays as read-only views, dicts as FrozenMapping,
+    lists as tuples (recursively). Tables are kept and handed out as copies on access."""
+    if isinstance(value, FrozenMapping | MappingProxyType):
+        return value if isinstance(value, FrozenMapping) else FrozenMapping(dict(value))
+    if isinstance(value, dict):
+        return FrozenMapping(value)
+    if isinstance(value, list):
+        return tuple(freeze(v) for v in value)
+    if isinstance(value, tuple) and not hasattr(value, "_fields"):
+        return tuple(freeze(v) for v in value)
+    if isinstance(value, np.ndarray) and value.flags.writeable:
+        view = value.view()
+        view.setflags(write=False)
+        return view
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        # a record inside a result (a fit, an inference outcome): a copy with frozen fields
+        clone = copy.copy(value)
+        for f in dataclasses.fields(value):
+            object.__setattr__(clone, f.name, freeze(getattr(value, f.name)))
+        return clone
+    return value
+
+
+def _thawed(value: Any) -> Any:
+    """What a reader gets: a copy of a table (so changing it cannot change the result)."""
+    if isinstance(value, pd.DataFrame | pd.Series):
+        return value.copy()
+    return value
+
+
 class Result:
     """Base class of every fitted result.
 
@@ -192,7 +285,33 @@ class Result:
         object.__setattr__(self, name, value)
 
     def _freeze(self) -> None:
+        """Make the record read-only in depth.
+
+        Public arrays become read-only views, dicts :class:`FrozenMapping`, lists tuples; public
+        tables move to a private store and every read hands out a copy (``__getattr__``).
+        Private attributes (caches of lazily computed pieces) stay as they are.
+        """
+        tables = {}
+        for name, value in list(vars(self).items()):
+            if name.startswith("_") or name == "estimator":
+                continue
+            if isinstance(value, pd.DataFrame | pd.Series):
+                tables[name] = value
+                del self.__dict__[name]
+            else:
+                self.__dict__[name] = freeze(value)
+        self.__dict__["_tables_"] = tables
         object.__setattr__(self, "_frozen", True)
+
+    def __getattr__(self, name: str):
+        # only reached when normal lookup fails: public tables of a frozen result
+        tables = self.__dict__.get("_tables_")
+        if tables is not None and name in tables:
+            return tables[name].copy()
+        raise AttributeError(f"{type(self).__name__!s} has no attribute {name!r}")
+
+    def __dir__(self):
+        return [*super().__dir__(), *self.__dict__.get("_tables_", {})]
 
     # -- the common interface -------------------------------------------------------------
     def tidy(self) -> pd.DataFrame:
@@ -208,6 +327,25 @@ class Result:
 
     def plot(self, ax=None, **style):
         raise NotImplementedError
+
+    def with_inference(self, spec) -> Result:
+        """A new result from the same fit with the uncertainty computed as ``spec`` says.
+
+        Estimators that offer other inference override this; here it refuses clearly.
+        """
+        from .errors import SpecificationError
+
+        name = type(getattr(self, "estimator", self)).__name__
+        raise SpecificationError(
+            f"{name} results have one inference method, chosen in the plan; "
+            f"{type(spec).__name__} does not apply to them")
+
+    def vcov_matrix(self) -> pd.DataFrame:
+        """The variance–covariance matrix of the estimates (rows and columns named by term)."""
+        from .errors import SpecificationError
+
+        name = type(getattr(self, "estimator", self)).__name__
+        raise SpecificationError(f"{name} results have no coefficient covariance matrix")
 
     def report_section(self) -> ReportSection:
         """The section of the HTML report for this result (a summary table and the plot)."""
@@ -251,10 +389,24 @@ class Result:
 
 
 class Estimator:
-    """Base class of every estimator: the constructor is the plan, ``fit(data)`` runs it."""
+    """Base class of every estimator: the constructor is the plan, ``fit(data)`` runs it.
+
+    Every subclass's ``__init__`` is checked on the way in (one place for all estimators):
+    options are keyword-only; an unknown option is refused with the nearest names and the full
+    list; an option listed in ``_renamed`` (old name -> new name) still works for one release,
+    with a ``FutureWarning``.
+    """
 
     #: names of the constructor's parameters, in order (filled by subclasses).
     _param_names: ClassVar[tuple[str, ...]] = ()
+    #: deprecated option names still accepted: {old: new}
+    _renamed: ClassVar[dict[str, str]] = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is not None and not getattr(init, "_checked_options", False):
+            cls.__init__ = _checked_init(cls, init)
 
     def get_params(self) -> dict:
         """The analysis plan as a dict (what the constructor was given)."""
@@ -266,6 +418,50 @@ class Estimator:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({args})"
+
+
+def _checked_init(cls, init):
+    """Wrap ``init`` so that bad options get our error and renamed ones a FutureWarning."""
+    import difflib
+    import functools
+    import inspect
+    import warnings
+
+    params = inspect.signature(init).parameters
+    accepted = [n for n, p in params.items()
+                if n != "self" and p.kind is inspect.Parameter.KEYWORD_ONLY]
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+
+    @functools.wraps(init)
+    def __init__(self, *args, **kwargs):
+        from .errors import OptionError, SpecificationError
+
+        if args:
+            raise OptionError(
+                f"{cls.__name__} takes its options by name, e.g. "
+                f"{cls.__name__}({', '.join(f'{a}=...' for a in accepted[:2])}); "
+                f"got {len(args)} positional argument(s)")
+        renamed = {**getattr(type(self), "_renamed", {}), **cls.__dict__.get("_renamed", {})}
+        for old, new in renamed.items():
+            if old in kwargs:
+                if new in kwargs:
+                    raise SpecificationError(
+                        f"{cls.__name__}: pass {new}= only ({old}= is its old name)")
+                warnings.warn(f"{cls.__name__}({old}=) is renamed {new}=; {old}= will be removed "
+                              "in the next release", FutureWarning, stacklevel=2)
+                kwargs[new] = kwargs.pop(old)
+        unknown = [k for k in kwargs if k not in accepted]
+        if unknown and not takes_any:
+            k = unknown[0]
+            close = difflib.get_close_matches(k, accepted, n=2)
+            hint = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
+            raise OptionError(
+                f"{cls.__name__} has no option {k!r}{hint}; its options are: "
+                f"{', '.join(accepted)}")
+        init(self, **kwargs)
+
+    __init__._checked_options = True
+    return __init__
 
 
 def warn_all(messages: Sequence[str], category) -> None:

@@ -23,6 +23,11 @@ class SpecificationError(CausalipsError, ValueError):
     """The analysis plan itself is impossible or contradictory (unknown option, bad range)."""
 
 
+class OptionError(SpecificationError, TypeError):
+    """Options given the wrong way: an unknown name, or by position (also a TypeError, as
+    Python's own error for a bad call is)."""
+
+
 class EstimationError(CausalipsError, RuntimeError):
     """The numerics failed (singular matrix, no convergence) in a way the data explain."""
 
@@ -52,6 +57,7 @@ __all__ = [
     "DataError",
     "ColumnNotFoundError",
     "SpecificationError",
+    "OptionError",
     "EstimationError",
     "CausalipsWarning",
     "StatisticalWarning",

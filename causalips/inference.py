@@ -1,40 +1,166 @@
-"""Inference specifications: small frozen records passed as ``vcov=`` or ``inference=``.
+"""Inference specifications: small frozen records that say how uncertainty is computed.
 
-They say *how* uncertainty is computed; estimators interpret them. Every random procedure takes
-``seed=`` and is reproducible.
+Two kinds, two arguments, one vocabulary for every estimator:
+
+- **variance** specs, passed as ``vcov=``: an analytic variance of the estimates
+  (:class:`ModelBased`, :class:`Robust`, :class:`Cluster`);
+- **resampling** specs, passed as ``inference=``: a procedure that draws
+  (:class:`Bootstrap`, :class:`MultiplierBootstrap`, :class:`WildBootstrap`,
+  :class:`Randomization`, :class:`ConleyTaber`, :class:`Placebo`).
+
+Every result's ``with_inference(spec)`` takes either kind and returns a new result from the same
+fit, or refuses with the list of specs that apply. Every spec checks itself here, in one place:
+``reps`` is a whole number within :data:`MAX_REPS`, ``seed`` is ``None`` or a non-negative whole
+number, and option values are one of the listed choices.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+import numbers
+import warnings
+from dataclasses import InitVar, dataclass, fields
+from typing import Any, Literal
 
 from ._checks import check_choice
 from .errors import SpecificationError
 
+#: More draws than this change no reported digit and only cost time and memory.
+MAX_REPS = 1_000_000
 
-def _check_reps(reps: int | None) -> None:
-    if reps is not None and (not isinstance(reps, int) or reps < 1):
-        raise SpecificationError(f"reps must be a positive integer; got {reps!r}")
+
+def check_reps(reps: Any, *, name: str = "reps", minimum: int = 1, allow_none: bool = False):
+    """A whole number of draws in [minimum, MAX_REPS] (or None where the spec allows 'all')."""
+    if reps is None and allow_none:
+        return None
+    if isinstance(reps, bool) or not isinstance(reps, numbers.Integral):
+        raise SpecificationError(
+            f"{name} must be a whole number of draws (e.g. {name}=999); got {reps!r}")
+    if not minimum <= int(reps) <= MAX_REPS:
+        raise SpecificationError(
+            f"{name} must be between {minimum} and {MAX_REPS:,}; got {reps!r}. More draws than "
+            f"{MAX_REPS:,} change no reported digit and only cost time and memory.")
+    return int(reps)
+
+
+def check_seed(seed: Any) -> int | None:
+    """None (fresh entropy) or a non-negative whole number, as numpy's generators take."""
+    if seed is None:
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or int(seed) < 0:
+        raise SpecificationError(
+            f"seed must be None or a whole number >= 0 (e.g. seed=1); got {seed!r}")
+    return int(seed)
+
+
+class _Spec:
+    """Shared behaviour: checking at construction and a readable label for summaries."""
+
+    #: ``"variance"`` (passed as vcov=) or ``"resampling"`` (passed as inference=)
+    kind: str = ""
+
+    def __post_init__(self, *_):
+        if hasattr(self, "reps"):
+            allow_none = type(self) in (Randomization, ConleyTaber, Placebo)
+            minimum = 2 if isinstance(self, Bootstrap | MultiplierBootstrap) else 1
+            object.__setattr__(self, "reps", check_reps(self.reps, minimum=minimum,
+                                                        allow_none=allow_none))
+        if hasattr(self, "seed"):
+            object.__setattr__(self, "seed", check_seed(self.seed))
+        for name in ("cluster", "subcluster"):
+            value = getattr(self, name, None)
+            if value is not None and not isinstance(value, str):
+                raise SpecificationError(
+                    f"{type(self).__name__}({name}=) must be a column name; got {value!r}")
+
+    def describe(self) -> str:
+        """One line for summaries, e.g. ``WildBootstrap(reps=9999, weights='webb', seed=1)``."""
+        shown = [f"{f.name}={getattr(self, f.name)!r}" for f in fields(self)
+                 if getattr(self, f.name) != f.default]
+        return f"{type(self).__name__}({', '.join(shown)})"
+
+
+# -- variance specs (vcov=) -----------------------------------------------------------------
+@dataclass(frozen=True)
+class ModelBased(_Spec):
+    """The model's own variance: the inverse information (Cox) or the iid OLS variance."""
+
+    kind = "variance"
 
 
 @dataclass(frozen=True)
-class Cluster:
-    """Cluster-robust (sandwich) variance, clustered on ``column``.
+class Robust(_Spec):
+    """Heteroskedasticity-robust sandwich in which each row of *your* data is its own cluster.
 
-    ``correction="CR1"`` multiplies by G/(G-1)·(N-1)/(N-K), as Stata and fixest do for linear
-    models; survival models use no correction, as R's ``coxph`` does.
+    For survival models with several rows per person made internally (Fine–Gray's expanded
+    rows), the person is the cluster, so the variance is the per-person sandwich.
     """
 
-    column: str
-    correction: Literal["CR1", "CR0"] = "CR1"
-
-    def __post_init__(self):
-        check_choice("correction", self.correction, ("CR1", "CR0"))
+    kind = "variance"
 
 
 @dataclass(frozen=True)
-class WildBootstrap:
+class Cluster(_Spec):
+    """Cluster-robust (sandwich) variance, clustered on the column ``cluster``.
+
+    ``correction=None`` uses the estimator's documented default: ``"CR1"`` for linear models
+    (G/(G−1)·(N−1)/(N−K) with a t(G−1) reference, as Stata and fixest), none for survival models
+    (as R's ``coxph``). ``"CR1"`` on a survival model applies G/(G−1) and a t(G−1) reference;
+    ``"CR0"`` is the plain sandwich.
+    """
+
+    cluster: str | None = None
+    correction: Literal["CR1", "CR0"] | None = None
+    column: InitVar[str | None] = None
+    kind = "variance"
+
+    def __post_init__(self, column=None):
+        if column is not None:
+            warnings.warn("Cluster(column=) is renamed Cluster(cluster=); column= will be "
+                          "removed in the next release", FutureWarning, stacklevel=3)
+            if self.cluster is not None and self.cluster != column:
+                raise SpecificationError("pass the cluster column once, as Cluster(cluster=...)")
+            object.__setattr__(self, "cluster", column)
+        if self.cluster is None:
+            raise SpecificationError("Cluster needs the column that holds the clusters, "
+                                     "e.g. Cluster('municipality')")
+        if self.correction is not None:
+            check_choice("correction", self.correction, ("CR1", "CR0"))
+        super().__post_init__()
+
+
+# -- resampling specs (inference=) ----------------------------------------------------------
+@dataclass(frozen=True)
+class Bootstrap(_Spec):
+    """Bootstrap with ``reps`` draws: rows (or whole ``cluster``s) resampled with replacement.
+
+    Where an estimator's draws come from a fitted distribution instead of the rows (parameter
+    draws of a parametric survival model, input draws of a return-on-investment analysis,
+    tables simulated under the null in the equity tests), its docstring says so; the spec and
+    its checks are the same.
+    """
+
+    reps: int = 2000
+    seed: int | None = None
+    cluster: str | None = None
+    kind = "resampling"
+
+
+@dataclass(frozen=True)
+class MultiplierBootstrap(_Spec):
+    """Multiplier bootstrap of influence functions (Callaway–Sant'Anna), by unit or cluster."""
+
+    reps: int = 999
+    weights: Literal["mammen", "rademacher"] = "mammen"
+    seed: int | None = None
+    kind = "resampling"
+
+    def __post_init__(self):
+        check_choice("weights", self.weights, ("mammen", "rademacher"))
+        super().__post_init__()
+
+
+@dataclass(frozen=True)
+class WildBootstrap(_Spec):
     """Wild cluster bootstrap (restricted = null imposed, WCR; unrestricted = WCU)."""
 
     reps: int = 9999
@@ -43,34 +169,72 @@ class WildBootstrap:
     cluster: str | None = None
     subcluster: str | None = None
     seed: int | None = None
+    kind = "resampling"
 
     def __post_init__(self):
         check_choice("weights", self.weights, ("rademacher", "webb"))
-        _check_reps(self.reps)
+        super().__post_init__()
 
 
 @dataclass(frozen=True)
-class Randomization:
+class Randomization(_Spec):
     """Randomization inference: re-assign treatment across clusters (all assignments if few)."""
 
     reps: int | None = None
     seed: int | None = None
     cluster: str | None = None
-
-    def __post_init__(self):
-        _check_reps(self.reps)
+    kind = "resampling"
 
 
 @dataclass(frozen=True)
-class Bootstrap:
-    """Non-parametric bootstrap, resampling ``cluster`` (or rows when None)."""
+class ConleyTaber(_Spec):
+    """Conley–Taber interval from control-cluster residual placebos (one or few treated).
 
-    reps: int = 2000
+    Parameters
+    ----------
+    reps : int, optional
+        Placebo sets to sample when the treated timings can be placed on control clusters in
+        more ways than this (default: all ways up to 100 000).
+    seed : int, optional
+        Seed of the sample.
+    heteroskedasticity : bool
+        Rescale placebo errors for cluster size (Ferman & Pinto 2019); use it when the treated
+        clusters are much smaller or larger than the controls.
+    """
+
+    reps: int | None = None
     seed: int | None = None
-    cluster: str | None = None
-
-    def __post_init__(self):
-        _check_reps(self.reps)
+    heteroskedasticity: bool = False
+    kind = "resampling"
 
 
-__all__ = ["Cluster", "WildBootstrap", "Randomization", "Bootstrap"]
+@dataclass(frozen=True)
+class Placebo(_Spec):
+    """Placebo inference: each control unit in turn treated as if it were the treated one.
+
+    ``reps=None`` uses every control unit (in-space placebos); a number samples that many
+    placebo draws (synthetic DiD's placebo standard error).
+    """
+
+    reps: int | None = None
+    seed: int | None = None
+    kind = "resampling"
+
+
+VARIANCE_SPECS = (ModelBased, Robust, Cluster)
+RESAMPLING_SPECS = (Bootstrap, MultiplierBootstrap, WildBootstrap, Randomization, ConleyTaber,
+                    Placebo)
+
+
+def check_spec(spec: Any, allowed: tuple[type, ...], *, where: str, argument: str) -> Any:
+    """Refuse a spec the estimator cannot use, listing the ones it can."""
+    if spec is None or isinstance(spec, allowed):
+        return spec
+    names = ", ".join(f"{a.__name__}()" for a in allowed) or "none"
+    got = type(spec).__name__ if isinstance(spec, _Spec) else repr(spec)
+    raise SpecificationError(f"{where} cannot use {got} as {argument}=; it takes {names}")
+
+
+__all__ = ["ModelBased", "Robust", "Cluster", "Bootstrap", "MultiplierBootstrap",
+           "WildBootstrap", "Randomization", "ConleyTaber", "Placebo", "MAX_REPS",
+           "check_reps", "check_seed", "check_spec"]

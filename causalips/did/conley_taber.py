@@ -31,27 +31,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import SpecificationError
+from ..inference import ConleyTaber
 from .randomization import AssignmentDesign
-
-
-@dataclass(frozen=True)
-class ConleyTaber:
-    """Inference spec: Conley–Taber interval from control-cluster residual placebos.
-
-    Parameters
-    ----------
-    reps : int, optional
-        Placebo sets to sample when the treated timings can be placed on control clusters in
-        more ways than this (default: all ways up to 100 000).
-    seed : int, optional
-        Seed of the sample.
-    heteroskedasticity : bool
-        Rescale placebo errors for cluster size (Ferman & Pinto 2019; see the module notes).
-    """
-
-    reps: int | None = None
-    seed: int | None = None
-    heteroskedasticity: bool = False
 
 
 @dataclass(frozen=True)

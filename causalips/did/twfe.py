@@ -57,7 +57,7 @@ def _check_vcov(vcov, cluster):
             "vcov must be an inference spec: Cluster(...), WildBootstrap(...), "
             f"Randomization(...) or ConleyTaber(...); got {vcov!r}"
         )
-    col = getattr(vcov, "column", None) or getattr(vcov, "cluster", None)
+    col = getattr(vcov, "cluster", None)
     if col is not None and cluster is not None and col != cluster:
         raise SpecificationError(
             f"vcov clusters on {col!r} but the plan's cluster= is {cluster!r}; set cluster={col!r}"
@@ -320,7 +320,7 @@ def _t_rows(fit: LinearFit, conf_level: float, correction: str) -> pd.DataFrame:
 
 def inference_table(fit, spec, conf_level, terms, design, n_clusters_label="", time_name=""):
     """Tidy rows for ``fit`` under the inference ``spec``; also returns details and notes."""
-    correction = spec.correction if isinstance(spec, Cluster) else "CR1"
+    correction = (spec.correction or "CR1") if isinstance(spec, Cluster) else "CR1"
     table = _t_rows(fit, conf_level, correction)
     details = {}
     notes = []

@@ -414,7 +414,7 @@ class Cox(Estimator):
     # ----------------------------------------------------------------------------------------
     def fit(self, data) -> CoxResult:
         df = as_dataframe(data)
-        cluster_col = self.vcov.column if isinstance(self.vcov, Cluster) else None
+        cluster_col = self.vcov.cluster if isinstance(self.vcov, Cluster) else None
         roles = {"duration": self.duration, "event": self.event, "entry": self.entry,
                  "weights": self.weights, "cluster": cluster_col}
         roles.update({f"strata ({s})": s for s in self.strata})
@@ -553,11 +553,11 @@ class Cox(Estimator):
         cl_codes = None
         n_clusters = None
         if isinstance(self.vcov, Cluster):
-            cl_codes, _u = pd.factorize(df[self.vcov.column], sort=True)
+            cl_codes, _u = pd.factorize(df[self.vcov.cluster], sort=True)
             cl_codes = cl_codes[rs.order]
             n_clusters = len(_u)
             if n_clusters < 20:
-                msg = (f"only {n_clusters} clusters in {self.vcov.column!r}: cluster-robust SEs "
+                msg = (f"only {n_clusters} clusters in {self.vcov.cluster!r}: cluster-robust SEs "
                        "are unreliable with few clusters (no small-sample correction is applied, "
                        "as in R); treat the p-values with caution")
                 _warnings.warn(msg, StatisticalWarning, stacklevel=2)
@@ -629,7 +629,7 @@ class Cox(Estimator):
         st.update({"concordance": np.nan, "concordance_se": np.nan, "iterations": iterations,
                    "converged": converged, "ties": self.ties,
                    "vcov": self.vcov if isinstance(self.vcov, str) else
-                   f"cluster:{self.vcov.column}",
+                   f"cluster:{self.vcov.cluster}",
                    "n_clusters": n_clusters, "n_strata": len(s_labels),
                    "conf_level": self.conf_level})
 

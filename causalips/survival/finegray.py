@@ -176,7 +176,7 @@ class FineGrayResult(Result):
                "cause": str(self.estimator.cause), **self.counts}
         row.update({k: g[k] for k in keep if k in g})
         vcov = self.estimator.vcov
-        row["vcov"] = vcov if isinstance(vcov, str) else f"cluster:{vcov.column}"
+        row["vcov"] = vcov if isinstance(vcov, str) else f"cluster:{vcov.cluster}"
         return pd.DataFrame([row])
 
     def summary(self) -> Summary:
@@ -311,7 +311,7 @@ class FineGray(Estimator):
         from ._design import source_columns
 
         df = as_dataframe(data)
-        cluster_col = self.vcov.column if isinstance(self.vcov, Cluster) else None
+        cluster_col = self.vcov.cluster if isinstance(self.vcov, Cluster) else None
         used = list(dict.fromkeys(source_columns(self._cox._terms)))
         roles = {"duration": self.duration, "event": self.event, "cluster": cluster_col}
         roles.update({f"covariate ({c})": c for c in used})

@@ -6,17 +6,22 @@ Cases come from ``tests/contract/cases_<area>.py`` files, each defining
 
 from __future__ import annotations
 
+import ast
+import dataclasses
+import functools
 import importlib.util
 import inspect
 import json
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 import matplotlib.axes
+import numpy as np
 import pandas as pd
 import pytest
 
-from causalips.base import TIDY_COLUMNS, Estimator, ReportSection, Result, Summary
+from causalips.base import ID_COLUMNS, STAT_COLUMNS, Estimator, ReportSection, Result, Summary
 from causalips.errors import SpecificationError
 
 HERE = Path(__file__).parent
@@ -35,8 +40,15 @@ def _load_cases():
 
 CASES = _load_cases()
 
+# Results whose glance() still has a row per group (per-group numbers move to by_group(), #14).
+# strict: the day one is fixed, this list must shrink.
+PENDING_ONE_ROW_GLANCE = {"kaplan_meier", "kaplan_meier_groups", "cumulative_incidence_groups",
+                          "rmst_groups"}
 
-@pytest.mark.parametrize("make_estimator, make_data", CASES)
+
+@pytest.mark.parametrize("make_estimator, make_data", [
+    pytest.param(*c.values, id=c.id, marks=pytest.mark.xfail(strict=True, reason="glance rows"))
+    if c.id in PENDING_ONE_ROW_GLANCE else c for c in CASES])
 def test_fit_returns_result_with_the_common_interface(make_estimator, make_data):
     est = make_estimator()
     assert isinstance(est, Estimator)
@@ -47,15 +59,16 @@ def test_fit_returns_result_with_the_common_interface(make_estimator, make_data)
     assert isinstance(res, Result)
 
     tidy = res.tidy()
-    assert list(tidy.columns[: 0]) == []
-    for col in TIDY_COLUMNS:
-        assert col in tidy.columns, f"tidy() lacks {col}"
     assert len(tidy) > 0
-    tidy.iloc[0, 0] = None  # a copy: the result must not change
-    assert res.tidy().iloc[0, 0] is not None or pd.isna(res.tidy().iloc[0, 0])
+    _assert_tidy_order(list(tidy.columns))
+    # tidy() hands out a copy: changing it cannot change the result
+    first = tidy.columns.get_loc("estimate")
+    original = res.tidy().iloc[:, first].copy()
+    tidy.iloc[:, first] = -123456.0
+    pd.testing.assert_series_equal(res.tidy().iloc[:, first], original)
 
     glance = res.glance()
-    assert isinstance(glance, pd.DataFrame) and len(glance) >= 1
+    assert isinstance(glance, pd.DataFrame) and len(glance) == 1, "glance() is one row"
 
     summ = res.summary()
     assert isinstance(summ, Summary)
@@ -74,15 +87,79 @@ def test_fit_returns_result_with_the_common_interface(make_estimator, make_data)
     assert isinstance(section, ReportSection)
 
     with pytest.raises(AttributeError):
-        res.n_obs = 0  # immutable
+        res.n_obs = 0  # immutable against reassignment ...
+    _assert_immutable_in_depth(res)  # ... and in depth
+
+
+def _assert_tidy_order(columns):
+    """Identifying columns (ID_COLUMNS order, term among them), then the statistics, then extras."""
+    n_id = columns.index("estimate")
+    ids = columns[:n_id]
+    assert "term" in ids, columns
+    assert all(c in ID_COLUMNS for c in ids), f"{ids} are not all identifying columns"
+    assert ids == [c for c in ID_COLUMNS if c in ids], f"identifying columns out of order: {ids}"
+    assert columns[n_id:n_id + len(STAT_COLUMNS)] == list(STAT_COLUMNS), columns
+    assert not set(ID_COLUMNS) & set(columns[n_id:]), f"identifying column after the stats: {columns}"
+
+
+def _public_values(res):
+    for name in dir(res):
+        if name.startswith("_") or name == "estimator":
+            continue
+        attr = getattr(type(res), name, None)
+        if callable(attr) or isinstance(attr, property | functools.cached_property):
+            continue
+        yield name, getattr(res, name)
+
+
+def _walk(value, path):
+    yield path, value
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            yield from _walk(v, f"{path}[{k!r}]")
+    elif isinstance(value, tuple | list):
+        for i, v in enumerate(value):
+            yield from _walk(v, f"{path}[{i}]")
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for f in dataclasses.fields(value):
+            yield from _walk(getattr(value, f.name), f"{path}.{f.name}")
+
+
+def _assert_immutable_in_depth(res):
+    for name, value in _public_values(res):
+        for path, item in _walk(value, name):
+            assert not isinstance(item, dict | list | set), (
+                f"{path} is a mutable {type(item).__name__}: freeze it (Result._freeze)")
+            if isinstance(item, np.ndarray):
+                assert not item.flags.writeable, f"{path} is a writeable array"
+            if isinstance(item, pd.DataFrame | pd.Series) and len(item) and item.size:
+                again = _lookup(res, path)
+                item.drop(index=item.index, inplace=True)  # empties it in place, if it can
+                after = _lookup(res, path)
+                pd.testing.assert_frame_equal(pd.DataFrame(after), pd.DataFrame(again),
+                                              obj=f"{path} after changing a copy")
+
+
+def _lookup(res, path):
+    """Read ``path`` (as _walk spells it) from ``res`` again."""
+    name = re.match(r"\w+", path).group(0)
+    value = getattr(res, name)
+    for attr, key in re.findall(r"\.(\w+)|\[([^\]]*)\]", path[len(name):]):
+        value = getattr(value, attr) if attr else value[ast.literal_eval(key)]
+    return value
 
 
 @pytest.mark.parametrize("make_estimator, make_data", CASES)
 def test_unknown_options_refused(make_estimator, make_data):
+    from causalips.errors import OptionError
+
     est = make_estimator()
     params = est.get_params()
-    with pytest.raises(TypeError):
+    with pytest.raises(OptionError, match="has no option 'not_an_option'"):
         type(est)(**params, not_an_option=1)
+    with pytest.raises(OptionError, match="by name"):
+        type(est)(*params.values())
+    assert type(est)(**params).get_params() == params  # the plan round-trips
     sig = inspect.signature(type(est).__init__)
     assert all(
         p.kind is inspect.Parameter.KEYWORD_ONLY
