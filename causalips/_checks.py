@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -214,6 +215,39 @@ def check_no_duplicates(df: pd.DataFrame, keys: Sequence[str], *, what: str) -> 
 def check_not_empty(df: pd.DataFrame, *, what: str = "data") -> None:
     if len(df) == 0:
         raise DataError(f"{what} has no rows; nothing to estimate.")
+
+
+@dataclass(frozen=True)
+class CodedColumn:
+    """A text or categorical column coded once: integer codes, its levels, and where it is missing.
+
+    ``codes[i]`` indexes ``levels`` (sorted, as R orders factor levels) and is -1 where the
+    value is missing; every later step (design matrix, strata, groups, messages) reuses these
+    codes instead of reading the strings again.
+    """
+
+    name: str
+    codes: np.ndarray
+    levels: tuple[Any, ...]
+
+    @property
+    def missing(self) -> np.ndarray:
+        return self.codes < 0
+
+    @property
+    def n_missing(self) -> int:
+        return int(np.count_nonzero(self.codes < 0))
+
+
+def coded_column(df: pd.DataFrame, col: str) -> CodedColumn:
+    """Code ``df[col]`` in one pass (``pd.factorize`` marks missing values as -1).
+
+    Categoricals and Arrow-backed strings take pandas' fast paths (codes / dictionary
+    encoding); object strings are hashed once.
+    """
+    codes, uniques = pd.factorize(df[col], sort=True)
+    return CodedColumn(col, codes.astype(np.int64, copy=False),
+                       tuple(_plain(v) for v in np.asarray(uniques, dtype=object)))
 
 
 def group_codes(df: pd.DataFrame, col: str | None) -> tuple[np.ndarray, list[Any]]:
