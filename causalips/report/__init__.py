@@ -4,7 +4,7 @@ One file, figures embedded as PNG data, no scripts or network requests, every pi
 escaped, small counts suppressed.
 """
 
+from ..disclosure import suppress_small_counts
 from .html import render_html, write_report
-from .suppression import suppress_small_counts
 
 __all__ = ["render_html", "write_report", "suppress_small_counts"]

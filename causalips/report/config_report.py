@@ -64,8 +64,8 @@ import numpy as np
 import pandas as pd
 
 from ..base import ReportSection
+from ..disclosure import DEFAULT_THRESHOLD, SECONDARY_NOTE, suppress_with_totals
 from ..errors import DataError, SpecificationError
-from .suppression import DEFAULT_THRESHOLD, SECONDARY_NOTE, suppress_with_totals
 
 TOP_KEYS = {"title", "subtitle", "banner", "suppress_below"}
 SECTIONS: dict[str, set[str]] = {

@@ -13,7 +13,7 @@ import pandas as pd
 
 from .._version import __version__
 from ..base import ReportSection
-from .suppression import (
+from ..disclosure import (
     DEFAULT_THRESHOLD,
     hide_derived_figures,
     is_suppressed,

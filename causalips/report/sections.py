@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..base import ReportSection
-from .suppression import DEFAULT_THRESHOLD
+from ..disclosure import DEFAULT_THRESHOLD
 
 #: horizons for "share with the event by 3, 6, 9, 12 months", in days
 MONTH_HORIZONS = {"3 months": 91, "6 months": 182, "9 months": 273, "12 months": 365}

@@ -7,6 +7,7 @@ import pytest
 
 from causalips.cli import main
 from causalips.datasets import load_caseload, load_making_ips_work, simulate_wider_caseload
+from causalips.disclosure import SECONDARY_MARKER
 from causalips.errors import ColumnNotFoundError, DataError, SpecificationError
 from causalips.report.config_report import (
     build_sections,
@@ -15,7 +16,6 @@ from causalips.report.config_report import (
     load_config,
     protect_table,
 )
-from causalips.report.suppression import SECONDARY_MARKER
 
 pytestmark = pytest.mark.filterwarnings("ignore::causalips.errors.StatisticalWarning")
 

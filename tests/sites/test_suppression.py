@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from causalips.report.suppression import (
+from causalips.disclosure import (
     SECONDARY_MARKER,
     is_suppressed,
     suppress_small_counts,

@@ -1,4 +1,7 @@
-"""Suppression of small numbers in tables meant for publication.
+"""Disclosure control: the rules that keep published output from revealing small counts.
+
+A low layer (it imports nothing of causalips), so results, plots, the report and the CLI all
+apply the same rules.
 
 Counts of people between 1 and ``threshold - 1`` could identify someone, so published tables show
 them as ``"<threshold"``. Zero is shown: it discloses nothing about a person.
