@@ -276,15 +276,18 @@ def _plain(value: Any) -> Any:
 MAX_PEOPLE = 1e12
 
 
+def refuse_missing(df: pd.DataFrame, col: str, *, role: str, advice: str) -> None:
+    """Stop on missing values in ``df[col]``: how many, an example row, and ``advice``."""
+    miss = df[col].isna().to_numpy()
+    if miss.any():
+        raise DataError(f"column {col!r} (the {role}) has {int(miss.sum())} missing values "
+                        f"(e.g. row {_example_rows(df, miss)}); {advice}")
+
+
 def binary_column(df: pd.DataFrame, col: str, *, role: str) -> np.ndarray:
     """A 0/1 (or boolean) column as float 0/1, refusing other codings and missing values."""
+    refuse_missing(df, col, role=role, advice="code them 0/1 or drop the rows")
     s = df[col]
-    if s.isna().any():
-        miss = s.isna().to_numpy()
-        raise DataError(
-            f"column {col!r} (the {role}) has {int(miss.sum())} missing values "
-            f"(e.g. row {_example_rows(df, miss)}); code them 0/1 or drop the rows"
-        )
     if pd.api.types.is_bool_dtype(s):
         return s.to_numpy(dtype=np.float64)
     values = pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64)
@@ -299,15 +302,9 @@ def binary_column(df: pd.DataFrame, col: str, *, role: str) -> np.ndarray:
 
 def labels_column(df: pd.DataFrame, col: str, *, role: str) -> np.ndarray:
     """A column of labels (groups, sites, populations) as an array, refusing missing labels."""
-    s = df[col]
-    miss = s.isna().to_numpy()
-    if miss.any():
-        raise DataError(
-            f"column {col!r} (the {role}) has {int(miss.sum())} missing values "
-            f"(e.g. row {_example_rows(df, miss)}); give them a label (e.g. 'not known') or "
-            "drop the rows"
-        )
-    return s.to_numpy()
+    refuse_missing(df, col, role=role,
+                   advice="give them a label (e.g. 'not known') or drop the rows")
+    return df[col].to_numpy()
 
 
 def weight_column(df: pd.DataFrame, col: str | None) -> np.ndarray:

@@ -8,6 +8,7 @@ import copy
 import numpy as np
 from scipy import stats
 
+from .._checks import check_choice
 from ..base import Result, freeze
 from ..errors import SpecificationError
 from ..inference import Bootstrap, check_reps, check_spec
@@ -29,6 +30,20 @@ def monte_carlo_spec(spec, *, where: str) -> Bootstrap:
             f"no clusters to resample (got Bootstrap(cluster={spec.cluster!r}))")
     check_reps(spec.reps, name="Bootstrap(reps=)", minimum=MIN_MONTE_CARLO_TABLES)
     return spec
+
+
+def test_options(where: str, *, correction, exact, inference, reps=None, seed=None):
+    """The checked options of a contingency test: (correction, exact, Monte Carlo spec).
+
+    ``reps``/``seed`` are the deprecated loose form of ``inference=Bootstrap(reps=, seed=)``.
+    """
+    from ._deprecated import legacy_resampling
+
+    if not isinstance(correction, bool):
+        raise SpecificationError(f"correction must be True or False; got {correction!r}")
+    exact = check_choice("exact", exact, EXACT_CHOICES)
+    spec = monte_carlo_spec(legacy_resampling(where, inference, reps, seed), where=where)
+    return correction, exact, spec
 
 
 def pearson_statistic(tables: np.ndarray) -> np.ndarray:

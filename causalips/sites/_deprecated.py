@@ -21,7 +21,7 @@ def legacy_resampling(where: str, inference, reps, seed):
         raise SpecificationError(f"{where}: pass inference=Bootstrap(reps=..., seed=...) only "
                                  "(reps= and seed= are its old form)")
     warnings.warn(f"{where}(reps=, seed=) is now inference=Bootstrap(reps=..., seed=...); reps= "
-                  "and seed= will be removed in the next release", FutureWarning, stacklevel=4)
+                  "and seed= will be removed in the next release", FutureWarning, stacklevel=5)
     return Bootstrap(reps=Bootstrap.reps if reps is None else reps, seed=seed)
 
 

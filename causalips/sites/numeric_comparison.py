@@ -18,9 +18,9 @@ from .._checks import (
     numeric_column,
 )
 from ..base import Estimator, Result, Summary, tidy_frame
-from ..errors import DataError, SpecificationError
+from ..errors import DataError
 from ._deprecated import LegacyAttributes
-from .proportions import ordered_labels
+from .proportions import ordered_labels, reference_level
 
 
 class NumericComparisonResult(Result):
@@ -123,10 +123,7 @@ class NumericComparison(LegacyAttributes, Estimator):
         if len(groups) != 2:
             raise DataError(f"column {self.group!r} (the group) must have exactly two values to "
                             f"compare; found {len(groups)}: {groups[:6]}")
-        ref = groups[0] if self.reference is None else self.reference
-        if ref not in groups:
-            raise SpecificationError(f"reference={ref!r} is not a value of {self.group!r}; "
-                                     f"values: {groups}")
+        ref = reference_level(self.reference, groups, self.group)
         other = groups[1] if ref == groups[0] else groups[0]
         a, b = x[g == other], x[g == ref]
         if min(a.size, b.size) < 3:

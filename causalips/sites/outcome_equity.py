@@ -28,8 +28,8 @@ from ..base import Estimator, Summary, tidy_frame, warn_all
 from ..errors import DataError, SpecificationError, StatisticalWarning
 from ..inference import Bootstrap
 from ._case_mix import design_matrix, fit_logistic, odds_ratio_table
-from ._contingency import EXACT_CHOICES, ContingencyTestResult, contingency_test, monte_carlo_spec
-from ._deprecated import LegacyAttributes, legacy_resampling
+from ._contingency import ContingencyTestResult, contingency_test, test_options
+from ._deprecated import LegacyAttributes
 from .ips_grow import DEFAULT_STATUSES, IPS_GROW_RULE, ips_grow_denominator, status_sets
 from .proportions import (
     CI_METHODS,
@@ -37,6 +37,7 @@ from .proportions import (
     ci_description,
     proportion_ci,
     rate_columns,
+    reference_level,
     tally,
 )
 
@@ -136,12 +137,8 @@ class OutcomeEquity(LegacyAttributes, Estimator):
         CI for each group's rate (was ``ci=``).
     conf_level : float
         Level of the rate CIs and of the odds ratios' Wald CIs.
-    correction, exact
-        As :class:`Representativeness` (the test uses the group × outcome table).
-    inference : Bootstrap, optional
-        The Monte Carlo test of a table with small expected counts: ``Bootstrap(reps=, seed=)``
-        simulates ``reps`` tables with the observed margins; default ``Bootstrap(reps=2000)``.
-        ``reps=``/``seed=`` are its deprecated old form.
+    correction, exact, inference
+        The test of equal rates on the group × outcome table, as :class:`Reach`.
 
     Returns
     -------
@@ -191,12 +188,9 @@ class OutcomeEquity(LegacyAttributes, Estimator):
         self.in_work, self.education, self.unemployed = sets.values()
         self.ci_method = check_choice("ci_method", ci_method, CI_METHODS)
         self.conf_level = check_range("conf_level", conf_level, 0, 1)
-        if not isinstance(correction, bool):
-            raise SpecificationError(f"correction must be True or False; got {correction!r}")
-        self.correction = correction
-        self.exact = check_choice("exact", exact, EXACT_CHOICES)
-        inference = legacy_resampling("OutcomeEquity", inference, reps, seed)
-        self.inference = monte_carlo_spec(inference, where="OutcomeEquity")
+        self.correction, self.exact, self.inference = test_options(
+            "OutcomeEquity", correction=correction, exact=exact, inference=inference, reps=reps,
+            seed=seed)
 
     def fit(self, data) -> OutcomeEquityResult:
         df = as_dataframe(data)
@@ -220,10 +214,7 @@ class OutcomeEquity(LegacyAttributes, Estimator):
             empty = [str(v) for v, k in zip(groups, n) if k <= 0]
             raise DataError(f"group {', '.join(empty)} of {self.group!r} has no people (all "
                             "weights zero); drop it")
-        ref = groups[0] if self.reference is None else self.reference
-        if ref not in groups:
-            raise SpecificationError(f"reference={ref!r} is not a value of {self.group!r}; "
-                                     f"values: {groups}")
+        ref = reference_level(self.reference, groups, self.group)
         frame = pd.DataFrame(rate_columns(groups, n, events, method=self.ci_method,
                                           conf_level=self.conf_level) | {"n": n, "events": events})
         model_table = None

@@ -31,7 +31,7 @@ from .._checks import (
     labels_column,
     weight_column,
 )
-from ..errors import DataError
+from ..errors import DataError, SpecificationError
 
 CI_METHODS = ("wilson", "exact")
 CI_NAMES = {"wilson": "Wilson score", "exact": "Clopper-Pearson exact"}
@@ -97,6 +97,16 @@ def ci_description(method: str, conf_level: float) -> str:
 def ordered_labels(values: np.ndarray) -> list:
     """The distinct labels of a column, sorted by their text (the order of every table)."""
     return [_plain(v) for v in sorted(pd.unique(values).tolist(), key=str)]
+
+
+def reference_level(reference, levels: Sequence, column: str):
+    """The level others are compared with: ``reference``, or the first level when it is None."""
+    if reference is None:
+        return levels[0]
+    if reference not in levels:
+        raise SpecificationError(f"reference={reference!r} is not a value of {column!r}; "
+                                 "values: " + ", ".join(repr(v) for v in levels))
+    return reference
 
 
 def label_codes(values: np.ndarray) -> tuple[list, np.ndarray]:

@@ -21,8 +21,8 @@ from .._checks import (
 from ..base import Estimator, Summary, tidy_frame, warn_all
 from ..errors import StatisticalWarning
 from ..inference import Bootstrap
-from ._contingency import EXACT_CHOICES, ContingencyTestResult, contingency_test, monte_carlo_spec
-from ._deprecated import LegacyAttributes, legacy_resampling
+from ._contingency import ContingencyTestResult, contingency_test, test_options
+from ._deprecated import LegacyAttributes
 from .proportions import CI_METHODS, as_whole_counts, ci_description, rate_columns, tally
 
 
@@ -127,10 +127,9 @@ class Reach(LegacyAttributes, Estimator):
         self.participant, self.group, self.weight = participant, group, weight
         self.ci_method = check_choice("ci_method", ci_method, CI_METHODS)
         self.conf_level = check_range("conf_level", conf_level, 0, 1)
-        self.correction = bool(correction)
-        self.exact = check_choice("exact", exact, EXACT_CHOICES)
-        inference = legacy_resampling("Reach", inference, reps, seed)
-        self.inference = monte_carlo_spec(inference, where="Reach")
+        self.correction, self.exact, self.inference = test_options(
+            "Reach", correction=correction, exact=exact, inference=inference, reps=reps,
+            seed=seed)
 
     def fit(self, data) -> ReachResult:
         df = as_dataframe(data)

@@ -15,7 +15,6 @@ import pandas as pd
 
 from .._checks import (
     as_dataframe,
-    check_choice,
     check_columns,
     check_not_empty,
     labels_column,
@@ -25,9 +24,9 @@ from .._checks import (
 from ..base import Estimator, Summary, tidy_frame, warn_all
 from ..errors import DataError, SpecificationError, StatisticalWarning
 from ..inference import Bootstrap
-from ._contingency import EXACT_CHOICES, ContingencyTestResult, contingency_test, monte_carlo_spec
-from ._deprecated import LegacyAttributes, legacy_resampling
-from .proportions import as_whole_counts, label_codes, proportion_ci
+from ._contingency import ContingencyTestResult, contingency_test, test_options
+from ._deprecated import LegacyAttributes
+from .proportions import as_whole_counts, label_codes, proportion_ci, reference_level
 
 
 class RepresentativenessResult(ContingencyTestResult):
@@ -163,12 +162,9 @@ class Representativeness(LegacyAttributes, Estimator):
                 "'ethnicity') and group= (the column saying which population a row belongs to)")
         self.category, self.group, self.weight = category, group, weight
         self.reference = reference
-        if not isinstance(correction, bool):
-            raise SpecificationError(f"correction must be True or False; got {correction!r}")
-        self.correction = correction
-        self.exact = check_choice("exact", exact, EXACT_CHOICES)
-        inference = legacy_resampling("Representativeness", inference, reps, seed)
-        self.inference = monte_carlo_spec(inference, where="Representativeness")
+        self.correction, self.exact, self.inference = test_options(
+            "Representativeness", correction=correction, exact=exact, inference=inference, reps=reps,
+            seed=seed)
 
     def fit(self, data) -> RepresentativenessResult:
         df = as_dataframe(data)
@@ -181,10 +177,7 @@ class Representativeness(LegacyAttributes, Estimator):
         if len(groups) < 2:
             raise DataError(f"column {self.group!r} (the group) has one value ({groups[0]!r}); "
                             "representativeness needs two populations to compare")
-        ref = groups[0] if self.reference is None else self.reference
-        if ref not in groups:
-            raise SpecificationError(f"reference={ref!r} is not a value of {self.group!r}; "
-                                     "values: " + ", ".join(repr(v) for v in groups))
+        ref = reference_level(self.reference, groups, self.group)
         k, m = len(categories), len(groups)
         mat = np.bincount(cat * m + grp, weights=w, minlength=k * m).reshape(k, m)
         totals = mat.sum(axis=0)
