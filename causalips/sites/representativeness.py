@@ -79,11 +79,16 @@ class RepresentativenessResult(ContingencyTestResult):
                      f"p = {g['p_value']:.3g}"),
             ("standardised difference", "(p - p_ref) / sqrt((p(1-p) + p_ref(1-p_ref)) / 2)"),
         )
-        cols = ["category", "group", "n", "percent", "std_difference"]
+        cols = ["category", "n", "percent", "std_difference"]
+        t = self._table
+        # one table per group: each has its own total, so small counts are protected per group
+        named = {"category": str(e.category)} if str(e.category) not in cols else {}
+        tables = tuple((f"{grp}: percent by {e.category}",
+                        t.loc[t["group"] == grp, cols].rename(columns=named))
+                       for grp in dict.fromkeys(t["group"]))
         notes = ("|standardised difference| > 0.1 is a common sign of imbalance.",)
         return Summary(title=f"Representativeness by {e.category}", header=header,
-                       tables=(("Percent by group", self._table[cols]),),
-                       notes=notes + self.warnings)
+                       tables=tables, notes=notes + self.warnings)
 
     def plot(self, ax=None, **style):
         from ..plotting.sites import plot_representation

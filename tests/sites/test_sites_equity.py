@@ -316,6 +316,11 @@ def test_tidy_leads_with_group_and_term_and_glance_is_one_row(wider):
     rep = Representativeness(category="gender", group="source").fit(wider)
     assert list(rep.tidy().columns[:3]) == ["group", "term", "estimate"]
     assert len(rep.glance()) == 1 and rep.glance()["n_groups"][0] == 2
+    # one summary table per group, so each group's small counts are protected against its total
+    tables = rep.summary().tables
+    assert [h for h, _ in tables] == ["IPS caseload: percent by gender",
+                                      "rest of caseload: percent by gender"]
+    assert tables[0][1]["n"].sum() == 539 and list(tables[0][1].columns)[0] == "gender"
     num = NumericComparison(value="age", group="source").fit(wider).tidy()
     assert list(num.columns[:3]) == ["group", "reference", "term"]
     assert num["reference"].iloc[2] == "IPS caseload" and num["group"].iloc[2] == "rest of caseload"

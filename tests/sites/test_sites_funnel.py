@@ -282,3 +282,17 @@ def test_fractional_site_counts_are_refused_for_exact_limits_and_warned_otherwis
     with pytest.warns(StatisticalWarning, match="'jobs' .the numerator. holds 6 counts"):
         FunnelPlot(site="site", numerator="jobs", denominator="referrals").fit(
             SITES.assign(jobs=SITES["jobs"] + 0.5))
+
+
+def test_docstring_examples_of_the_site_modules_run():
+    import doctest
+    import importlib
+
+    import causalips
+
+    for name in ("proportions", "funnel", "risk", "reach", "representativeness",
+                 "numeric_comparison", "outcome_equity", "ips_grow", "productivity", "fidelity"):
+        module = importlib.import_module(f"causalips.sites.{name}")
+        failures, tried = doctest.testmod(module, extraglobs={"ci": causalips},
+                                          optionflags=doctest.NORMALIZE_WHITESPACE)
+        assert tried > 0 and failures == 0, name
