@@ -89,16 +89,7 @@ def run() -> ReplicationResult:
                    f"{o['rate']:.1%} ({int(o['n_events'])}/{int(o['n_obs'])})",
                    "counts everyone in work or education at first contact as a positive outcome"),
     ]
-    for category, res in represent.items():
-        g = res.glance().iloc[0]
-        found = "differed" if g["p_value"] < ALPHA else "alike"
-        comps.append(Comparison(
-            f"IPS users vs rest of caseload by {category}", PUBLISHED_MAKE_UP[category],
-            f"{found}: chi2 = {g['chisq']:.1f}, df = {g['df']}, p = {g['p_value']:.2g}",
-            f"{g['test']}; 'differed' means p < {ALPHA}. The paper compares users with the "
-            "community teams' caseload; the users are part of it, so the test here compares "
-            "them with the rest of the caseload (two separate groups, as a chi-squared test "
-            "needs)"))
+    comps += _make_up_rows(represent)
     a = age.glance().iloc[0]
     found = ("alike" if a["p_value"] >= ALPHA
              else "users younger" if a["mean_difference"] > 0 else "users older")
@@ -121,6 +112,22 @@ def run() -> ReplicationResult:
     return ReplicationResult(case="swlondon_reach", citation=CITATION, data_note=DATA_NOTE,
                              comparisons=tuple(comps), sections=sections,
                              results=(reach, employment, overall, *represent.values(), age))
+
+
+def _make_up_rows(represent) -> list:
+    """Who uses IPS, category by category: the published finding beside the reproduced one."""
+    rows = []
+    for category, res in represent.items():
+        g = res.glance().iloc[0]
+        found = "differed" if g["p_value"] < ALPHA else "alike"
+        rows.append(Comparison(
+            f"IPS users vs rest of caseload by {category}", PUBLISHED_MAKE_UP[category],
+            f"{found}: chi2 = {g['chisq']:.1f}, df = {g['df']}, p = {g['p_value']:.2g}",
+            f"{g['test']}; 'differed' means p < {ALPHA}. The paper compares users with the "
+            "community teams' caseload; the users are part of it, so the test here compares "
+            "them with the rest of the caseload (two separate groups, as a chi-squared test "
+            "needs)"))
+    return rows
 
 
 CASE = ReplicationCase(name="swlondon_reach",
