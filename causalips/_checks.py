@@ -268,3 +268,78 @@ def group_codes(df: pd.DataFrame, col: str | None) -> tuple[np.ndarray, list[Any
 def _plain(value: Any) -> Any:
     """numpy scalars -> Python scalars, so labels are JSON-safe and print cleanly."""
     return value.item() if isinstance(value, np.generic) else value
+
+
+# -- columns of people: 0/1 outcomes, labels, and weights that count people ---------------------
+#: More people than this in a table is not a count (float64 holds whole numbers exactly to 9e15,
+#: and no population is this large): weights this big are a scaling mistake.
+MAX_PEOPLE = 1e12
+
+
+def refuse_missing(df: pd.DataFrame, col: str, *, role: str, advice: str) -> None:
+    """Stop on missing values in ``df[col]``: how many, an example row, and ``advice``."""
+    miss = df[col].isna().to_numpy()
+    if miss.any():
+        raise DataError(f"column {col!r} (the {role}) has {int(miss.sum())} missing values "
+                        f"(e.g. row {_example_rows(df, miss)}); {advice}")
+
+
+def binary_column(df: pd.DataFrame, col: str, *, role: str) -> np.ndarray:
+    """A 0/1 (or boolean) column as float 0/1, refusing other codings and missing values."""
+    refuse_missing(df, col, role=role, advice="code them 0/1 or drop the rows")
+    s = df[col]
+    if pd.api.types.is_bool_dtype(s):
+        return s.to_numpy(dtype=np.float64)
+    values = pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64)
+    bad = ~np.isin(values, (0.0, 1.0))
+    if bad.any():
+        raise DataError(
+            f"column {col!r} (the {role}) must be 0/1 or boolean; {int(bad.sum())} rows are not "
+            f"(e.g. row {_example_rows(df, bad)}: {s[bad].iloc[0]!r})"
+        )
+    return values
+
+
+def labels_column(df: pd.DataFrame, col: str, *, role: str) -> np.ndarray:
+    """A column of labels (groups, sites, populations) as an array, refusing missing labels."""
+    refuse_missing(df, col, role=role,
+                   advice="give them a label (e.g. 'not known') or drop the rows")
+    return df[col].to_numpy()
+
+
+def weight_column(df: pd.DataFrame, col: str | None) -> np.ndarray:
+    """Row weights where a row stands for that many people; ones when ``col`` is None.
+
+    Refuses negative weights and totals that cannot be numbers of people (below one person, or
+    above :data:`MAX_PEOPLE`), where the tests of a table would lose all meaning or overflow.
+    """
+    if col is None:
+        return np.ones(len(df))
+    w = numeric_column(df, col, role="weight")
+    neg = w < 0
+    if neg.any():
+        raise DataError(
+            f"column {col!r} (the weight) has {int(neg.sum())} negative values "
+            f"(e.g. row {_example_rows(df, neg)}); weights count people and must be >= 0"
+        )
+    total = float(w.sum())
+    if w.size and not 1.0 <= total <= MAX_PEOPLE:
+        big = total > MAX_PEOPLE
+        at = np.argmax(w) if big else np.argmax(w > 0)
+        raise DataError(
+            f"column {col!r} (the weight) sums to {total:.4g} people (e.g. row "
+            f"{_plain(df.index[at])!r}: {w[at]:.4g}); a weight is the number of people a row "
+            "stands for, so the total must lie between 1 and "
+            f"{MAX_PEOPLE:.0e}. Rescale the weights to counts of people first"
+        )
+    return w
+
+
+def non_whole_counts(df: pd.DataFrame, values: np.ndarray, col: str, *, role: str) -> str | None:
+    """A message when counts of people are not whole numbers (``None`` when they all are)."""
+    frac = np.abs(values - np.round(values)) > 1e-9 * np.maximum(1.0, np.abs(values))
+    if not frac.any():
+        return None
+    return (f"column {col!r} (the {role}) holds {int(frac.sum())} counts that are not whole "
+            f"numbers (e.g. row {_example_rows(df, frac)}: {values[frac][0]:g}); they are used "
+            "as counts of people, so tests and intervals that assume counts are approximate")

@@ -8,7 +8,10 @@
   :func:`~causalips.datasets.load_caseload` (so reach is 539 / 6,165 = 8.7% by construction).
   The 5,626 others are drawn so that, as Rinaldi et al. (2024) report, IPS users are younger and
   differ in ethnicity (Black, Asian, mixed and other groups over-represented among users) but
-  are alike in gender and diagnosis. Distributions of the others are plausible, not published.
+  are alike in gender and diagnosis: the others' gender and diagnosis are drawn from the users'
+  own shares, so a test of users against the others finds them alike for every seed (the
+  difference is sampling noise of the others only). Distributions of the others are plausible,
+  not published.
 """
 
 from __future__ import annotations
@@ -76,21 +79,24 @@ def simulate_wider_caseload(seed: int = 2024) -> pd.DataFrame:
     >>> len(wider), int(wider["ips_user"].sum())
     (6165, 539)
     """
-    from .caseload import DIAGNOSIS, load_caseload
+    from .caseload import load_caseload
 
     users = load_caseload()
     rng = np.random.default_rng(seed)
     n = N_WIDER - len(users)
     # Older than the users (mean about 41 vs 33.5 years), working age 18-67.
     age = np.clip(np.round(rng.gamma(12.0, 41.0 / 12.0, n) + rng.normal(0, 3, n)), 18, 67)
+    # alike in gender and diagnosis: drawn from the users' own shares (not from the shares the
+    # users were drawn from, whose sampling noise alone made the groups look different)
     genders = users["gender"].value_counts(normalize=True)
+    diagnoses = users["diagnosis"].value_counts(normalize=True)
     others = pd.DataFrame({
         "person_id": [f"W{k:05d}" for k in range(1, n + 1)],
         "team": np.array([f"Team {k:02d}" for k in rng.integers(1, 19, n)]),
         "age": age.astype(int),
         "gender": rng.choice(genders.index.to_numpy(), n, p=genders.to_numpy()),
         "ethnicity": rng.choice(list(OTHERS_ETHNICITY), n, p=list(OTHERS_ETHNICITY.values())),
-        "diagnosis": rng.choice(list(DIAGNOSIS), n, p=list(DIAGNOSIS.values())),
+        "diagnosis": rng.choice(diagnoses.index.to_numpy(), n, p=diagnoses.to_numpy()),
         "ips_user": 0,
     })
     cols = ["person_id", "team", "age", "gender", "ethnicity", "diagnosis"]

@@ -17,15 +17,11 @@ def plot_funnel(result, *, ax=None, label_flagged: bool = True, **style):
     ratio = result.scale == "ratio"
     x = table["expected"] if ratio else table["denominator"]
     ax.plot(curve["precision"], curve["target"], color="0.3", lw=1, label="target")
-    levels = result.estimator.limits
-    from ..sites.funnel import level_name
-
-    for i, lv in enumerate(levels):
-        name = level_name(lv)
+    for i, (level, lower, upper) in enumerate(result.limit_columns):
         ls = _LINESTYLES[i % len(_LINESTYLES)]
-        ax.plot(curve["precision"], curve[f"upper_{name}"], color=PALETTE[1], ls=ls, lw=1,
-                label=f"{lv * 100:.10g}% limits")
-        ax.plot(curve["precision"], curve[f"lower_{name}"], color=PALETTE[1], ls=ls, lw=1)
+        ax.plot(curve["precision"], curve[upper], color=PALETTE[1], ls=ls, lw=1,
+                label=f"{level * 100:.10g}% limits")
+        ax.plot(curve["precision"], curve[lower], color=PALETTE[1], ls=ls, lw=1)
     flagged = (table["flag"] != "within").to_numpy()
     ax.scatter(x[~flagged], table["rate"][~flagged], color=style.get("color", PALETTE[0]),
                zorder=3, label="site")
@@ -69,7 +65,8 @@ def plot_caterpillar(result, *, ax=None, order: str = "size", **style):
 
 
 def plot_group_rates(result, *, ax=None, **style):
-    """Rates by group (or source) with CIs: a dot-and-whisker plot in the table's order."""
+    """Rates (or other estimates) by group with CIs: a dot-and-whisker plot in the table's
+    order; rows without an interval are left out."""
     ax = get_ax(ax, figsize=(7, max(3.0, 0.35 * len(result.tidy()) + 1.5)))
     table = result.tidy()
     table = table[table["conf_low"].notna()] if "conf_low" in table else table
@@ -88,19 +85,19 @@ def plot_group_rates(result, *, ax=None, **style):
 
 
 def plot_representation(result, *, ax=None, **style):
-    """Percent of each source in each group, side-by-side bars."""
+    """Percent of each group in each category, side-by-side bars (one colour per group)."""
     ax = get_ax(ax)
     table = result.tidy()
+    categories = list(dict.fromkeys(table["category"]))
     groups = list(dict.fromkeys(table["group"]))
-    sources = list(dict.fromkeys(table["source"]))
-    width = 0.8 / max(len(sources), 1)
-    pos = np.arange(len(groups))
-    for j, src in enumerate(sources):
-        rows = table[table["source"] == src].set_index("group").reindex(groups)
+    width = 0.8 / max(len(groups), 1)
+    pos = np.arange(len(categories))
+    for j, grp in enumerate(groups):
+        rows = table[table["group"] == grp].set_index("category").reindex(categories)
         ax.bar(pos + j * width - 0.4 + width / 2, rows["percent"].to_numpy(dtype=float),
-               width=width, color=PALETTE[j % len(PALETTE)], label=str(src))
+               width=width, color=PALETTE[j % len(PALETTE)], label=str(grp))
     ax.set_xticks(pos)
-    ax.set_xticklabels([str(g) for g in groups], rotation=30, ha="right", fontsize=8)
+    ax.set_xticklabels([str(c) for c in categories], rotation=30, ha="right", fontsize=8)
     ax.set_ylabel("percent")
     ax.set_title(style.get("title", "Representativeness"))
     ax.legend(fontsize=8, frameon=False)

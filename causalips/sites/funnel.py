@@ -4,31 +4,8 @@ A funnel plot shows each site's rate against its size with control limits around
 chance alone puts a small site further from the target than a large one, so limits widen as the
 size falls. Sites are never ranked; a site outside the limits is *flagged* for a closer look.
 
-Control limits
---------------
-* ``method="normal"``: ``target ± z * sqrt(target (1 - target) / n)`` (clipped to [0, 1]).
-* ``method="exact"``: Spiegelhalter's interpolated exact binomial limits. For a tail
-  probability ``p`` (e.g. 0.975 for the upper 95% limit) let ``r`` be the smallest count with
-  ``F(r) >= p`` where ``F`` is the Binomial(n, target) distribution function; then
-  ``alpha = (F(r) - p) / (F(r) - F(r - 1))`` and the limit is ``(r - alpha) / n``.
-  (Spiegelhalter 2005, Statistics in Medicine 24:1185, appendix.)
-
-For risk-adjusted comparisons (``expected=`` a column of expected events from a case-mix
-model) the indicator is the observed/expected ratio O/E with target 1 and precision E; the limits
-are the same formulas with a Poisson(E) count: ``1 ± z / sqrt(E)`` or ``(r - alpha) / E``.
-
-Over-dispersion (Spiegelhalter 2005, Quality and Safety in Health Care 14:347)
--------------------------------------------------------------------------------
-z-scores ``z_i = (y_i - target) / s_i`` are Winsorised (the lowest and highest 10% set to the
-10th and 90th percentiles) and ``phi = mean(z_w**2)``; ``k phi`` is compared with chi-squared on
-``k - 1`` degrees of freedom (``k`` when the target is given rather than estimated).
-
-* ``"multiplicative"``: limits ``target ± z * sqrt(phi) * s_i`` (phi below 1 is taken as 1);
-* ``"additive"`` (random effects): ``tau2 = max(0, (k phi - (k - 1)) / (sum w - sum w^2 / sum w))``
-  with ``w_i = 1 / s_i^2`` (DerSimonian–Laird form on Winsorised z), limits
-  ``target ± z * sqrt(s_i^2 + tau2)``.
-
-Over-dispersed limits use the normal form whatever ``method`` says (stated in ``summary()``).
+The control limits and the over-dispersion adjustment (``method=``, ``overdispersion=``) are
+described and computed in :mod:`causalips.sites.control_limits`.
 """
 
 from __future__ import annotations
@@ -48,95 +25,25 @@ from .._checks import (
     check_no_duplicates,
     check_not_empty,
     check_range,
+    non_whole_counts,
     numeric_column,
 )
-from ..base import Estimator, ReportSection, Result, Summary, tidy_frame
+from ..base import Estimator, ReportSection, Result, Summary, tidy_frame, warn_all
 from ..errors import DataError, SpecificationError, StatisticalWarning
-from .rates import CI_METHODS, proportion_ci
+from ._deprecated import LegacyAttributes
+from .control_limits import (
+    dispersion,
+    flags,
+    funnel_limits,
+    level_name,
+    limit_columns,
+    limits_curve,
+)
+from .proportions import CI_METHODS, ci_description, proportion_ci
 
 OVERDISPERSION = (None, "multiplicative", "additive")
 LIMIT_METHODS = ("exact", "normal")
 FIRST_COLUMNS = ("site", "numerator", "denominator", "rate")
-
-
-def level_name(level: float) -> str:
-    """Column suffix of a control-limit level: 0.95 -> '95', 0.998 -> '998'."""
-    return f"{level * 100:.10g}".replace(".", "")
-
-
-def funnel_limits(
-    precision,
-    target: float,
-    level: float,
-    *,
-    method: str = "exact",
-    scale: str = "proportion",
-    phi: float = 1.0,
-    tau2: float = 0.0,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Lower and upper control limits at each ``precision`` (site size n, or expected count E).
-
-    ``scale="proportion"`` uses the binomial(n, target) distribution; ``scale="ratio"`` uses
-    Poisson(E) for an O/E ratio with target 1. ``phi``/``tau2`` widen normal limits (see module
-    notes); with ``phi == 1`` and ``tau2 == 0`` and ``method="exact"`` the limits are the
-    interpolated exact limits.
-    """
-    m = np.asarray(precision, dtype=np.float64)
-    tail = (1.0 - level) / 2.0
-    overdispersed = phi != 1.0 or tau2 != 0.0
-    if scale == "proportion":
-        var0 = target * (1.0 - target) / m
-        upper_bound = 1.0
-    else:
-        var0 = target / m
-        upper_bound = np.inf
-    if method == "normal" or overdispersed:
-        z = stats.norm.ppf(1.0 - tail)
-        half = z * np.sqrt(phi * var0 + tau2)
-        return np.clip(target - half, 0.0, upper_bound), np.clip(target + half, 0.0, upper_bound)
-    out = []
-    for p in (tail, 1.0 - tail):
-        if scale == "proportion":
-            n_int = np.round(m)
-            dist = stats.binom(n_int, target)
-        else:
-            n_int = m
-            dist = stats.poisson(m * target)
-        r = dist.ppf(p)
-        f_r = dist.cdf(r)
-        f_below = dist.cdf(r - 1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            alpha = np.where(f_r > f_below, (f_r - p) / (f_r - f_below), 0.0)
-            limit = (r - alpha) / n_int
-        out.append(np.clip(limit, 0.0, upper_bound))
-    return out[0], out[1]
-
-
-def dispersion(z: np.ndarray, weights: np.ndarray, *, winsor: float, target_given: bool):
-    """Spiegelhalter's phi (Winsorised), its chi-squared test and the additive tau2."""
-    k = z.size
-    if winsor > 0 and k > 2:
-        lo, hi = np.quantile(z, [winsor, 1.0 - winsor])
-        zw = np.clip(z, lo, hi)
-    else:
-        zw = z
-    phi = float(np.mean(zw**2))
-    df = k if target_given else k - 1
-    chisq = k * phi
-    p_value = float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan
-    sw = float(np.sum(weights))
-    denom = sw - float(np.sum(weights**2)) / sw
-    tau2 = max(0.0, (chisq - (k - 1)) / denom) if denom > 0 else 0.0
-    return phi, tau2, chisq, df, p_value
-
-
-def _flags(y, lowers, uppers, names):
-    """'above 99.8%' / 'above 95%' / 'within' / ... using the widest limit exceeded."""
-    flag = np.full(y.shape, "within", dtype=object)
-    for low, up, name in zip(lowers, uppers, names, strict=True):  # narrow to wide
-        flag = np.where(y > up, f"above {name}", flag)
-        flag = np.where(y < low, f"below {name}", flag)
-    return flag
 
 
 class FunnelPlotResult(Result):
@@ -161,6 +68,14 @@ class FunnelPlotResult(Result):
         self._curve = curve
         self._freeze()
 
+    @property
+    def limit_columns(self) -> tuple[tuple[float, str, str], ...]:
+        """(level, lower column, upper column) of each control limit, narrowest first: the
+        names used in ``tidy()`` and ``limits_curve()`` (e.g. ``(0.95, "lower_95", "upper_95")``).
+        """
+        return tuple((lv, f"lower_{level_name(lv)}", f"upper_{level_name(lv)}")
+                     for lv in self.estimator.limits)
+
     def limits_curve(self) -> pd.DataFrame:
         """Control limits over a grid of sizes (what the funnel plot draws)."""
         return self._curve.copy()
@@ -176,7 +91,8 @@ class FunnelPlotResult(Result):
     def glance(self) -> pd.DataFrame:
         keys = ("n_sites", "target", "target_source", "numerator_total", "denominator_total",
                 "method", "limits_method", "overdispersion", "phi", "tau2",
-                "dispersion_chisq", "dispersion_df", "dispersion_p_value", "n_flagged", "ci")
+                "dispersion_chisq", "dispersion_df", "dispersion_p_value", "n_flagged",
+                "ci_method")
         row = {k: self.info[k] for k in keys}
         row["overall_rate"] = self.info["overall_rate"]
         return pd.DataFrame([row])
@@ -255,7 +171,7 @@ class FunnelPlotResult(Result):
         return section
 
 
-class FunnelPlot(Estimator):
+class FunnelPlot(LegacyAttributes, Estimator):
     """Compare sites' rates on a funnel plot with control limits by site size.
 
     Parameters
@@ -277,9 +193,9 @@ class FunnelPlot(Estimator):
         O/E ratio (target 1, precision E). See :class:`RiskAdjustedComparison`.
     target : float, optional
         A fixed target rate (e.g. a national benchmark) instead of the pooled rate.
-    ci : {"wilson", "exact"}
-        Each site's own CI for its rate (Wilson score or Clopper–Pearson). O/E ratios always use
-        the exact Poisson interval for O divided by E.
+    ci_method : {"wilson", "exact"}
+        Each site's own CI for its rate (Wilson score or Clopper–Pearson; was ``ci=``). O/E
+        ratios always use the exact Poisson interval for O divided by E.
     conf_level : float
         Level of the sites' own CIs (default 0.95).
     winsor : float
@@ -305,7 +221,8 @@ class FunnelPlot(Estimator):
     """
 
     _param_names = ("site", "numerator", "denominator", "overdispersion", "limits", "method",
-                    "expected", "target", "ci", "conf_level", "winsor")
+                    "expected", "target", "ci_method", "conf_level", "winsor")
+    _renamed = {"ci": "ci_method"}
 
     def __init__(
         self,
@@ -318,7 +235,7 @@ class FunnelPlot(Estimator):
         method: Literal["exact", "normal"] = "exact",
         expected: str | None = None,
         target: float | None = None,
-        ci: Literal["wilson", "exact"] = "wilson",
+        ci_method: Literal["wilson", "exact"] = "wilson",
         conf_level: float = 0.95,
         winsor: float = 0.1,
     ):
@@ -345,7 +262,7 @@ class FunnelPlot(Estimator):
                 raise SpecificationError("target= is for rates; with expected= the target of the "
                                          "O/E ratio is 1. Drop one of them.")
         self.target = target
-        self.ci = check_choice("ci", ci, CI_METHODS)
+        self.ci_method = check_choice("ci_method", ci_method, CI_METHODS)
         self.conf_level = check_range("conf_level", conf_level, 0, 1)
         self.winsor = check_range("winsor", winsor, 0, 0.5, inclusive=(True, False))
 
@@ -355,6 +272,61 @@ class FunnelPlot(Estimator):
                            "denominator": self.denominator, "expected": self.expected})
         check_not_empty(df)
         check_no_duplicates(df, [self.site], what="one row per site is needed")
+        sites, num, den, exp, warnings = self._site_rows(df)
+        ind = self._indicator(num, den, exp)
+        k = num.size
+        z = (ind["y"] - ind["target"]) / np.sqrt(ind["var0"])
+        phi_raw, tau2_raw, chisq, dfree, p_disp = dispersion(
+            z, 1.0 / ind["var0"], winsor=self.winsor, target_given=self.target is not None)
+        phi_used, tau2_used = 1.0, 0.0
+        if self.overdispersion == "multiplicative":
+            phi_used = max(phi_raw, 1.0)
+        elif self.overdispersion == "additive":
+            tau2_used = tau2_raw
+        if self.overdispersion is None and k > 2 and p_disp < 0.05:
+            warnings.append(
+                f"the sites vary more than chance allows (phi = {phi_raw:.3g}, p = {p_disp:.2g}); "
+                "consider overdispersion='multiplicative' or 'additive'"
+            )
+        if k < 5 and self.overdispersion is not None:
+            warnings.append(f"only {k} sites: the over-dispersion estimate is imprecise")
+        limits_method = "exact" if (self.method == "exact" and self.overdispersion is None) \
+            else "normal"
+        shape = dict(target=ind["target"], method=limits_method, scale=ind["scale"],
+                     phi=phi_used, tau2=tau2_used)
+        statistic = (ind["y"] - ind["target"]) / np.sqrt(phi_used * ind["var0"] + tau2_used)
+        frame = {"site": sites, "numerator": num, "denominator": den}
+        if exp is not None:
+            frame["expected"] = exp
+        frame.update({"rate": ind["y"], "term": [str(s) for s in sites], "estimate": ind["y"],
+                      "std_error": ind["std_error"], "statistic": statistic,
+                      "p_value": 2 * stats.norm.sf(np.abs(statistic)),
+                      "conf_low": ind["low"], "conf_high": ind["high"]})
+        frame.update(limit_columns(ind["precision"], self.limits, **shape))
+        frame["flag"] = flags(ind["y"], [frame[f"lower_{level_name(lv)}"] for lv in self.limits],
+                               [frame[f"upper_{level_name(lv)}"] for lv in self.limits],
+                               [f"{lv * 100:.10g}%" for lv in self.limits])
+        table = tidy_frame(frame, extra_first=FIRST_COLUMNS)
+        if np.allclose(num, np.round(num)) and np.allclose(den, np.round(den)):
+            table["numerator"] = np.round(num).astype(np.int64)
+            table["denominator"] = np.round(den).astype(np.int64)
+        info = {
+            "n_sites": k, "target": ind["target"], "target_source": ind["target_source"],
+            "overall_rate": float(num.sum() / (exp.sum() if exp is not None else den.sum())),
+            "numerator_total": float(num.sum()), "denominator_total": float(den.sum()),
+            "method": self.method, "limits_method": limits_method,
+            "overdispersion": self.overdispersion, "phi": phi_raw, "tau2": tau2_raw,
+            "dispersion_chisq": chisq, "dispersion_df": dfree, "dispersion_p_value": p_disp,
+            "n_flagged": int(np.sum(frame["flag"] != "within")), "ci_method": self.ci_method,
+            "ci_text": ind["ci_text"], "scale": ind["scale"],
+        }
+        warn_all(warnings, StatisticalWarning)
+        return FunnelPlotResult(estimator=self, table=table, n_obs=k, info=info,
+                                curve=limits_curve(ind["precision"], self.limits, **shape),
+                                warnings=warnings)
+
+    def _site_rows(self, df: pd.DataFrame):
+        """Sites sorted by name with their counts (and expected counts); notes on the counts."""
         if df[self.site].isna().any():
             miss = df[self.site].isna().to_numpy()
             raise DataError(f"column {self.site!r} (the site) has {int(miss.sum())} missing "
@@ -368,116 +340,48 @@ class FunnelPlot(Estimator):
                 f"{self.denominator} > 0 (e.g. row {_example_rows(df, bad)}: "
                 f"{num[bad][0]:g} of {den[bad][0]:g})"
             )
-        order = np.argsort(df[self.site].astype(str).to_numpy(), kind="stable")
-        sites = df[self.site].to_numpy()[order]
-        num, den = num[order], den[order]
-        k = num.size
-        warnings = []
+        exp = None
         if self.expected is not None:
-            exp = numeric_column(df, self.expected, role="expected")[order]
+            exp = numeric_column(df, self.expected, role="expected")
             if np.any(exp <= 0):
                 raise DataError(f"column {self.expected!r} (the expected events) must be > 0 "
                                 "for every site")
-            scale, target, target_source = "ratio", 1.0, "observed/expected = 1"
-            precision = exp
-            y = num / exp
-            var0 = target / precision
-            alpha = 1 - self.conf_level
-            low = np.where(num > 0, stats.chi2.ppf(alpha / 2, 2 * num) / 2, 0.0) / exp
-            high = stats.chi2.ppf(1 - alpha / 2, 2 * num + 2) / 2 / exp
-            std_error = np.sqrt(num) / exp
-            ci_text = (f"{self.conf_level:.0%} exact Poisson interval for O, divided by E "
-                       "(E treated as fixed)")
+        elif self.method == "exact" and non_whole_counts(df, den, self.denominator,
+                                                          role="denominator"):
+            raise DataError(non_whole_counts(df, den, self.denominator, role="denominator")
+                            + "; exact binomial limits need whole numbers: use method='normal' "
+                            "for weighted counts")
+        notes = [m for m in (non_whole_counts(df, num, self.numerator, role="numerator"),
+                             non_whole_counts(df, den, self.denominator, role="denominator"))
+                 if m]
+        order = np.argsort(df[self.site].astype(str).to_numpy(), kind="stable")
+        return (df[self.site].to_numpy()[order], num[order], den[order],
+                None if exp is None else exp[order], notes)
+
+    def _indicator(self, num, den, exp) -> dict:
+        """The indicator (rate, or O/E with ``expected``), its target, precision and CIs."""
+        alpha = 1 - self.conf_level
+        if exp is not None:
+            return {"scale": "ratio", "target": 1.0, "target_source": "observed/expected = 1",
+                    "precision": exp, "y": num / exp, "var0": 1.0 / exp,
+                    "low": np.where(num > 0, stats.chi2.ppf(alpha / 2, 2 * num) / 2, 0.0) / exp,
+                    "high": stats.chi2.ppf(1 - alpha / 2, 2 * num + 2) / 2 / exp,
+                    "std_error": np.sqrt(num) / exp,
+                    "ci_text": f"{self.conf_level:.0%} exact Poisson interval for O, divided by "
+                               "E (E treated as fixed)"}
+        if self.target is not None:
+            target, source = float(self.target), "given"
         else:
-            scale = "proportion"
-            if self.target is not None:
-                target, target_source = float(self.target), "given"
-            else:
-                target, target_source = float(num.sum() / den.sum()), "pooled rate of all sites"
-            precision = den
-            y = num / den
-            var0 = target * (1 - target) / den
-            low, high = proportion_ci(num, den, method=self.ci, conf_level=self.conf_level)
-            std_error = np.sqrt(y * (1 - y) / den)
-            ci_text = (f"{self.conf_level:.0%} "
-                       + ("Wilson score" if self.ci == "wilson" else "Clopper-Pearson exact"))
-            if self.method == "exact" and not np.allclose(den, np.round(den)):
-                raise DataError(f"exact binomial limits need whole-number {self.denominator}; "
-                                "use method='normal' for weighted counts")
-        if scale == "proportion" and not 0 < target < 1:
+            target, source = float(num.sum() / den.sum()), "pooled rate of all sites"
+        if not 0 < target < 1:
             raise DataError(f"the target rate is {target:g}: funnel limits need a rate strictly "
                             "between 0 and 1")
-        z = (y - target) / np.sqrt(var0)
-        phi_raw, tau2_raw, chisq, dfree, p_disp = dispersion(
-            z, 1.0 / var0, winsor=self.winsor, target_given=self.target is not None)
-        phi_used, tau2_used = 1.0, 0.0
-        if self.overdispersion == "multiplicative":
-            phi_used = max(phi_raw, 1.0)
-        elif self.overdispersion == "additive":
-            tau2_used = tau2_raw
-        if self.overdispersion is None and k > 2 and p_disp < 0.05:
-            warnings.append(
-                f"the sites vary more than chance allows (phi = {phi_raw:.3g}, p = {p_disp:.2g}); "
-                "consider overdispersion='multiplicative' or 'additive'"
-            )
-        if k < 5 and self.overdispersion is not None:
-            warnings.append(f"only {k} sites: the over-dispersion estimate is imprecise")
-        statistic = (y - target) / np.sqrt(phi_used * var0 + tau2_used)
-        p_value = 2 * stats.norm.sf(np.abs(statistic))
-        limits_method = "exact" if (self.method == "exact" and self.overdispersion is None) \
-            else "normal"
-        frame = {"site": sites, "numerator": num, "denominator": den}
-        if scale == "ratio":
-            frame["expected"] = precision
-        frame.update({"rate": y, "term": [str(s) for s in sites], "estimate": y,
-                      "std_error": std_error, "statistic": statistic, "p_value": p_value,
-                      "conf_low": low, "conf_high": high})
-        lowers, uppers, names = [], [], []
-        for lv in self.limits:
-            lo_l, up_l = funnel_limits(precision, target, lv, method=limits_method, scale=scale,
-                                       phi=phi_used, tau2=tau2_used)
-            frame[f"lower_{level_name(lv)}"] = lo_l
-            frame[f"upper_{level_name(lv)}"] = up_l
-            lowers.append(lo_l)
-            uppers.append(up_l)
-            names.append(f"{lv * 100:.10g}%")
-        frame["flag"] = _flags(y, lowers, uppers, names)
-        table = tidy_frame(frame, extra_first=FIRST_COLUMNS)
-        if np.allclose(num, np.round(num)) and np.allclose(den, np.round(den)):
-            table["numerator"] = np.round(num).astype(np.int64)
-            table["denominator"] = np.round(den).astype(np.int64)
-        curve = _curve(precision, target, self.limits, limits_method, scale, phi_used, tau2_used)
-        info = {
-            "n_sites": k, "target": target, "target_source": target_source,
-            "overall_rate": float(num.sum() / (precision.sum() if scale == "ratio" else den.sum())),
-            "numerator_total": float(num.sum()), "denominator_total": float(den.sum()),
-            "method": self.method, "limits_method": limits_method,
-            "overdispersion": self.overdispersion, "phi": phi_raw, "tau2": tau2_raw,
-            "dispersion_chisq": chisq, "dispersion_df": dfree, "dispersion_p_value": p_disp,
-            "n_flagged": int(np.sum(frame["flag"] != "within")), "ci": self.ci,
-            "ci_text": ci_text, "scale": scale,
-        }
-        if warnings:
-            import warnings as _w
-
-            for m in warnings:
-                _w.warn(m, StatisticalWarning, stacklevel=2)
-        return FunnelPlotResult(estimator=self, table=table, n_obs=k, info=info, curve=curve,
-                                warnings=warnings)
-
-
-def _curve(precision, target, levels, method, scale, phi, tau2) -> pd.DataFrame:
-    lo = max(1.0, 0.5 * float(np.min(precision)))
-    hi = 1.15 * float(np.max(precision))
-    grid = np.geomspace(lo, hi, 200)
-    if scale == "proportion" and method == "exact":
-        grid = np.unique(np.round(grid))
-    out = {"precision": grid, "target": np.full(grid.size, target)}
-    for lv in levels:
-        low, up = funnel_limits(grid, target, lv, method=method, scale=scale, phi=phi, tau2=tau2)
-        out[f"lower_{level_name(lv)}"] = low
-        out[f"upper_{level_name(lv)}"] = up
-    return pd.DataFrame(out)
+        y = num / den
+        low, high = proportion_ci(num, den, method=self.ci_method, conf_level=self.conf_level)
+        return {"scale": "proportion", "target": target, "target_source": source,
+                "precision": den, "y": y, "var0": target * (1 - target) / den,
+                "low": low, "high": high, "std_error": np.sqrt(y * (1 - y) / den),
+                "ci_text": ci_description(self.ci_method, self.conf_level)}
 
 
 __all__ = ["FunnelPlot", "FunnelPlotResult", "funnel_limits", "level_name"]

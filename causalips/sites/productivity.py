@@ -1,4 +1,4 @@
-"""Capacity: productivity per full-time employment specialist, caseload size, and fidelity.
+"""Capacity: productivity per full-time employment specialist and caseload size.
 
 IPS Grow expectations per full-time-equivalent (FTE) employment specialist per year:
 a mature service supports at least 45 people and achieves at least 24 job outcomes; in its first
@@ -22,28 +22,18 @@ from .._checks import (
     check_no_duplicates,
     check_not_empty,
     check_range,
+    non_whole_counts,
     numeric_column,
 )
-from ..base import Estimator, Summary, tidy_frame
-from ..errors import DataError
-from ._result import SiteResult
-from .rates import proportion_ci
+from ..base import Estimator, Result, Summary, tidy_frame, warn_all
+from ..errors import DataError, StatisticalWarning
 
 #: IPS Grow expectations per FTE specialist per year: (people supported, job outcomes).
 IPS_GROW_EXPECTATIONS = {"mature": (45, 24), "first_year": (35, 17)}
 #: Fidelity scale maximum caseload per specialist at any one time.
 FIDELITY_CASELOAD_MAX = 20
 
-FIDELITY_CAVEAT = (
-    "A correlation between fidelity and outcomes across sites depends on how far apart the "
-    "sites' fidelity scores are: when all sites score alike (a narrow spread, e.g. all 'good' "
-    "fidelity) the correlation is weak even if fidelity matters, and a few sites make it very "
-    "imprecise. It describes differences between sites, not what raising fidelity at one site "
-    "would do."
-)
-
-
-class ProductivityResult(SiteResult):
+class ProductivityResult(Result):
     """Per-site productivity per FTE-year against the IPS Grow expectations.
 
     ``tidy()``: ``site``, ``fte``, ``people``, ``outcomes``, ``people_per_fte_year``,
@@ -156,6 +146,8 @@ class Productivity(Estimator):
         if bad.any():
             raise DataError(f"{int(bad.sum())} sites have fte <= 0 or negative counts "
                             f"(e.g. row {_example_rows(df, bad)}); fix them first")
+        notes = [m for m in (non_whole_counts(df, people, self.people, role="people"),
+                             non_whole_counts(df, outcomes, self.outcomes, role="outcomes")) if m]
         years = fte * self.months / 12.0
         ppl_exp, out_exp = IPS_GROW_EXPECTATIONS[self.stage]
         rate = outcomes / years
@@ -173,129 +165,14 @@ class Productivity(Estimator):
             frame["caseload_per_fte"] = cl / fte
             frame["over_caseload_max"] = cl / fte > FIDELITY_CASELOAD_MAX
         frame = frame.sort_values("term", kind="stable")
-        warnings = []
+        warnings = notes
         if self.caseload is not None and frame["over_caseload_max"].any():
             over = frame.loc[frame["over_caseload_max"], "term"].tolist()
             warnings.append(f"caseload per specialist above the fidelity maximum of "
                             f"{FIDELITY_CASELOAD_MAX} at: {', '.join(over)}")
+        warn_all(warnings, StatisticalWarning)
         return ProductivityResult(estimator=self, table=tidy_frame(frame, ("site",)),
                                   n_obs=len(frame), warnings=warnings)
 
 
-class FidelityOutcomeResult(SiteResult):
-    """Fidelity score and outcome rate per site, with their correlation across sites."""
-
-    count_columns = ("numerator", "denominator")
-
-    def __init__(self, *, estimator, table, n_obs, info, warnings=()):
-        super().__init__(estimator=estimator, table=table, n_obs=n_obs, warnings=warnings)
-        self.info = dict(info)
-        self._freeze()
-
-    def glance(self) -> pd.DataFrame:
-        return pd.DataFrame([self.info])
-
-    def summary(self) -> Summary:
-        i = self.info
-        header = (("sites", str(i["n_sites"])),
-                  ("Pearson correlation", f"r = {i['pearson_r']:.3g} (95% CI {i['conf_low']:.3g} "
-                                          f"to {i['conf_high']:.3g}, Fisher z), "
-                                          f"p = {i['pearson_p_value']:.3g}"),
-                  ("Spearman correlation", f"rho = {i['spearman_rho']:.3g}, "
-                                           f"p = {i['spearman_p_value']:.3g}"),
-                  ("spread of fidelity scores", f"{i['fidelity_min']:g} to {i['fidelity_max']:g}"
-                                                f" (SD {i['fidelity_sd']:.3g})"))
-        cols = ["site", "fidelity", "numerator", "denominator", "rate", "conf_low", "conf_high"]
-        return Summary(title="Fidelity and outcomes across sites", header=header,
-                       tables=(("Sites (sorted by name)", self._table[cols]),),
-                       notes=(FIDELITY_CAVEAT,) + self.warnings)
-
-    def plot(self, ax=None, **style):
-        from ..plotting.sites import plot_fidelity
-
-        return plot_fidelity(self, ax=ax, **style)
-
-
-class FidelityOutcome(Estimator):
-    """Fidelity (e.g. IPS-25 score) against outcome rate across sites, with the caveat.
-
-    Parameters
-    ----------
-    site, fidelity, numerator, denominator : str
-        Site name, fidelity score, people with the outcome, people supported.
-    ci : {"wilson", "exact"}
-        Each site's CI.
-
-    Returns
-    -------
-    FidelityOutcomeResult
-        ``glance()`` has the Pearson r (Fisher-z CI) and Spearman rho; ``summary()`` states the
-        caveat that the correlation depends on the spread of sites.
-
-    Example
-    -------
-    >>> import pandas as pd
-    >>> import causalips as ci
-    >>> df = pd.DataFrame({"site": list("ABCD"), "ips25": [90, 100, 105, 115],
-    ...                    "jobs": [20, 30, 28, 45], "people": [100, 100, 90, 110]})
-    >>> res = ci.FidelityOutcome(site="site", fidelity="ips25", numerator="jobs",
-    ...                          denominator="people").fit(df)
-    >>> int(res.glance()["n_sites"].iloc[0])
-    4
-
-    See Also
-    --------
-    Productivity, FunnelPlot
-    """
-
-    _param_names = ("site", "fidelity", "numerator", "denominator", "ci")
-
-    def __init__(self, *, site: str, fidelity: str, numerator: str, denominator: str,
-                 ci: Literal["wilson", "exact"] = "wilson"):
-        self.site, self.fidelity = site, fidelity
-        self.numerator, self.denominator = numerator, denominator
-        self.ci = check_choice("ci", ci, ("wilson", "exact"))
-
-    def fit(self, data) -> FidelityOutcomeResult:
-        df = as_dataframe(data)
-        check_columns(df, {"site": self.site, "fidelity": self.fidelity,
-                           "numerator": self.numerator, "denominator": self.denominator})
-        check_not_empty(df)
-        check_no_duplicates(df, [self.site], what="one row per site is needed")
-        f = numeric_column(df, self.fidelity, role="fidelity")
-        num = numeric_column(df, self.numerator, role="numerator")
-        den = numeric_column(df, self.denominator, role="denominator")
-        bad = (num < 0) | (den <= 0) | (num > den)
-        if bad.any():
-            raise DataError(f"{int(bad.sum())} sites need 0 <= numerator <= denominator, "
-                            f"denominator > 0 (e.g. row {_example_rows(df, bad)})")
-        if f.size < 3:
-            raise DataError("a correlation across sites needs at least 3 sites")
-        rate = num / den
-        low, high = proportion_ci(num, den, method=self.ci)
-        pr = stats.pearsonr(f, rate)
-        sr = stats.spearmanr(f, rate)
-        k = f.size
-        if k > 3 and abs(pr.statistic) < 1:
-            zr, se = np.arctanh(pr.statistic), 1 / np.sqrt(k - 3)
-            r_lo, r_hi = np.tanh(zr - 1.959964 * se), np.tanh(zr + 1.959964 * se)
-        else:
-            r_lo = r_hi = np.nan
-        frame = pd.DataFrame({"site": df[self.site].to_numpy(), "fidelity": f, "numerator": num,
-                              "denominator": den, "rate": rate,
-                              "term": df[self.site].astype(str).to_numpy(), "estimate": rate,
-                              "std_error": np.sqrt(rate * (1 - rate) / den), "conf_low": low,
-                              "conf_high": high}).sort_values("term", kind="stable")
-        info = {"n_sites": k, "pearson_r": float(pr.statistic),
-                "pearson_p_value": float(pr.pvalue), "conf_low": float(r_lo),
-                "conf_high": float(r_hi), "spearman_rho": float(sr.statistic),
-                "spearman_p_value": float(sr.pvalue), "fidelity_min": float(f.min()),
-                "fidelity_max": float(f.max()), "fidelity_sd": float(f.std(ddof=1)),
-                "caveat": FIDELITY_CAVEAT}
-        warnings = [f"only {k} sites: the correlation is very imprecise"] if k < 10 else []
-        return FidelityOutcomeResult(estimator=self, table=tidy_frame(frame, ("site",)),
-                                     n_obs=k, info=info, warnings=warnings)
-
-
-__all__ = ["Productivity", "ProductivityResult", "FidelityOutcome", "FidelityOutcomeResult",
-           "IPS_GROW_EXPECTATIONS", "FIDELITY_CASELOAD_MAX", "FIDELITY_CAVEAT"]
+__all__ = ["Productivity", "ProductivityResult", "IPS_GROW_EXPECTATIONS", "FIDELITY_CASELOAD_MAX"]

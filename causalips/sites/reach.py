@@ -7,27 +7,39 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from .._checks import as_dataframe, check_choice, check_columns, check_not_empty, check_range
-from ..base import Estimator, Summary, tidy_frame
-from ._result import SiteResult
-from ._tests import EXACT_CHOICES, contingency_test
-from .equity import _ordered_labels
-from .rates import CI_METHODS, binary_column, labels_column, proportion_ci, weight_column
+from .._checks import (
+    as_dataframe,
+    binary_column,
+    check_choice,
+    check_columns,
+    check_not_empty,
+    check_range,
+    labels_column,
+    non_whole_counts,
+    weight_column,
+)
+from ..base import Estimator, Summary, tidy_frame, warn_all
+from ..errors import StatisticalWarning
+from ..inference import Bootstrap
+from ._contingency import ContingencyTestResult, contingency_test, test_options
+from ._deprecated import LegacyAttributes
+from .proportions import CI_METHODS, as_whole_counts, ci_description, rate_columns, tally
 
 
-class ReachResult(SiteResult):
+class ReachResult(ContingencyTestResult):
     """Participation rates with CIs.
 
-    ``tidy()``: a row ``overall`` and one per group with ``group``, ``eligible``,
-    ``participants``, ``rate``, ``conf_low``, ``conf_high`` (``term`` = group, ``estimate`` =
-    rate).
+    ``tidy()``: a row ``overall`` and one per group with ``group``, ``term`` (= group),
+    ``estimate`` (= rate) with its standard error and CI, then ``eligible``, ``participants``,
+    ``rate``. With a group, ``test`` holds the test of equal reach.
     """
 
     count_columns = ("eligible", "participants")
 
-    def __init__(self, *, estimator, table, n_obs, test, warnings=()):
+    def __init__(self, *, estimator, table, n_obs, test, counts, warnings=()):
         super().__init__(estimator=estimator, table=table, n_obs=n_obs, warnings=warnings)
         self.test = dict(test) if test else None
+        self._counts = counts
         self._freeze()
 
     def glance(self) -> pd.DataFrame:
@@ -44,8 +56,7 @@ class ReachResult(SiteResult):
         header = [("participant", e.participant),
                   ("reach", f"{g['participants']:g} of {g['eligible']:g} eligible = "
                             f"{g['rate']:.1%} ({g['conf_low']:.1%} to {g['conf_high']:.1%})"),
-                  ("confidence intervals", f"{e.conf_level:.0%} "
-                   + ("Wilson score" if e.ci == "wilson" else "Clopper-Pearson exact"))]
+                  ("confidence intervals", ci_description(e.ci_method, e.conf_level))]
         if self.test:
             header.append(("difference between groups", f"{g['test']}: chi2 = {g['chisq']:.4g}"
                                                          f", df = {g['df']}, p = {g['p_value']:.3g}"))
@@ -63,7 +74,7 @@ class ReachResult(SiteResult):
         return plot_group_rates(self, ax=ax, **style)
 
 
-class Reach(Estimator):
+class Reach(LegacyAttributes, Estimator):
     """Reach: participation rate of the eligible caseload, with CI, overall and by group.
 
     Parameters
@@ -72,15 +83,19 @@ class Reach(Estimator):
         0/1 column: did the person use the service (e.g. ``ips_user``)? One row per eligible
         person, or per count with ``weight``.
     group : str, optional
-        Column for rates by group (team, ethnicity, age band ...), with a chi-squared test.
+        Column for rates by group (team, ethnicity, age band ...), with a test of equal reach.
     weight : str, optional
         Column of counts: a row stands for that many people (e.g. 539 users, 5,626 not).
-    ci : {"wilson", "exact"}
-        Interval for each rate.
+    ci_method : {"wilson", "exact"}
+        Interval for each rate (was ``ci=``).
     conf_level : float
         Confidence level.
-    correction, exact, reps, seed
+    correction, exact
         Test options, as :class:`Representativeness`.
+    inference : Bootstrap, optional
+        The Monte Carlo test of a table with small expected counts: ``Bootstrap(reps=, seed=)``
+        simulates ``reps`` tables with the observed margins; default ``Bootstrap(reps=2000)``.
+        ``reps=``/``seed=`` are its deprecated old form.
 
     Returns
     -------
@@ -100,20 +115,21 @@ class Reach(Estimator):
     Representativeness, OutcomeEquity
     """
 
-    _param_names = ("participant", "group", "weight", "ci", "conf_level", "correction", "exact",
-                    "reps", "seed")
+    _param_names = ("participant", "group", "weight", "ci_method", "conf_level", "correction",
+                    "exact", "inference")
+    _renamed = {"ci": "ci_method"}
 
     def __init__(self, *, participant: str, group: str | None = None, weight: str | None = None,
-                 ci: Literal["wilson", "exact"] = "wilson", conf_level: float = 0.95,
+                 ci_method: Literal["wilson", "exact"] = "wilson", conf_level: float = 0.95,
                  correction: bool = False, exact: Literal["auto", "never", "always"] = "auto",
-                 reps: int = 2000, seed: int | None = None):
+                 inference: Bootstrap | None = None, reps: int | None = None,
+                 seed: int | None = None):
         self.participant, self.group, self.weight = participant, group, weight
-        self.ci = check_choice("ci", ci, CI_METHODS)
+        self.ci_method = check_choice("ci_method", ci_method, CI_METHODS)
         self.conf_level = check_range("conf_level", conf_level, 0, 1)
-        self.correction = bool(correction)
-        self.exact = check_choice("exact", exact, EXACT_CHOICES)
-        self.reps = int(check_range("reps", reps, 99, 1e7, inclusive=(True, True)))
-        self.seed = seed
+        self.correction, self.exact, self.inference = test_options(
+            "Reach", correction=correction, exact=exact, inference=inference, reps=reps,
+            seed=seed)
 
     def fit(self, data) -> ReachResult:
         df = as_dataframe(data)
@@ -122,40 +138,28 @@ class Reach(Estimator):
         check_not_empty(df)
         y = binary_column(df, self.participant, role="participant")
         w = weight_column(df, self.weight)
-        labels = ["overall"]
-        eligible = [w.sum()]
-        parts = [(w * y).sum()]
-        test = None
+        labels, eligible, parts = ["overall"], np.array([w.sum()]), np.array([(w * y).sum()])
+        test = counts = None
         if self.group is not None:
-            g = labels_column(df, self.group, role="group")
-            groups = _ordered_labels(g)
-            codes = pd.Index(groups).get_indexer(pd.Series(g))
-            n = np.bincount(codes, weights=w, minlength=len(groups))
-            e = np.bincount(codes, weights=w * y, minlength=len(groups))
+            groups, n, e = tally(labels_column(df, self.group, role="group"), y, w)
             labels += groups
-            eligible += n.tolist()
-            parts += e.tolist()
-            test = contingency_test(np.column_stack([e, n - e]), correction=self.correction,
-                                    exact=self.exact, reps=self.reps, seed=self.seed)
-        eligible, parts = np.asarray(eligible, float), np.asarray(parts, float)
-        if eligible[0] <= 0:
-            from ..errors import DataError
-
-            raise DataError("no eligible people (all weights are zero)")
-        keep = eligible > 0
+            eligible, parts = np.r_[eligible, n], np.r_[parts, e]
+            counts = np.column_stack([e, n - e])
+            test = contingency_test(counts, correction=self.correction, exact=self.exact,
+                                    inference=self.inference)
+        keep = eligible > 0  # a group whose weights are all zero has no rate
         labels = [lab for lab, k in zip(labels, keep) if k]
         eligible, parts = eligible[keep], parts[keep]
-        low, high = proportion_ci(parts, eligible, method=self.ci, conf_level=self.conf_level)
-        rate = parts / eligible
-        frame = pd.DataFrame({"group": labels, "eligible": eligible, "participants": parts,
-                              "rate": rate, "term": [str(v) for v in labels], "estimate": rate,
-                              "std_error": np.sqrt(rate * (1 - rate) / eligible),
-                              "conf_low": low, "conf_high": high})
-        if np.allclose(np.r_[eligible, parts], np.round(np.r_[eligible, parts])):
-            frame["eligible"] = frame["eligible"].round().astype(np.int64)
-            frame["participants"] = frame["participants"].round().astype(np.int64)
-        table = tidy_frame(frame, ("group", "eligible", "participants", "rate"))
-        return ReachResult(estimator=self, table=table, n_obs=int(round(eligible[0])), test=test)
+        frame = pd.DataFrame(rate_columns(labels, eligible, parts, method=self.ci_method,
+                                          conf_level=self.conf_level)
+                             | {"eligible": eligible, "participants": parts})
+        table = tidy_frame(as_whole_counts(frame, ["eligible", "participants"]),
+                           ("eligible", "participants", "rate"))
+        notes = [non_whole_counts(df, w, self.weight, role="weight")] if self.weight else []
+        notes = [m for m in notes if m]
+        warn_all(notes, StatisticalWarning)
+        return ReachResult(estimator=self, table=table, n_obs=int(round(eligible[0])),
+                           test=test, counts=counts, warnings=notes)
 
 
 __all__ = ["Reach", "ReachResult"]

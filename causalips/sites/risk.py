@@ -8,12 +8,19 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from .._checks import as_dataframe, check_choice, check_columns, check_not_empty
+from .._checks import (
+    as_dataframe,
+    binary_column,
+    check_choice,
+    check_columns,
+    check_not_empty,
+    labels_column,
+    weight_column,
+)
 from ..base import Summary
 from ..errors import SpecificationError
-from ._tests import design_matrix, fit_logistic, odds_ratio_table
+from ._case_mix import design_matrix, fit_logistic, odds_ratio_table
 from .funnel import LIMIT_METHODS, OVERDISPERSION, FunnelPlot, FunnelPlotResult
-from .rates import binary_column, labels_column, weight_column
 
 
 class RiskAdjustedResult(FunnelPlotResult):

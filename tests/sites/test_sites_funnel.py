@@ -253,3 +253,46 @@ def test_additive_tau2_recovers_the_between_site_variance():
     t = res.tidy()
     outside = np.mean((t["rate"] > t["upper_95"]) | (t["rate"] < t["lower_95"]))
     assert outside < 0.08  # unadjusted limits flag about 45% here
+
+
+def test_funnel_ci_is_renamed_ci_method_and_plots_read_the_limit_columns():
+    with pytest.warns(FutureWarning, match=r"FunnelPlot\(ci=\) is renamed ci_method="):
+        old = FunnelPlot(site="site", numerator="jobs", denominator="referrals", ci="exact")
+    new = FunnelPlot(site="site", numerator="jobs", denominator="referrals", ci_method="exact")
+    pd.testing.assert_frame_equal(old.fit(SITES).tidy(), new.fit(SITES).tidy())
+    res = FunnelPlot(site="site", numerator="jobs", denominator="referrals",
+                     limits=(0.9, 0.95, 0.999)).fit(SITES)
+    assert res.limit_columns[2] == (0.999, "lower_999", "upper_999")
+    assert all(c in res.limits_curve() and c in res.tidy()
+               for _, *cols in res.limit_columns for c in cols)
+    assert len(res.plot().lines) == 1 + 2 * 3
+
+
+def test_fractional_site_counts_are_refused_for_exact_limits_and_warned_otherwise():
+    from causalips.errors import StatisticalWarning
+
+    weighted = SITES.assign(jobs=SITES["jobs"] + 0.5, referrals=SITES["referrals"] + 0.25)
+    with pytest.raises(DataError, match="'referrals' .the denominator. holds 6 counts that are "
+                                        "not whole numbers.*exact binomial limits"):
+        FunnelPlot(site="site", numerator="jobs", denominator="referrals").fit(weighted)
+    with pytest.warns(StatisticalWarning, match="'jobs' .the numerator. holds 6 counts"):
+        res = FunnelPlot(site="site", numerator="jobs", denominator="referrals",
+                         method="normal").fit(weighted)
+    assert res.tidy()["numerator"].dtype == float  # shown as given, not rounded
+    with pytest.warns(StatisticalWarning, match="'jobs' .the numerator. holds 6 counts"):
+        FunnelPlot(site="site", numerator="jobs", denominator="referrals").fit(
+            SITES.assign(jobs=SITES["jobs"] + 0.5))
+
+
+def test_docstring_examples_of_the_site_modules_run():
+    import doctest
+    import importlib
+
+    import causalips
+
+    for name in ("proportions", "funnel", "risk", "reach", "representativeness",
+                 "numeric_comparison", "outcome_equity", "ips_grow", "productivity", "fidelity"):
+        module = importlib.import_module(f"causalips.sites.{name}")
+        failures, tried = doctest.testmod(module, extraglobs={"ci": causalips},
+                                          optionflags=doctest.NORMALIZE_WHITESPACE)
+        assert tried > 0 and failures == 0, name
