@@ -28,6 +28,7 @@ from .inference import (
 )
 from .spells import durations_from_dates
 from .survival import RMST, Cox, CumulativeIncidence, FineGray, KaplanMeier, LogRank, SupportCap
+from .workdays import workdays_by_period
 
 __all__ = [
     "__version__",
@@ -35,6 +36,7 @@ __all__ = [
     "LogRank",
     "Cox",
     "durations_from_dates",
+    "workdays_by_period",
     "Cluster",
     "WildBootstrap",
     "Randomization",

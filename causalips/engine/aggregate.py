@@ -1,0 +1,107 @@
+"""Grouped aggregations run in the engine: the sufficient statistics estimators ask for.
+
+Only these small tables come back to numpy. Estimators build their numbers from them with the
+same code they use for in-memory data, so every engine gives the same answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import narwhals as nw
+import pandas as pd
+
+from ..errors import DataError
+from .checks import _example, check_values, numeric_expr, require_columns
+from .frames import Table
+
+#: a guard against a "small" table that is not: more rows than this means the grouping keys
+#: are (nearly) unique per row, and collecting them would move the data, not a summary
+MAX_AGGREGATED_ROWS = 50_000_000
+
+
+def grouped(table: Table, by: Sequence[str], aggs: Mapping[str, Any], *,
+            where=None, sort: bool = True) -> pd.DataFrame:
+    """``GROUP BY by`` with the named aggregate expressions; returns a pandas table.
+
+    ``where`` filters rows first. The result is sorted by ``by`` when ``sort``.
+    """
+    frame = table.frame if where is None else table.frame.filter(where)
+    query = frame.group_by(*by).agg(**aggs) if by else frame.select(**aggs)
+    n_groups = table.collect(query.select(nw.len().alias("n")))["n"].iloc[0]
+    if n_groups > MAX_AGGREGATED_ROWS:
+        raise DataError(
+            f"grouping {table.source} by {list(by)} gives {n_groups:,} groups: the keys are "
+            "close to one per row, so this is not a summary. Aggregate first (e.g. round the "
+            "durations to whole days) or use fewer keys.")
+    if sort and by:
+        query = query.sort(*by)
+    return table.collect(query)
+
+
+def event_indicator(table: Table, column: str, *, event_value=None):
+    """An expression that is 1 for an event and 0 for censoring, checked like the pandas path."""
+    dtype = table.schema[column]
+    if event_value is not None:
+        seen = table.collect(table.frame.select(column).unique().head(7))[column].tolist()
+        hits = table.collect(table.frame.select(
+            (nw.col(column) == event_value).cast(nw.Int64).sum().alias("n")))["n"].iloc[0]
+        if not hits:
+            shown = ", ".join(repr(v) for v in seen[:6])
+            raise DataError(
+                f"event_value={event_value!r} never occurs in column {column!r} (values seen: "
+                f"{shown}); pass the value that marks an event.")
+        return (nw.col(column) == event_value).cast(nw.Float64)
+    if dtype == nw.Boolean:
+        return nw.col(column).cast(nw.Float64)
+    if any(dtype == kind for kind in (nw.Int8, nw.Int16, nw.Int32, nw.Int64, nw.UInt8,
+                                       nw.UInt16, nw.UInt32, nw.UInt64, nw.Float32,
+                                       nw.Float64)):
+        value = nw.col(column).cast(nw.Float64)
+        stats = table.collect(table.frame.select(
+            value.is_null().cast(nw.Int64).sum().alias("missing"),
+            (~value.is_in([0.0, 1.0])).cast(nw.Int64).sum().alias("other")))
+        if stats["missing"].iloc[0]:
+            raise DataError(
+                f"column {column!r} (the event) has {int(stats['missing'].iloc[0])} missing "
+                f"values (e.g. the row with {_example(table, value.is_null(), [column])}); code "
+                "censored rows as 0 or drop them.")
+        if not stats["other"].iloc[0]:
+            return value
+    seen = table.collect(table.frame.select(column).unique().head(7))[column].tolist()
+    raise DataError(
+        f"column {column!r} (the event) must be 0/1 or boolean, or you must say which value "
+        f"means the event with event_value=; values seen: {', '.join(repr(v) for v in seen[:6])}")
+
+
+def event_counts(table: Table, *, duration: str, event: str, group: str | None = None,
+                 weights: str | None = None, event_value=None) -> pd.DataFrame:
+    """Events and censorings by group and distinct time (weighted if ``weights``).
+
+    Columns: ``group`` (absent without a group), ``time``, ``n_event``, ``n_censor``,
+    ``n_rows``. This is all Kaplan–Meier, Nelson–Aalen, the log-rank test and RMST need.
+    """
+    require_columns(table, {"duration": duration, "event": event, "group": group,
+                            "weights": weights})
+    roles = {"duration": duration} | ({"weights": weights} if weights else {})
+    check_values(table, roles, nonnegative=[duration] + ([weights] if weights else []),
+                 keys=[c for c in (group, duration, event) if c])
+    if group is not None:
+        n_missing = table.collect(table.frame.select(
+            nw.col(group).is_null().cast(nw.Int64).sum().alias("n")))["n"].iloc[0]
+        if n_missing:
+            raise DataError(
+                f"column {group!r} (the group) has {int(n_missing)} missing values (e.g. the "
+                f"row with {_example(table, nw.col(group).is_null(), [duration, group])}); "
+                "give them a label or drop them.")
+    d = event_indicator(table, event, event_value=event_value)
+    w = numeric_expr(table, weights, "weights") if weights else nw.lit(1.0)
+    keyed = table.frame.with_columns(numeric_expr(table, duration, "duration").alias("__time"))
+    if group is not None:
+        keyed = keyed.with_columns(nw.col(group).alias("__group"))
+    view = Table(keyed, table.backend, table.source)
+    by = (["__group"] if group is not None else []) + ["__time"]
+    out = grouped(view, by, {"n_event": (w * d).sum(), "n_censor": (w * (1 - d)).sum(),
+                             "n_rows": nw.len()})
+    return out.rename(columns={"__group": "group", "__time": "time"})
