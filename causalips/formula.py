@@ -164,11 +164,13 @@ def plan_from_formula(cls, formula: str, /, **options):
     """The plan ``cls(**keywords)`` that ``formula`` (plus ``options``) describes."""
     import inspect
 
-    params = {n for n, p in inspect.signature(cls.__init__).parameters.items()
-              if p.kind is inspect.Parameter.KEYWORD_ONLY}
+    signature = inspect.signature(cls.__init__).parameters.values()
+    params = {p.name for p in signature if p.kind is inspect.Parameter.KEYWORD_ONLY}
+    required = {p.name for p in signature if p.kind is inspect.Parameter.KEYWORD_ONLY
+                and p.default is inspect.Parameter.empty}
     parsed = parse(formula)
     if {"outcome", "unit", "time"} <= params:
-        keywords = _panel_keywords(parsed, params, options, cls.__name__)
+        keywords = _panel_keywords(parsed, params, options, cls.__name__, required)
     elif {"duration", "event", "covariates"} <= params:
         keywords = _survival_keywords(parsed, params, options, cls.__name__)
     elif {"duration", "event", "group"} <= params:
@@ -196,7 +198,8 @@ def _plain_columns(terms, where: str, help_text: str) -> list[str]:
     return cols
 
 
-def _panel_keywords(parsed: Parsed, params: set, options: dict, name: str) -> dict:
+def _panel_keywords(parsed: Parsed, params: set, options: dict, name: str,
+                    required: set) -> dict:
     if len(parsed.lhs) != 1 or len(parsed.parts) > 2:
         raise SpecificationError(f"{name}: formula {parsed.text!r} has "
                                  f"{len(parsed.lhs)} outcome(s) and {len(parsed.parts)} part(s) "
@@ -224,7 +227,7 @@ def _panel_keywords(parsed: Parsed, params: set, options: dict, name: str) -> di
     elif "fixed_effects" in params and "fixed_effects" not in options:
         keywords["fixed_effects"] = ()  # as in fixest: no '|', no fixed effects
     for role in ("unit", "time"):
-        if role not in keywords and role not in options:
+        if role in required and role not in keywords and role not in options:
             raise SpecificationError(f"{where} does not say which column is the {role}: write "
                                      f"the fixed effects as '| unit + time' or pass {role}=")
     return keywords
