@@ -83,3 +83,6 @@ __all__ += ["DiD", "EventStudy", "years_of_work", "validate_panel"]
 from .did import StaggeredDiD, SyntheticControl, SyntheticDiD  # noqa: E402
 
 __all__ += ["StaggeredDiD", "SyntheticControl", "SyntheticDiD"]
+from .publish import table  # noqa: E402
+
+__all__ += ["table"]

@@ -412,6 +412,28 @@ class Estimator:
         """The analysis plan as a dict (what the constructor was given)."""
         return {name: getattr(self, name) for name in self._param_names}
 
+    @classmethod
+    def from_formula(cls, formula: str, /, **options):
+        """The same plan, written as an R / fixest / survival formula (see docs/formulas.md).
+
+        ``options`` are the constructor's other keywords. Panel estimators read
+        ``"outcome ~ treatment + covariates | unit + time"``; Cox and FineGray read
+        ``"Surv(time, event) ~ terms"`` with ``C(x, Treatment('ref'))``, ``strata(x)`` and
+        ``cluster(x)``; survival curves read ``"Surv(time, event) ~ group"``.
+
+        Example
+        -------
+        >>> import causalips as ci
+        >>> ci.DiD.from_formula("workdays ~ 1 | person + year", first_treated="first_treated",
+        ...                     cluster="municipality").get_params() == ci.DiD(
+        ...     outcome="workdays", unit="person", time="year", first_treated="first_treated",
+        ...     cluster="municipality").get_params()
+        True
+        """
+        from .formula import plan_from_formula
+
+        return plan_from_formula(cls, formula, **options)
+
     def fit(self, data: pd.DataFrame) -> Result:  # pragma: no cover - abstract
         raise NotImplementedError
 
