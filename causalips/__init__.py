@@ -81,3 +81,6 @@ __all__ += ["DiD", "EventStudy", "years_of_work", "validate_panel"]
 from .did import StaggeredDiD, SyntheticControl, SyntheticDiD  # noqa: E402
 
 __all__ += ["StaggeredDiD", "SyntheticControl", "SyntheticDiD"]
+from .replication import replicate, replications  # noqa: E402
+
+__all__ += ["replicate", "replications"]

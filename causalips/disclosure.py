@@ -250,3 +250,82 @@ def suppress_with_totals(
             out[col] = shown
     out.attrs["unprotectable_totals"] = unprotectable
     return out
+
+
+# -- one threshold, checked once ----------------------------------------------------------------
+def check_threshold(value, *, name: str = "suppress_below") -> int:
+    """The small-count threshold as a whole number >= 0 (0 or 1 turn suppression off).
+
+    A negative, fractional or boolean value is refused rather than read as "off": switching
+    suppression off must be said with 0.
+    """
+    from .errors import SpecificationError
+
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
+        raise SpecificationError(f"{name} must be a whole number >= 0 (0 turns suppression off); "
+                                 f"got {value!r}")
+    return int(value)
+
+
+def is_safe_count(value, threshold: int) -> bool:
+    """A count a reader may learn: zero, or at least ``threshold`` (always, when off)."""
+    return threshold <= 1 or value == 0 or value >= threshold
+
+
+def published_table(table: pd.DataFrame, counts: Iterable[str], threshold: int,
+                    marker: str = "suppressed") -> pd.DataFrame:
+    """The table as published: small counts shown as ``<threshold``, their rows' decimals hidden.
+
+    Tables that arrive already protected (a marker in a count column, as the site report's
+    secondary suppression leaves) are returned unchanged. The HTML report and its CSV tables
+    both use this, so they hide the same cells.
+    """
+    counts = tuple(counts)
+    if any(table[c].map(is_suppressed).any() for c in counts if c in table.columns):
+        return table
+    return hide_derived_figures(suppress_small_counts(table, counts, threshold), table, counts,
+                                marker=marker)
+
+
+# -- curves: steps that never reveal a small count ---------------------------------------------
+def release_points(n_event, n_censor, total: float, threshold: int) -> np.ndarray:
+    """Rows of an event table at which a survival curve may be published.
+
+    ``n_event`` and ``n_censor`` are the counts at each distinct time (sorted); ``total`` the
+    people at the start. Consecutive times are grouped into blocks; the curve is shown only at
+    the last time of each block and held flat in between. A block closes once it holds at least
+    ``threshold`` events and the people still at risk after it are 0 or at least ``threshold``;
+    events after the last such block join it, censorings after it form a last block without a
+    step. So every step of the published curve is at least ``threshold`` events, every count of
+    events between published times is 0 or at least ``threshold``, and every published number
+    at risk is 0 or at least ``threshold``. (Censorings are grouped with the blocks but not
+    counted against the threshold: the number whose follow-up ended in an interval is what
+    every published at-risk table shows.) Returns the row positions that end a block, empty
+    when the group has fewer than ``threshold`` events. With the threshold off every row is
+    returned.
+    """
+    d = np.asarray(n_event, dtype=float)
+    c = np.asarray(n_censor, dtype=float)
+    if threshold <= 1:
+        return np.arange(d.size)
+    left_after = float(total) - np.cumsum(d + c)
+    ends: list[int] = []
+    acc = 0.0
+    for i, (di, left) in enumerate(zip(d.tolist(), left_after.tolist(), strict=True)):
+        acc += di
+        if acc >= threshold and (left == 0 or left >= threshold):
+            ends.append(i)
+            acc = 0.0
+    if not ends:
+        return np.array([], dtype=int)
+    if acc > 0:  # too few events after the last step for a step of their own: they join it
+        ends[-1] = d.size - 1
+    elif ends[-1] != d.size - 1:  # censorings after the last step: a block without a step
+        ends.append(d.size - 1)
+    return np.asarray(ends, dtype=int)
+
+
+def left_out_note(n_left_out: int, what: str, why: str) -> str:
+    """The caption line saying how many groups or sites a figure leaves out, and why."""
+    noun = what if n_left_out == 1 else what + "s"
+    return f"{n_left_out} {noun} not drawn: {why}; small numbers are not published."

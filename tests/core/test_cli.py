@@ -22,7 +22,7 @@ def test_demo_writes_report(tmp_path, capsys):
 def test_km_json_roundtrip(tmp_path, capsys, reference_data):
     path = reference_data.path("survival/veteran.csv")
     assert main(["km", str(path), "--duration", "time", "--event", "status", "--group", "trt",
-                 "--json"]) == 0
+                 "--json", "--suppress", "0"]) == 0
     payload = json.loads(capsys.readouterr().out)
     assert payload["estimator"] == "KaplanMeier"
     meds = {row["group"]: row["estimate"] for row in payload["quantiles"] if row["quantile"] == 0.5}
