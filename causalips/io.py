@@ -202,9 +202,10 @@ def _read_excel(path: Path, sheet=None) -> pd.DataFrame:
 
 
 def _read_stata(path: Path) -> pd.DataFrame:
-    """Stata: %td/%tc dates as datetimes, value labels as categories."""
+    """Stata: %td/%tc dates as datetimes, value labels as (unordered) categories."""
     try:
-        return pd.read_stata(path, convert_categoricals=True, convert_dates=True)
+        return pd.read_stata(path, convert_categoricals=True, convert_dates=True,
+                             order_categoricals=False)
     except ValueError as exc:
         if "not unique" not in str(exc):
             raise
