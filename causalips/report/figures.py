@@ -48,6 +48,8 @@ def _shorten_labels(axis, limit: int) -> None:
     formatter = axis.get_major_formatter()
     if isinstance(formatter, FixedFormatter):
         formatter.seq = [shorten(s, limit) for s in formatter.seq]
+    elif isinstance(formatter, FuncFormatter):  # what set_ticks(labels=...) leaves
+        formatter.func = lambda x, pos, f=formatter.func: shorten(f(x, pos), limit)
     elif isinstance(formatter, StrCategoryFormatter):
         axis.set_major_formatter(FuncFormatter(lambda x, pos, f=formatter: shorten(f(x, pos),
                                                                                    limit)))

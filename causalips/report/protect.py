@@ -80,6 +80,11 @@ class _PublishedRows:
         return self._rows.copy()
 
     def __getattr__(self, name):
+        # methods run on the view (so ``self.plot()`` inside them draws the published rows);
+        # data attributes come from the result
+        member = getattr(type(self._result), name, None)
+        if callable(member) and not isinstance(member, type | staticmethod):
+            return member.__get__(self)
         return getattr(self._result, name)
 
 
