@@ -88,7 +88,8 @@ def cli_message(message: str, *, flags=None, file: str | None = None) -> str:
     """
     for option, flag in (flags or {}).items():
         message = message.replace(f"(the {option})", f"({flag})")
-        message = re.sub(rf"\b{option}=", f"{flag} ", message)
+        message = re.sub(rf"\b{option}=(?=[\w'\"])", f"{flag} ", message)
+        message = re.sub(rf"\b{option}=", flag, message)
         message = re.sub(rf"\b{option} must\b", f"{flag} must", message)
     if file:
         name = Path(file).name
@@ -152,7 +153,9 @@ def _print_km(res, shown, times, threshold) -> None:
         else "Kaplan-Meier survival"
     numbers = shown.numbers().merge(shown.quantiles([0.5]).drop(columns="quantile"),
                                     on="group", how="left")
-    at = shown.at(times)[["group", "time", "n_risk", "estimate", "conf_low", "conf_high"]]
+    at = shown.at(times)
+    at = at[[c for c in ("group", "time", "as_of", "n_risk", "estimate", "conf_low", "conf_high")
+             if c in at.columns]]
     header = (("duration", res.estimator.duration), ("event", res.estimator.event),
               ("groups", res.estimator.group or "(none)"),
               ("small counts", f"shown as <{threshold}" if threshold > 1 else "not suppressed"))

@@ -71,12 +71,18 @@ class PublishedCurves:
         return self._table.copy()
 
     def at(self, times: float | Sequence[float]) -> pd.DataFrame:
-        """Estimates and counts at horizons, read off the published curve."""
+        """Estimates and counts at horizons, read off the published curve.
+
+        ``as_of`` is the time of the published step each estimate is read from (the horizon
+        itself when the threshold is off).
+        """
         if self.exact:
-            return self.result.at(times)
+            out = self.result.at(times)
+            out.insert(2, "as_of", out["time"])
+            return out
         horizons = np.sort(np.atleast_1d(np.asarray(times, dtype=float)))
         frames = [self._at_group(label, horizons) for label in self.groups]
-        columns = ["group", "time", *_COUNTS, *_VALUES]
+        columns = ["group", "time", "as_of", *_COUNTS, *_VALUES]
         return (pd.concat(frames, ignore_index=True) if frames
                 else pd.DataFrame(columns=columns))[columns]
 
@@ -93,6 +99,7 @@ class PublishedCurves:
                "n_risk": self._totals[label] - gone[np.searchsorted(time, horizons, side="left")]}
         for c in ("n_event", "n_censor"):
             out[c] = np.diff(np.concatenate([[0.0], cum[c][pos + 1]]))
+        out["as_of"] = np.where(before, 0.0, time[safe] if time.size else 0.0)
         for c in _VALUES:
             start = 0.0 if c == "std_error" else self._start
             out[c] = np.where(before, start, rows[c].to_numpy(dtype=float)[safe])
@@ -145,8 +152,9 @@ class PublishedCurves:
             if k:
                 notes.append(left_out_note(k, "group", f"fewer than {self.threshold} {reason}"))
         notes.append(f"Curves are shown in steps of at least {self.threshold} events (held flat "
-                     "in between), so no step reveals a small count; estimates at horizons and "
-                     "quantiles are read off these steps.")
+                     "in between), so no step reveals a small count; estimates at horizons are "
+                     "read off the last step before them (its time is 'as_of'), quantiles off "
+                     "the steps.")
         return tuple(notes)
 
     def to_dict(self) -> dict:
@@ -198,7 +206,7 @@ def kaplan_meier_section(result, *, threshold: int, title: str | None = None,
     tables = (
         ("Numbers", view.numbers(), ("n_obs", "n_events")),
         (f"Estimated {what} at horizons",
-         at[["group", "horizon", "time", "n_risk", "estimate", "conf_low", "conf_high"]],
+         at[["group", "horizon", "time", "as_of", "n_risk", "estimate", "conf_low", "conf_high"]],
          ("n_risk",)),
         ("Time by which 25%, 50%, 75% had the event (days)", view.quantiles(), ()),
     )
