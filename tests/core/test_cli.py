@@ -128,9 +128,15 @@ def test_closed_pipe_exits_quietly(tmp_path, reference_data):
     assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr
 
 
-def test_quiet_silences_the_progress_bar(tmp_path, capsys):
+def test_quiet_silences_the_progress_bar(tmp_path, capsys, monkeypatch):
+    from causalips import demo
+
+    monkeypatch.setattr(demo, "_time_to_job", lambda threshold: ("line", []))
+    monkeypatch.setattr("causalips.replication.cases", lambda: {})
+    assert main(["demo", "--out", str(tmp_path)]) == 0
+    assert "causalips demo" in capsys.readouterr().err  # the bar's label
     assert main(["demo", "--out", str(tmp_path), "--quiet"]) == 0
-    assert "causalips demo" not in capsys.readouterr().err  # the bar's label
+    assert "causalips demo" not in capsys.readouterr().err
 
 
 def test_demo_shows_progress_on_stderr(tmp_path, capsys, monkeypatch):

@@ -172,21 +172,6 @@ def test_cli_report_command(tmp_path, capsys):
     assert err.startswith("causalips: error: config b.toml: unknown key") and err.count("\n") == 1
 
 
-def test_example_script_runs(tmp_path):
-    import runpy
-    import sys
-    from pathlib import Path
-
-    script = Path(__file__).resolve().parents[2] / "examples" / "site_comparison.py"
-    argv = sys.argv
-    sys.argv = [str(script), str(tmp_path)]
-    try:
-        runpy.run_path(str(script), run_name="__main__")
-    finally:
-        sys.argv = argv
-    assert (tmp_path / "site_report.html").exists()
-
-
 # -- config values are type-checked ------------------------------------------------------------
 @pytest.mark.parametrize("text, match", [
     ("[funnel]\nsite = ['a', 'b']\n", r"\[funnel\] site must be one column name \(text\); got a list"),
