@@ -198,7 +198,8 @@ def kaplan_meier_section(result, *, threshold: int, title: str | None = None,
     figures = ()
     if view.groups:
         ax = plot_kaplan_meier(view, suppress_below=threshold)
-        figures = ((f"Kaplan–Meier curves for {event}", ax.get_figure()),)
+        caption = " ".join([f"Kaplan–Meier curves for {event}.", *view.notes()[:-1]])
+        figures = ((caption, ax.get_figure()),)
         plt.close(ax.get_figure())
     at = view.at(list(horizons.values()))
     at.insert(1, "horizon", at["time"].map({v: k for k, v in horizons.items()}))

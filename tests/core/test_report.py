@@ -110,3 +110,20 @@ def test_negative_threshold_is_refused():
 
     with pytest.raises(SpecificationError, match="whole number >= 0"):
         render_html([], suppress_below=-1)
+
+
+def test_km_section_leaves_out_a_tiny_group_and_says_so():
+    from causalips.report.curves import kaplan_meier_section
+
+    df = pd.DataFrame({"t": list(range(1, 13)) + list(range(1, 41)),
+                       "e": [1, 1] + [0] * 10 + [1, 0] * 20,
+                       "g": ["Smallbrook"] * 12 + ["Large"] * 40})
+    res = KaplanMeier(duration="t", event="e", group="g").fit(df)
+    section = kaplan_meier_section(res, threshold=10)
+    (caption, fig), = section.figures
+    assert "1 group not drawn: fewer than 10 events" in caption
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()] \
+        if fig.axes[0].get_legend() else []
+    assert "Smallbrook" not in legend
+    page = render_html([section], suppress_below=10)
+    assert "0.9167" not in page and "0.8333" not in page
