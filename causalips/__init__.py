@@ -86,3 +86,6 @@ __all__ += ["StaggeredDiD", "SyntheticControl", "SyntheticDiD"]
 from .publish import table  # noqa: E402
 
 __all__ += ["table"]
+from .replication import replicate, replications  # noqa: E402
+
+__all__ += ["replicate", "replications"]

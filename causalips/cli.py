@@ -1,7 +1,8 @@
 """The ``causalips`` command: demo on bundled data, Kaplan–Meier on a file, replications, reports.
 
-Bad input ends with a one-line error on stderr and exit status 2; ``--json`` prints the result's
-``to_dict()`` for scripting.
+Bad input ends with a one-line error on stderr and exit status 2, naming command-line flags and
+spreadsheet line numbers; ``--json`` prints a JSON record for scripting. Everything printed is
+published under the same small-count rule as the report (``--suppress``, default 5).
 """
 
 from __future__ import annotations
@@ -9,46 +10,92 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
 from ._version import __version__
+from .disclosure import DEFAULT_THRESHOLD
 from .errors import CausalipsError, DataError
 
 EXIT_BAD_INPUT = 2
 
+#: plan option -> the flag that sets it (error messages name the flag)
+KM_FLAGS = {"duration": "--duration", "event": "--event", "group": "--group",
+            "event_value": "--event-value", "conf_type": "--conf-type",
+            "ci_method": "--conf-type", "conf_level": "--conf-level", "curve": "--curve",
+            "sep": "--sep", "decimal": "--decimal", "encoding": "--encoding", "sheet": "--sheet"}
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
-def read_table(path: str):
-    """Read a CSV, Parquet or Excel file into a DataFrame, with one-line errors."""
-    import pandas as pd
 
-    p = Path(path)
-    if not p.exists():
-        raise DataError(f"file not found: {path}")
-    suffix = p.suffix.lower()
+def terminal_safe(text: str) -> str:
+    """``text`` with control characters (ANSI escapes among them) shown as ``\\x..`` codes.
+
+    Labels come from the user's data; printed raw, an escape sequence could recolour or rewrite
+    the analyst's terminal.
+    """
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
+
+
+def _say(text: str = "", *, err: bool = False) -> None:
+    print(terminal_safe(text), file=sys.stderr if err else sys.stdout)
+
+
+def _print_json(obj) -> None:
+    from .base import json_safe
+
+    print(json.dumps(json_safe(obj), indent=2, ensure_ascii=True))
+
+
+def _threshold(text: str) -> int:
+    """argparse type of ``--suppress``: a whole number >= 0 (0 switches suppression off)."""
     try:
-        if suffix in (".parquet", ".pq"):
-            return pd.read_parquet(p)
-        if suffix in (".xlsx", ".xls"):
-            return pd.read_excel(p)
-        if suffix in (".csv", ".txt", ".gz"):
-            return pd.read_csv(p)
-    except Exception as exc:  # reading failures come in many types; report them in one line
-        raise DataError(f"could not read {path}: {type(exc).__name__}: {exc}".splitlines()[0]) from None
-    raise DataError(f"unsupported file type {suffix!r} for {path}; use .csv, .parquet or .xlsx")
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 0; got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 0 (0 turns suppression off); "
+                                         f"got {value}")
+    return value
 
 
 def _parse_times(text: str | None):
     if not text:
         return [91, 182, 273, 365]
     try:
-        return [float(t) for t in text.split(",") if t.strip()]
+        times = [float(t) for t in text.split(",") if t.strip()]
     except ValueError:
-        raise DataError(f"--times must be comma-separated numbers, e.g. 91,182,365; got {text!r}") from None
+        times = []
+    if not times or any(t < 0 for t in times):
+        raise DataError(f"--times must be comma-separated numbers >= 0, e.g. 91,182,365; got "
+                        f"{text!r}")
+    return times
 
 
-def _print_json(obj) -> None:
-    print(json.dumps(obj, indent=2))
+def _read(args):
+    from .io import read_table
+
+    path = args.file if hasattr(args, "file") else args.data
+    return read_table(path, sep=args.sep, decimal=args.decimal, sheet=args.sheet,
+                      encoding=args.encoding)
+
+
+def cli_message(message: str, *, flags=None, file: str | None = None) -> str:
+    """An API error message in the command line's words: options as flags, rows as lines.
+
+    Data rows are numbered as a spreadsheet shows them: the header is line 1, so the row with
+    index 0 is on line 2.
+    """
+    for option, flag in (flags or {}).items():
+        message = message.replace(f"(the {option})", f"({flag})")
+        message = re.sub(rf"\b{option}=(?=[\w'\"])", f"{flag} ", message)
+        message = re.sub(rf"\b{option}=", flag, message)
+        message = re.sub(rf"\b{option} must\b", f"{flag} must", message)
+    if file:
+        name = Path(file).name
+        message = re.sub(r"\brow (\d+)\b", lambda m: f"line {int(m.group(1)) + 2} of {name}",
+                         message)
+    return message
 
 
 # -- commands -------------------------------------------------------------------------------
@@ -56,9 +103,10 @@ def cmd_km(args) -> int:
     import warnings
 
     from .report import write_report
+    from .report.curves import PublishedCurves, kaplan_meier_section
     from .survival import KaplanMeier
 
-    data = read_table(args.file)
+    data = _read(args)
     event_value = args.event_value
     if event_value is not None and args.event in data.columns:
         kind = data[args.event].dtype.kind
@@ -67,118 +115,73 @@ def cmd_km(args) -> int:
                 event_value = float(event_value) if kind == "f" else int(event_value)
             except ValueError:
                 pass
-    with warnings.catch_warnings(record=True):
-        warnings.simplefilter("always")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         res = KaplanMeier(duration=args.duration, event=args.event, group=args.group,
                           conf_type=args.conf_type, conf_level=args.conf_level,
                           event_value=event_value, curve=args.curve).fit(data)
     times = _parse_times(args.times)
+    shown = PublishedCurves(res, args.suppress)
     if args.json:
-        out = res.to_dict()
-        out["at"] = res.at(times).to_dict(orient="records")
-        out["quantiles"] = res.quantiles().to_dict(orient="records")
+        out = shown.to_dict()
+        out["at"] = shown.at(times).drop(columns="n_censor")
+        out["quantiles"] = shown.quantiles([0.25, 0.5, 0.75])
         if len(res.groups) > 1:
-            out["logrank"] = res.logrank().glance().to_dict(orient="records")[0]
-        from .base import json_safe
-
-        _print_json(json_safe(out))
+            lr = res.logrank()
+            out["logrank"] = {"chisq": lr.chisq, "df": lr.df, "p_value": lr.p_value}
+        _print_json(out)
     else:
-        print(res.summary())
-        print()
-        print(res.at(times)[["group", "time", "n_risk", "estimate", "conf_low", "conf_high"]]
-              .to_string(index=False))
-        if len(res.groups) > 1:
-            print()
-            print(res.logrank().summary())
+        _print_km(res, shown, times, args.suppress)
     if args.out:
-        path = write_report(args.out, [res.report_section()], title="Kaplan–Meier analysis",
+        section = kaplan_meier_section(res, threshold=args.suppress)
+        path = write_report(args.out, [section], title="Kaplan–Meier analysis",
                             subtitle=f"Data: {Path(args.file).name}", suppress_below=args.suppress)
-        print(f"report written to {path}", file=sys.stderr)
+        _say(f"report written to {path}", err=True)
     return 0
 
 
-def demo_sections(progress=None, suppress_below: int = 5):
-    """Run every analysis that exists on the bundled data; return (summary lines, sections)."""
-    import warnings
+def _published(table, counts, threshold):
+    from .disclosure import published_table
 
-    from . import durations_from_dates
-    from .datasets import load_caseload
-    from .replication import cases
-    from .report.sections import kaplan_meier_section
-    from .survival import KaplanMeier
+    return published_table(table, counts, threshold)
 
-    lines, sections = [], []
-    caseload = load_caseload()
-    spells = durations_from_dates(caseload, start="first_contact", event="job_start",
-                                  end="discharge", cutoff="2024-02-27", end_is_competing=True,
-                                  event_name="job")
-    seekers = spells[spells["status_at_contact"] == "unemployed"]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        km = KaplanMeier(duration="duration", event="job", curve="incidence").fit(seekers)
-        by_gender = KaplanMeier(duration="duration", event="job", group="gender",
-                                curve="incidence").fit(seekers)
-    if progress:
-        progress.step("Kaplan-Meier: time to job")
-    med = km.median().iloc[0]
-    at = km.at([91, 182, 273, 365])
-    lines.append(
-        f"Time to first job, {len(seekers)} people unemployed at first contact (synthetic caseload): "
-        f"median {med['estimate']:.0f} days (95% CI {med['conf_low']:.0f}-{med['conf_high']:.0f}); "
-        "share employed by 3/6/9/12 months "
-        + "/".join(f"{v:.1%}" for v in at["estimate"])
-        + " (Kaplan-Meier censored at discharge or cut-off: the share if nobody left the caseload;"
-        " competing-risk estimates follow in the report where available)"
-    )
-    sections.append(kaplan_meier_section(km, title="Time from first IPS contact to first job",
-                                         suppress_below=suppress_below))
-    sections.append(kaplan_meier_section(by_gender, title="Time to first job by gender",
-                                         suppress_below=suppress_below))
-    for case in cases().values():
-        if not case.in_demo:
-            continue
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                rep = case.run()
-        except Exception as exc:  # noqa: BLE001 - one failing case must not hide the others
-            lines.append(f"{case.title}: could not run ({type(exc).__name__}: {exc})")
-            continue
-        sections.append(rep.report_section())
-        sections.extend(rep.sections)
-        lines.append(f"{case.title}:")
-        for comp in rep.comparisons:
-            lines.append(f"  {comp.quantity}: published {comp.published}, reproduced {comp.reproduced}")
-        if progress:
-            progress.step(case.title)
-    return lines, sections
+
+def _print_km(res, shown, times, threshold) -> None:
+    from .base import Summary
+
+    what = "Cumulative incidence (1 - Kaplan-Meier)" if res.curve == "incidence" \
+        else "Kaplan-Meier survival"
+    numbers = shown.numbers().merge(shown.quantiles([0.5]).drop(columns="quantile"),
+                                    on="group", how="left")
+    at = shown.at(times)
+    at = at[[c for c in ("group", "time", "as_of", "n_risk", "estimate", "conf_low", "conf_high")
+             if c in at.columns]]
+    header = (("duration", res.estimator.duration), ("event", res.estimator.event),
+              ("groups", res.estimator.group or "(none)"),
+              ("small counts", f"shown as <{threshold}" if threshold > 1 else "not suppressed"))
+    summary = Summary(title=what, header=header, tables=(
+        ("People, events and median time (estimate, conf_low, conf_high)",
+         _published(numbers, ("n_obs", "n_events"), threshold)),
+        ("At horizons", _published(at, ("n_risk",), threshold))),
+        notes=shown.notes() + tuple(res.warnings))
+    _say(str(summary))
+    if len(res.groups) > 1:
+        lr = res.logrank()
+        _say(f"\nLog-rank test: chi-squared {lr.chisq:.4g} on {lr.df} df, p = {lr.p_value:.4g}")
 
 
 def cmd_demo(args) -> int:
-    from ._progress import Progress
-    from .replication import cases
-    from .report import write_report
+    from .demo import run_demo
 
-    n_steps = 1 + sum(1 for c in cases().values() if c.in_demo)
-    with Progress(n_steps, enabled=None if not args.json else False) as progress:
-        lines, sections = demo_sections(progress, args.suppress)
-    out_dir = Path(args.out)
-    path = write_report(
-        out_dir / "causalips-demo-report.html",
-        sections,
-        title="causalips demo: IPS evaluation on bundled data",
-        subtitle="Every data set here is SYNTHETIC, generated by seeded code and calibrated to "
-        "published IPS evaluations; the published figures are shown beside the reproduced ones.",
-        banner="Synthetic data: no real person's records are used or shown.",
-        suppress_below=args.suppress,
-    )
+    path, lines = run_demo(args.out, suppress_below=args.suppress,
+                           progress=not (args.quiet or args.json))
     if args.json:
         _print_json({"report": str(path), "summary": lines})
     else:
-        print("causalips demo (synthetic data calibrated to published IPS studies)")
+        _say("causalips demo (synthetic data calibrated to published IPS studies)")
         for line in lines:
-            print(line)
-        print(f"\nHTML report: {path}")
+            _say(line)
+        _say(f"\nHTML report: {path}")
     return 0
 
 
@@ -187,25 +190,41 @@ def cmd_replicate(args) -> int:
 
     if args.name is None:
         for name, case in cases().items():
-            print(f"{name}: {case.title}")
+            _say(f"{name}: {case.title}")
         return 0
     res = replicate(args.name)
     if args.json:
         _print_json(res.to_dict())
     else:
-        print(res)
+        _say(str(res))
     return 0
 
 
 def cmd_report(args) -> int:
     from .report.config_report import config_report
 
-    path = config_report(args.data, args.config, args.out)
-    print(f"report written to {path}", file=sys.stderr)
+    path = config_report(args.data, args.config, args.out, tables=args.tables, sep=args.sep,
+                         decimal=args.decimal, sheet=args.sheet, encoding=args.encoding)
+    _say(f"report written to {path}", err=True)
+    if args.tables:
+        _say(f"tables written to {args.tables}", err=True)
     return 0
 
 
 # -- parser ---------------------------------------------------------------------------------
+def _file_options(parser) -> None:
+    group = parser.add_argument_group("reading the file")
+    group.add_argument("--sep", default=None,
+                       help="column separator of a text file (default: detected; e.g. ';' or tab)")
+    group.add_argument("--decimal", default=None, choices=[".", ","],
+                       help="decimal mark of a text file (default: detected)")
+    group.add_argument("--encoding", default="utf-8", help="text encoding (default: %(default)s)")
+    group.add_argument("--sheet", default=None, help="Excel sheet name (default: the first)")
+
+
+FILE_TYPES = ".csv/.tsv, .parquet, .xlsx, Stata .dta, SAS .sas7bdat/.xpt, SPSS .sav"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="causalips",
@@ -215,15 +234,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"causalips {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    suppress = {"type": _threshold, "default": DEFAULT_THRESHOLD,
+                "help": "counts from 1 to N-1 are not published, in print, JSON or report "
+                        "(default %(default)s; 0 = off, for internal use)"}
 
     demo = sub.add_parser("demo", help="run the analyses on bundled synthetic data and write an HTML report")
     demo.add_argument("--out", default="causalips-report", help="folder for the report (default: %(default)s)")
-    demo.add_argument("--suppress", type=int, default=5, help="suppress counts below this (default 5; 0 = off)")
+    demo.add_argument("--suppress", **suppress)
     demo.add_argument("--json", action="store_true", help="print a JSON summary instead of text")
+    demo.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     demo.set_defaults(func=cmd_demo)
 
-    km = sub.add_parser("km", help="Kaplan-Meier curves from a CSV/Parquet/Excel file")
-    km.add_argument("file", help="data file (.csv, .parquet, .xlsx), one row per person")
+    km = sub.add_parser("km", help=f"Kaplan-Meier curves from a data file ({FILE_TYPES})")
+    km.add_argument("file", help=f"data file ({FILE_TYPES}), one row per person")
     km.add_argument("--duration", required=True, help="column with time to event or censoring")
     km.add_argument("--event", required=True, help="column with the event indicator")
     km.add_argument("--event-value", default=None, help="value of --event meaning the event (if not 0/1)")
@@ -233,24 +256,46 @@ def build_parser() -> argparse.ArgumentParser:
     km.add_argument("--curve", default="survival", choices=["survival", "incidence"],
                     help="report S(t) or the share with the event 1-S(t)")
     km.add_argument("--times", default=None, help="horizons, comma-separated (default 91,182,273,365)")
-    km.add_argument("--json", action="store_true", help="print the result as JSON (to_dict)")
+    km.add_argument("--json", action="store_true", help="print the published result as JSON")
     km.add_argument("--out", default=None, help="also write an HTML report to this file")
-    km.add_argument("--suppress", type=int, default=5, help="suppress counts below this in the report")
+    km.add_argument("--suppress", **suppress)
+    km.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    _file_options(km)
     km.set_defaults(func=cmd_km)
 
     rep = sub.add_parser("replicate", help="list or run the published-study replication cases")
     rep.add_argument("name", nargs="?", default=None, help="case name (omit to list them)")
     rep.add_argument("--json", action="store_true")
+    rep.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     rep.set_defaults(func=cmd_replicate)
 
     report = sub.add_parser("report", help="no-code report: a data file + a TOML/YAML config -> HTML")
-    report.add_argument("data", help="data file (.csv, .parquet, .xlsx), one row per person or per site")
+    report.add_argument("data", help=f"data file ({FILE_TYPES}), one row per person or per site")
     report.add_argument("--config", required=True,
                         help="TOML or YAML file naming the columns and analyses "
                         "(see examples/site_report.toml)")
     report.add_argument("--out", default="report.html", help="HTML file to write (default: %(default)s)")
+    report.add_argument("--tables", default=None, metavar="DIR",
+                        help="also write every table as CSV into DIR (suppressed as in the HTML)")
+    report.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    _file_options(report)
     report.set_defaults(func=cmd_report)
     return parser
+
+
+def _run(args) -> int:
+    try:
+        return args.func(args)
+    except CausalipsError as exc:
+        flags = KM_FLAGS if args.command == "km" else {k: v for k, v in KM_FLAGS.items()
+                                                        if k in ("sep", "decimal", "encoding",
+                                                                 "sheet")}
+        file = getattr(args, "file", None) or getattr(args, "data", None)
+        _say(f"causalips: error: {cli_message(str(exc), flags=flags, file=file)}", err=True)
+        return EXIT_BAD_INPUT
+    except OSError as exc:
+        _say(f"causalips: error: {exc}", err=True)
+        return EXIT_BAD_INPUT
 
 
 def main(argv=None) -> int:
@@ -260,14 +305,23 @@ def main(argv=None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
+    quiet = getattr(args, "quiet", False) and "TQDM_DISABLE" not in os.environ
+    if quiet:
+        os.environ["TQDM_DISABLE"] = "1"  # every tqdm bar, whichever estimator draws it
     try:
-        return args.func(args)
-    except CausalipsError as exc:
-        print(f"causalips: error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except (OSError, KeyboardInterrupt) as exc:
-        print(f"causalips: error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return _run(args)
+    except BrokenPipeError:
+        # the reader went away (``causalips km ... --json | head``): stop quietly, and point
+        # stdout at nothing so Python's own flush at exit cannot complain either
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:
+        _say("causalips: interrupted", err=True)
+        return 130
+    finally:
+        if quiet:
+            del os.environ["TQDM_DISABLE"]
 
 
 if __name__ == "__main__":  # pragma: no cover

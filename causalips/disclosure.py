@@ -67,16 +67,6 @@ def is_suppressed(value) -> bool:
     return isinstance(value, str) and value.startswith("<")
 
 
-def count_small(table: pd.DataFrame, columns: Iterable[str], threshold: int) -> int:
-    """How many cells in ``columns`` would be suppressed (for tests and notes)."""
-    total = 0
-    for col in columns:
-        if col in table.columns:
-            v = pd.to_numeric(table[col], errors="coerce").to_numpy(dtype=float)
-            total += int(np.sum((v > 0) & (v < threshold)))
-    return total
-
-
 # -- secondary suppression ----------------------------------------------------------------------
 #: Marker of every cell hidden by :func:`suppress_with_totals` (small or hidden to protect one):
 #: one marker for both, so a reader cannot tell which hidden cell is the small one.
@@ -162,19 +152,7 @@ def suppress_with_totals(
     their own totals (e.g. ``source`` in a group × source table); each part is protected alone.
     """
     if line_by is not None:
-        # long tables: each value of ``line_by`` (e.g. source) has its own published totals
-        out = table.copy()
-        out.attrs["unprotectable_totals"] = []
-        cols = [c for c in columns if c in out.columns]
-        for c in cols:
-            out[c] = out[c].astype(object)
-        for key, part in table.groupby(line_by, sort=False, dropna=False):
-            done = suppress_with_totals(part, cols, threshold, row_totals=row_totals,
-                                        marker=marker)
-            out.loc[part.index, cols] = done[cols]
-            out.attrs["unprotectable_totals"] += [f"{line_by}={key}: {u}"
-                                                  for u in done.attrs["unprotectable_totals"]]
-        return out
+        return _suppress_by_part(table, columns, threshold, row_totals, line_by, marker)
     out = table.copy()
     cols = [c for c in columns if c in out.columns]
     out.attrs["unprotectable_totals"] = []
@@ -185,62 +163,13 @@ def suppress_with_totals(
     )
     values = np.where(np.isfinite(values), values, 0.0)
     hidden = (values > 0) & (values < threshold)
-    unprotectable: list[str] = []
-    withheld_rows: set[int] = set()
-    withheld_cols: set[int] = set()
-
-    def add_complement(line_values, line_hidden) -> int | None:
-        free = (~line_hidden) & (line_values > 0)
-        if not free.any():
-            return None
-        candidates = np.flatnonzero(free)
-        return int(candidates[np.argmin(line_values[candidates])])
-
+    state = _Secondary(values, hidden, cols)
     for _ in range(values.size + 1):
-        changed = False
-        for j in range(values.shape[1]):
-            if _line_leaks(values[:, j], hidden[:, j]):
-                i = add_complement(values[:, j], hidden[:, j])
-                if i is None:
-                    name = f"column {cols[j]}"
-                    if name not in unprotectable:
-                        unprotectable.append(name)
-                        withheld_cols.add(j)
-                else:
-                    hidden[i, j] = changed = True
+        changed = state.protect_columns()
         if row_totals:
-            for i in range(values.shape[0]):
-                if _line_leaks(values[i], hidden[i]):
-                    j = add_complement(values[i], hidden[i])
-                    if j is None:
-                        name = f"row {i}"
-                        if name not in unprotectable:
-                            unprotectable.append(name)
-                            withheld_rows.add(i)
-                    else:
-                        hidden[i, j] = changed = True
+            changed |= state.protect_rows()
             if not changed:
-                pinned = _pinned_cells(values, hidden, (withheld_rows, withheld_cols))
-                pinned &= values < threshold
-                for i, j in np.argwhere(pinned):
-                    k = add_complement(values[:, j], hidden[:, j])
-                    if k is not None:
-                        hidden[k, j] = changed = True
-                        break
-                    k = add_complement(values[i], hidden[i])
-                    if k is not None:
-                        hidden[i, k] = changed = True
-                        break
-                    if j not in withheld_cols:  # nothing left to hide: withhold a total
-                        unprotectable.append(f"column {cols[j]}")
-                        withheld_cols.add(int(j))
-                        changed = True
-                        break
-                    if i not in withheld_rows:
-                        unprotectable.append(f"row {i}")
-                        withheld_rows.add(int(i))
-                        changed = True
-                        break
+                changed = state.protect_pinned(threshold)
         if not changed:
             break
     for j, col in enumerate(cols):
@@ -248,5 +177,170 @@ def suppress_with_totals(
             shown = out[col].astype(object)
             shown[hidden[:, j]] = marker
             out[col] = shown
-    out.attrs["unprotectable_totals"] = unprotectable
+    out.attrs["unprotectable_totals"] = state.unprotectable
     return out
+
+
+def _suppress_by_part(table, columns, threshold, row_totals, line_by, marker) -> pd.DataFrame:
+    """Long tables: each value of ``line_by`` (e.g. source) has its own published totals."""
+    out = table.copy()
+    out.attrs["unprotectable_totals"] = []
+    cols = [c for c in columns if c in out.columns]
+    for c in cols:
+        out[c] = out[c].astype(object)
+    for key, part in table.groupby(line_by, sort=False, dropna=False):
+        done = suppress_with_totals(part, cols, threshold, row_totals=row_totals, marker=marker)
+        out.loc[part.index, cols] = done[cols]
+        out.attrs["unprotectable_totals"] += [f"{line_by}={key}: {u}"
+                                              for u in done.attrs["unprotectable_totals"]]
+    return out
+
+
+class _Secondary:
+    """The state of secondary suppression: hidden cells (changed in place) and withheld totals."""
+
+    def __init__(self, values: np.ndarray, hidden: np.ndarray, cols):
+        self.values, self.hidden, self.cols = values, hidden, cols
+        self.unprotectable: list[str] = []
+        self.withheld_rows: set[int] = set()
+        self.withheld_cols: set[int] = set()
+
+    @staticmethod
+    def _complement(line_values, line_hidden) -> int | None:
+        """The smallest other non-zero count in a line (the cell to hide beside a small one)."""
+        free = (~line_hidden) & (line_values > 0)
+        if not free.any():
+            return None
+        candidates = np.flatnonzero(free)
+        return int(candidates[np.argmin(line_values[candidates])])
+
+    def _withhold(self, name: str, kind: str, index: int) -> None:
+        if name not in self.unprotectable:
+            self.unprotectable.append(name)
+            (self.withheld_cols if kind == "col" else self.withheld_rows).add(int(index))
+
+    def protect_columns(self) -> bool:
+        changed = False
+        for j in range(self.values.shape[1]):
+            if _line_leaks(self.values[:, j], self.hidden[:, j]):
+                i = self._complement(self.values[:, j], self.hidden[:, j])
+                if i is None:
+                    self._withhold(f"column {self.cols[j]}", "col", j)
+                else:
+                    self.hidden[i, j] = changed = True
+        return changed
+
+    def protect_rows(self) -> bool:
+        changed = False
+        for i in range(self.values.shape[0]):
+            if _line_leaks(self.values[i], self.hidden[i]):
+                j = self._complement(self.values[i], self.hidden[i])
+                if j is None:
+                    self._withhold(f"row {i}", "row", i)
+                else:
+                    self.hidden[i, j] = changed = True
+        return changed
+
+    def protect_pinned(self, threshold: int) -> bool:
+        """Hide one more cell (or withhold a total) for the first small cell the row and column
+        totals together still pin down."""
+        values, hidden = self.values, self.hidden
+        pinned = _pinned_cells(values, hidden, (self.withheld_rows, self.withheld_cols))
+        pinned &= values < threshold
+        for i, j in np.argwhere(pinned):
+            k = self._complement(values[:, j], hidden[:, j])
+            if k is not None:
+                hidden[k, j] = True
+                return True
+            k = self._complement(values[i], hidden[i])
+            if k is not None:
+                hidden[i, k] = True
+                return True
+            if j not in self.withheld_cols:  # nothing left to hide: withhold a total
+                self.unprotectable.append(f"column {self.cols[j]}")
+                self.withheld_cols.add(int(j))
+                return True
+            if i not in self.withheld_rows:
+                self.unprotectable.append(f"row {i}")
+                self.withheld_rows.add(int(i))
+                return True
+        return False
+
+
+# -- one threshold, checked once ----------------------------------------------------------------
+def check_threshold(value, *, name: str = "suppress_below") -> int:
+    """The small-count threshold as a whole number >= 0 (0 or 1 turn suppression off).
+
+    A negative, fractional or boolean value is refused rather than read as "off": switching
+    suppression off must be said with 0.
+    """
+    from .errors import SpecificationError
+
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
+        raise SpecificationError(f"{name} must be a whole number >= 0 (0 turns suppression off); "
+                                 f"got {value!r}")
+    return int(value)
+
+
+def is_safe_count(value, threshold: int) -> bool:
+    """A count a reader may learn: zero, or at least ``threshold`` (always, when off)."""
+    return threshold <= 1 or value == 0 or value >= threshold
+
+
+def published_table(table: pd.DataFrame, counts: Iterable[str], threshold: int,
+                    marker: str = "suppressed") -> pd.DataFrame:
+    """The table as published: small counts shown as ``<threshold``, their rows' decimals hidden.
+
+    Tables that arrive already protected (a marker in a count column, as the site report's
+    secondary suppression leaves) are returned unchanged. The HTML report and its CSV tables
+    both use this, so they hide the same cells.
+    """
+    counts = tuple(counts)
+    if any(table[c].map(is_suppressed).any() for c in counts if c in table.columns):
+        return table
+    return hide_derived_figures(suppress_small_counts(table, counts, threshold), table, counts,
+                                marker=marker)
+
+
+# -- curves: steps that never reveal a small count ---------------------------------------------
+def release_points(n_event, n_censor, total: float, threshold: int) -> np.ndarray:
+    """Rows of an event table at which a survival curve may be published.
+
+    ``n_event`` and ``n_censor`` are the counts at each distinct time (sorted); ``total`` the
+    people at the start. Consecutive times are grouped into blocks; the curve is shown only at
+    the last time of each block and held flat in between. A block closes once it holds at least
+    ``threshold`` events and the people still at risk after it are 0 or at least ``threshold``;
+    events after the last such block join it, censorings after it form a last block without a
+    step. So every step of the published curve is at least ``threshold`` events, every count of
+    events between published times is 0 or at least ``threshold``, and every published number
+    at risk is 0 or at least ``threshold``. (Censorings are grouped with the blocks but not
+    counted against the threshold: the number whose follow-up ended in an interval is what
+    every published at-risk table shows.) Returns the row positions that end a block, empty
+    when the group has fewer than ``threshold`` events. With the threshold off every row is
+    returned.
+    """
+    d = np.asarray(n_event, dtype=float)
+    c = np.asarray(n_censor, dtype=float)
+    if threshold <= 1:
+        return np.arange(d.size)
+    left_after = float(total) - np.cumsum(d + c)
+    ends: list[int] = []
+    acc = 0.0
+    for i, (di, left) in enumerate(zip(d.tolist(), left_after.tolist(), strict=True)):
+        acc += di
+        if acc >= threshold and (left == 0 or left >= threshold):
+            ends.append(i)
+            acc = 0.0
+    if not ends:
+        return np.array([], dtype=int)
+    if acc > 0:  # too few events after the last step for a step of their own: they join it
+        ends[-1] = d.size - 1
+    elif ends[-1] != d.size - 1:  # censorings after the last step: a block without a step
+        ends.append(d.size - 1)
+    return np.asarray(ends, dtype=int)
+
+
+def left_out_note(n_left_out: int, what: str, why: str) -> str:
+    """The caption line saying how many groups or sites a figure leaves out, and why."""
+    noun = what if n_left_out == 1 else what + "s"
+    return f"{n_left_out} {noun} not drawn: {why}; small numbers are not published."

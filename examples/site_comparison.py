@@ -26,5 +26,5 @@ people = simulate_wider_caseload(seed=2024).merge(load_caseload()[dates], on="pe
 data_file = out_dir / "caseload.csv"
 people.to_csv(data_file, index=False)
 config = Path(__file__).with_name("site_report.toml")
-path = config_report(data_file, config, out_dir / "site_report.html")
-print(f"report written to {path}")
+path = config_report(data_file, config, out_dir / "site_report.html", tables=out_dir / "tables")
+print(f"report written to {path}; its tables as CSV in {out_dir / 'tables'}")

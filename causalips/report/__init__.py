@@ -6,5 +6,6 @@ escaped, small counts suppressed.
 
 from ..disclosure import suppress_small_counts
 from .html import render_html, write_report
+from .tables import write_tables
 
-__all__ = ["render_html", "write_report", "suppress_small_counts"]
+__all__ = ["render_html", "write_report", "write_tables", "suppress_small_counts"]

@@ -22,7 +22,7 @@ def test_demo_writes_report(tmp_path, capsys):
 def test_km_json_roundtrip(tmp_path, capsys, reference_data):
     path = reference_data.path("survival/veteran.csv")
     assert main(["km", str(path), "--duration", "time", "--event", "status", "--group", "trt",
-                 "--json"]) == 0
+                 "--json", "--suppress", "0"]) == 0
     payload = json.loads(capsys.readouterr().out)
     assert payload["estimator"] == "KaplanMeier"
     meds = {row["group"]: row["estimate"] for row in payload["quantiles"] if row["quantile"] == 0.5}
@@ -60,3 +60,129 @@ def test_help_exits_cleanly(capsys):
         main(["--help"])
     assert exc.value.code == 0
     assert "demo" in capsys.readouterr().out
+
+
+# -- reading files from the command line -----------------------------------------------------
+def test_km_reads_european_csv_and_sets_separator(tmp_path, capsys):
+    f = tmp_path / "export.csv"
+    rows = "\n".join(f"{d},5;{e}" for d, e in zip(range(1, 41), [1, 0] * 20))
+    f.write_text("days;job\n" + rows + "\n", encoding="utf-8")
+    assert main(["km", str(f), "--duration", "days", "--event", "job", "--json"]) == 0
+    first = json.loads(capsys.readouterr().out)["estimates"][0]
+    assert first["time"] % 1 == 0.5  # 1,5 read as 1.5
+    assert main(["km", str(f), "--duration", "days", "--event", "job", "--sep", ","]) == 2
+    err = capsys.readouterr().err
+    assert "read as one column" in err and "--sep ';'" in err
+
+
+def test_km_reads_stata(tmp_path, capsys):
+    f = tmp_path / "trial.dta"
+    df = pd.DataFrame({"days": [float(d) for d in range(1, 31)], "job": [1, 0, 1] * 10,
+                       "arm": [1, 2] * 15})
+    df.to_stata(f, write_index=False, value_labels={"arm": {1: "IPS", 2: "usual care"}})
+    assert main(["km", str(f), "--duration", "days", "--event", "job", "--group", "arm"]) == 0
+    out = capsys.readouterr().out
+    assert "IPS" in out and "usual care" in out
+
+
+# -- errors in the command line's words ------------------------------------------------------
+def test_errors_name_flags_and_spreadsheet_lines(tmp_path, capsys):
+    f = tmp_path / "x.csv"
+    pd.DataFrame({"t": [1, 2, 3, None, 5], "e": [1, 0, 1, 1, 0]}).to_csv(f, index=False)
+    assert main(["km", str(f), "--duration", "t", "--event", "e"]) == 2
+    err = capsys.readouterr().err
+    # the header is line 1, so the row with index 3 is on line 5
+    assert "(--duration)" in err and "line 5 of x.csv" in err and "row 3" not in err
+    assert main(["km", str(f), "--duration", "e", "--event", "e", "--conf-level", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "--conf-level must" in err and "conf_level" not in err
+
+
+def test_negative_suppress_is_refused(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["km", "x.csv", "--duration", "t", "--event", "e", "--suppress", "-1"])
+    assert exc.value.code == 2
+    assert "whole number >= 0" in capsys.readouterr().err
+
+
+def test_control_characters_in_labels_are_not_printed_raw(tmp_path, capsys):
+    f = tmp_path / "x.csv"
+    pd.DataFrame({"t": range(1, 21), "e": [1] * 20,
+                  "g": ["\x1b[31mred\x1b[0m"] * 10 + ["plain"] * 10}).to_csv(f, index=False)
+    assert main(["km", str(f), "--duration", "t", "--event", "e", "--group", "g"]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\\x1b[31mred" in out
+
+
+def test_closed_pipe_exits_quietly(tmp_path, reference_data):
+    import subprocess
+    import sys
+
+    path = reference_data.path("survival/veteran.csv")
+    code = ("import sys; from causalips.cli import main; sys.exit(main(sys.argv[1:]))")
+    proc = subprocess.run(
+        f"{sys.executable} -c '{code}' km {path} --duration time --event status --group trt "
+        "--json --suppress 0 | head -n 2", shell=True, capture_output=True, text=True,
+        timeout=120)
+    assert proc.stdout.count("\n") == 2
+    assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr
+
+
+def test_quiet_silences_the_progress_bar(tmp_path, capsys, monkeypatch):
+    from causalips import demo
+
+    monkeypatch.setattr(demo, "_time_to_job", lambda threshold: ("line", []))
+    monkeypatch.setattr("causalips.replication.cases", lambda: {})
+    assert main(["demo", "--out", str(tmp_path)]) == 0
+    assert "causalips demo" in capsys.readouterr().err  # the bar's label
+    assert main(["demo", "--out", str(tmp_path), "--quiet"]) == 0
+    assert "causalips demo" not in capsys.readouterr().err
+
+
+def test_demo_shows_progress_on_stderr(tmp_path, capsys, monkeypatch):
+    from causalips import demo
+
+    monkeypatch.setattr(demo, "_time_to_job", lambda threshold: ("line", []))
+    monkeypatch.setattr("causalips.replication.cases", lambda: {})
+    demo.demo_sections(progress=True)
+    captured = capsys.readouterr()
+    assert "causalips demo" in captured.err and captured.out == ""
+
+
+# -- disclosure in print and JSON --------------------------------------------------------------
+TINY = pd.DataFrame({"days": list(range(1, 13)) + list(range(1, 41)),
+                     "job": [1, 1] + [0] * 10 + [1, 0] * 20,
+                     "team": ["Smallbrook"] * 12 + ["Large"] * 40})
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_km_suppress_hides_steps_of_small_groups(tmp_path, capsys, as_json):
+    f = tmp_path / "k.csv"
+    TINY.to_csv(f, index=False)
+    argv = ["km", str(f), "--duration", "days", "--event", "job", "--group", "team",
+            "--suppress", "10"] + (["--json"] if as_json else [])
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    # Smallbrook (12 people, 1 then 2 events) would show 0.9167 / 0.8333
+    for leak in ("0.9167", "0.8333", "0.91666", "0.83333"):
+        assert leak not in out
+    if as_json:
+        payload = json.loads(out)
+        assert payload["disclosure"] == {"threshold": 10, "groups_not_shown": 1,
+                                         "notes": payload["disclosure"]["notes"]}
+        assert {r["group"] for r in payload["estimates"]} == {"Large"}
+        assert all(r["n_event"] >= 10 and r["n_risk"] >= 10 for r in payload["estimates"])
+        small = [r for r in payload["numbers"] if r["group"] == "Smallbrook"][0]
+        assert small["n_events"] == "<10"
+    else:
+        assert "1 group not drawn" in out
+
+
+def test_km_json_exact_with_suppression_off(tmp_path, capsys):
+    f = tmp_path / "k.csv"
+    TINY.to_csv(f, index=False)
+    assert main(["km", str(f), "--duration", "days", "--event", "job", "--group", "team",
+                 "--suppress", "0", "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    small = [r["estimate"] for r in payload["estimates"] if r["group"] == "Smallbrook"]
+    assert small[:2] == pytest.approx([11 / 12, 10 / 12])

@@ -7,11 +7,12 @@ import doctest
 import pytest
 
 import causalips
-from causalips import spells
+from causalips import io, replication, spells
 from causalips.survival import kaplan_meier, logrank
 
 
-@pytest.mark.parametrize("module", [spells, kaplan_meier, logrank], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("module", [spells, kaplan_meier, logrank, io, replication],
+                         ids=lambda m: m.__name__)
 def test_docstring_examples(module):
     failures, tried = doctest.testmod(module, extraglobs={"ci": causalips},
                                       optionflags=doctest.NORMALIZE_WHITESPACE)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -171,16 +172,115 @@ def test_cli_report_command(tmp_path, capsys):
     assert err.startswith("causalips: error: config b.toml: unknown key") and err.count("\n") == 1
 
 
-def test_example_script_runs(tmp_path):
-    import runpy
-    import sys
-    from pathlib import Path
+# -- config values are type-checked ------------------------------------------------------------
+@pytest.mark.parametrize("text, match", [
+    ("[funnel]\nsite = ['a', 'b']\n", r"\[funnel\] site must be one column name \(text\); got a list"),
+    ("title = ['a']\n[funnel]\nsite = 'a'\n", "title must be text; got a list"),
+    ("[outcomes]\nby = true\n", r"\[outcomes\] by must be a column name or a list"),
+    ("[outcomes]\nby = 'g'\nips_grow = 'yes'\n", r"ips_grow must be true or false"),
+    ("[outcomes]\nby = 'g'\nips_grow = true\n", "ips_grow = true needs status"),
+    ("suppress_below = 2.5\n[funnel]\nsite = 'a'\n", "suppress_below must be a whole number"),
+    ("[funnel]\nsite = 'a'\nlimits = 0.95\n", "limits must be a list of numbers"),
+    ("[outcomes]\nby = 'g'\nonly = { column = 'x' }\n", r"only must be \{ column = \.\.\., value"),
+    ("funnel = 3\n", r"\[funnel\] must be a table of settings; got 3"),
+])
+def test_config_types_give_one_line_errors(tmp_path, text, match):
+    with pytest.raises(SpecificationError, match=match) as info:
+        load_config(_write(tmp_path, "bad.toml", text))
+    assert "\n" not in str(info.value)
 
-    script = Path(__file__).resolve().parents[2] / "examples" / "site_comparison.py"
-    argv = sys.argv
-    sys.argv = [str(script), str(tmp_path)]
-    try:
-        runpy.run_path(str(script), run_name="__main__")
-    finally:
-        sys.argv = argv
-    assert (tmp_path / "site_report.html").exists()
+
+@pytest.mark.parametrize("text, match", [
+    ("funnel:\n  site: ~\n", r"site must be one column name \(text\); got nothing"),
+    ("outcomes:\n  by: yes\n", "by must be a column name or a list of column names; got true"),
+    ("title: [a, b]\nfunnel:\n  site: s\n", "title must be text; got a list"),
+])
+def test_yaml_types(tmp_path, text, match):
+    with pytest.raises(SpecificationError, match=match):
+        load_config(_write(tmp_path, "bad.yaml", text))
+
+
+def test_config_that_is_not_utf8_or_a_folder(tmp_path):
+    bad = tmp_path / "latin.toml"
+    bad.write_bytes("title = 'Caf\xe9'\n[funnel]\nsite = 's'\n".encode("latin-1"))
+    with pytest.raises(SpecificationError, match="not UTF-8 text"):
+        load_config(bad)
+    with pytest.raises(SpecificationError, match="is a folder"):
+        load_config(tmp_path)
+
+
+# -- IPS Grow: every status value must be mapped ----------------------------------------------
+def _status_people(in_work_label: str) -> pd.DataFrame:
+    rng = np.random.default_rng(5)
+    n = 400
+    status = rng.choice(["unemployed", in_work_label, "education"], size=n, p=[0.8, 0.15, 0.05])
+    job = rng.random(n) < np.where(status == in_work_label, 0.9, 0.35)
+    return pd.DataFrame({"status": status, "job": job.astype(int),
+                         "team": rng.choice(["North", "South", "East"], size=n),
+                         "gender": rng.choice(["F", "M"], size=n)})
+
+
+def test_unknown_status_label_stops_the_report():
+    people = _status_people("employed")
+    config = {"outcomes": {"outcome": "job", "by": "gender", "ips_grow": True,
+                           "status": "status"}}
+    with pytest.raises(DataError, match=r"does not map: 'employed' \(\d+\); values seen: .*"
+                       r"add each to in_work, education or unemployed in \[outcomes\]"):
+        build_sections(people, config)
+
+
+def test_mapped_status_label_gives_the_right_denominator():
+    people = _status_people("employed")
+    config = {"outcomes": {"outcome": "job", "by": "gender", "ips_grow": True,
+                           "status": "status", "in_work": "employed"},
+              "funnel": {"site": "team"}}
+    sections, results = build_sections(people, config)
+    unemployed = people[people.status == "unemployed"]
+    equity = results[0]
+    assert equity.glance()["n_obs"][0] == len(unemployed)
+    assert equity.glance()["n_events"][0] == unemployed["job"].sum()
+    funnel = results[1].tidy()
+    assert funnel["denominator"].sum() == len(unemployed)  # [funnel] inherits the mapping
+
+
+# -- missing values ------------------------------------------------------------------------------
+def test_drop_missing_drops_and_counts_per_column():
+    people = _status_people("in_work").astype({"gender": object})
+    people.loc[[3, 7, 11], "gender"] = None
+    people.loc[[20], "job"] = np.nan
+    config = {"outcomes": {"outcome": "job", "by": "gender"}}
+    with pytest.raises(DataError, match="missing"):
+        build_sections(people, config)
+    sections, results = build_sections(people, {**config, "drop_missing": True})
+    assert results[0].glance()["n_obs"][0] == len(people) - 4
+    assert any("4 rows with missing values left out of [outcomes] by gender "
+               "(drop_missing = true): job 1, gender 3." in n for n in sections[0].notes)
+
+
+def test_missing_values_error_points_to_drop_missing(tmp_path, capsys):
+    people = _status_people("in_work").astype({"gender": object})
+    people.loc[[3], "gender"] = None
+    data = tmp_path / "p.csv"
+    people.to_csv(data, index=False)
+    config = _write(tmp_path, "c.toml", "[outcomes]\noutcome = 'job'\nby = 'gender'\n")
+    assert main(["report", str(data), "--config", str(config), "--out",
+                 str(tmp_path / "r.html")]) == 2
+    err = capsys.readouterr().err
+    assert "drop_missing = true" in err and "line 5 of p.csv" in err and err.count("\n") == 1
+
+
+# -- tables as CSV ------------------------------------------------------------------------------
+def test_cli_tables_folder_matches_the_html(tmp_path, people):
+    data = tmp_path / "people.csv"
+    people.to_csv(data, index=False)
+    config = _write(tmp_path, "c.toml", "[outcomes]\nonly = { column = 'ips_user', value = 1 }\n"
+                    "outcome_date = 'job_start'\nby = ['gender']\n")
+    out, tables = tmp_path / "r.html", tmp_path / "tables"
+    assert main(["report", str(data), "--config", str(config), "--out", str(out),
+                 "--tables", str(tables), "--quiet"]) == 0
+    index = pd.read_csv(tables / "index.csv")
+    assert len(index) >= 1
+    first = pd.read_csv(tables / index["file"][0], dtype=str)
+    page = out.read_text()
+    hidden = int((first == SECONDARY_MARKER).sum().sum())
+    assert hidden > 0 and page.count("&lt;suppressed&gt;") >= hidden

@@ -128,3 +128,115 @@ def test_line_by_protects_each_part_of_a_long_table():
                        "n": [30, 2, 40, 10, 20, 30]})
     out = suppress_with_totals(df, ["n"], line_by="source")
     assert out["n"].tolist() == [SECONDARY_MARKER, SECONDARY_MARKER, 40, 10, 20, 30]
+
+
+# -- published curves: no step, at-risk number or event count below the threshold ---------------
+@st.composite
+def survival_data(draw):
+    n = draw(st.integers(1, 60))
+    times = draw(st.lists(st.integers(1, 25), min_size=n, max_size=n))
+    events = draw(st.lists(st.booleans(), min_size=n, max_size=n))
+    groups = draw(st.lists(st.sampled_from(["a", "b", "c"]), min_size=n, max_size=n))
+    return pd.DataFrame({"t": times, "e": np.array(events, dtype=int), "g": groups})
+
+
+@pytest.mark.filterwarnings("ignore::causalips.errors.StatisticalWarning")
+@settings(max_examples=200, deadline=None)
+@given(data=survival_data(), threshold=st.integers(2, 10),
+       horizons=st.lists(st.floats(0, 30), min_size=1, max_size=6), incidence=st.booleans())
+def test_published_curves_reveal_no_small_count(data, threshold, horizons, incidence):
+    from causalips import KaplanMeier
+    from causalips.report.curves import PublishedCurves
+
+    res = KaplanMeier(duration="t", event="e", group="g",
+                      curve="incidence" if incidence else "survival").fit(data)
+    view = PublishedCurves(res, threshold)
+    sizes = data.groupby("g").size()
+    events = data.groupby("g")["e"].sum()
+    for g in view.groups:  # drawn groups have enough people and enough events for one step
+        assert sizes[g] >= threshold and events[g] >= threshold
+    for g in set(sizes.index) - set(view.groups):
+        assert sizes[g] < threshold or events[g] < threshold
+    table = view.tidy()
+    exact = res.tidy()
+    for g in view.groups:
+        rows = table[table["group"] == g]
+        surv = rows["estimate"].to_numpy()
+        surv = 1 - surv if incidence else surv
+        # the reader's reconstruction: events in a step = people at risk x relative drop
+        before = np.concatenate([[1.0], surv[:-1]])
+        risk = rows["n_risk"].to_numpy(dtype=float)
+        steps = before > surv + 1e-12
+        implied = risk[steps] * (1 - surv[steps] / before[steps])
+        assert np.all(implied >= threshold - 1e-9)
+        assert np.all((rows["n_event"] == 0) | (rows["n_event"] >= threshold))
+        assert np.all((risk == 0) | (risk >= threshold))
+        # what is shown is exact at the times shown
+        truth = exact[exact["group"] == g].set_index("time")["estimate"]
+        np.testing.assert_allclose(rows["estimate"], truth.loc[rows["time"]].to_numpy())
+    at = view.at(horizons)
+    for col in ("n_risk", "n_event"):
+        values = at[col].to_numpy(dtype=float)
+        assert np.all((values == 0) | (values >= threshold))
+    # events between any two published horizons are 0 or at least the threshold
+    for g in view.groups:
+        rows = at[at["group"] == g]
+        cum = np.cumsum(rows["n_event"].to_numpy(dtype=float))
+        gaps = np.abs(cum[:, None] - cum[None, :])
+        assert np.all((gaps == 0) | (gaps >= threshold))
+
+
+def test_release_points_rules():
+    from causalips.disclosure import release_points
+
+    # a group of 12 with 12 single events and a threshold of 10: one step at the end
+    assert release_points([1] * 12, [0] * 12, 12, 10).tolist() == [11]
+    # too few events: nothing to publish
+    assert release_points([1, 1], [0, 10], 12, 10).size == 0
+    # events after the last step join it; censorings after it close a step-less block
+    assert release_points([5, 1], [0, 0], 30, 5).tolist() == [1]
+    assert release_points([5, 0], [0, 3], 30, 5).tolist() == [0, 1]
+    # the threshold off: every time is shown
+    assert release_points([1, 2], [0, 0], 3, 0).tolist() == [0, 1]
+
+
+# -- figures of site results leave out what the tables hide --------------------------------------
+def test_site_chart_does_not_plot_a_small_site():
+    import matplotlib.pyplot as plt
+
+    from causalips import FunnelPlot
+    from causalips.report.protect import protected_section
+
+    sites = pd.DataFrame({"site": ["Smallbrook", "North", "South", "East", "West"],
+                          "jobs": [2, 30, 41, 25, 60], "referrals": [10, 80, 95, 70, 120]})
+    res = FunnelPlot(site="site", numerator="jobs", denominator="referrals").fit(sites)
+    section = protected_section(res.report_section(), 5, result=res)
+    captions = [c for c, _ in section.figures]
+    assert all("2 sites not drawn" in c for c in captions)  # Smallbrook and one complement
+    labels = [t.get_text() for _, fig in section.figures for ax in fig.axes
+              for t in ax.get_yticklabels() + ax.texts]
+    assert not any("Smallbrook" in lab for lab in labels)
+    points = [fig.axes[0].collections for _, fig in section.figures][0]
+    plotted = np.concatenate([c.get_offsets() for c in points])
+    assert not np.any(np.isclose(plotted[:, 1], 0.2))  # 2 of 10
+    for _, fig in section.figures:
+        plt.close(fig)
+
+
+@settings(max_examples=100, deadline=None)
+@given(counts=st.lists(st.tuples(st.integers(0, 40), st.integers(0, 40)), min_size=2,
+                       max_size=8), threshold=st.integers(2, 10))
+def test_rate_rows_left_visible_hold_no_small_count(counts, threshold):
+    from causalips.report.protect import hidden_rows, protect_table
+
+    table = pd.DataFrame({"site": [f"s{i}" for i in range(len(counts))],
+                          "numerator": [a for a, _ in counts],
+                          "denominator": [a + b for a, b in counts]})
+    table["rate"] = table["numerator"] / table["denominator"].where(table["denominator"] > 0)
+    out = protect_table(table, ["numerator", "denominator"], threshold)
+    shown = ~hidden_rows(out, ["numerator", "denominator"])
+    for col in ("numerator", "denominator"):
+        v = table.loc[shown, col]
+        assert ((v == 0) | (v >= threshold)).all()
+    rest = (table["denominator"] - table["numerator"])[shown]
+    assert ((rest == 0) | (rest >= threshold)).all()  # 9 of 10 would tell that 1 did not
