@@ -308,7 +308,7 @@ class FineGray(Estimator):
                         conf_level=conf_level)
 
     def fit(self, data) -> FineGrayResult:
-        from ._design import source_columns
+        from ._model_matrix import source_columns
 
         df = as_dataframe(data)
         cluster_col = self.vcov.cluster if isinstance(self.vcov, Cluster) else None
