@@ -39,6 +39,7 @@ from ._model_frame import ModelColumns, combined_codes, read_columns
 from ._model_matrix import build_design, factor_columns, parse_term, source_columns
 
 TIES = ("efron", "breslow")
+MODEL_BASED = ModelBased()  # the default variance (a frozen spec, safe to share)
 #: deprecated vcov strings -> (spec, what it means)
 VCOV_ALIASES = {"model": (ModelBased(), "the inverse information"),
                 "robust": (Robust(), "the Lin-Wei sandwich, each row its own cluster")}
@@ -135,7 +136,7 @@ class Cox(Estimator):
         ties: Literal["efron", "breslow"] = "efron",
         entry: str | None = None,
         weights: str | None = None,
-        vcov: ModelBased | Robust | Cluster = ModelBased(),
+        vcov: ModelBased | Robust | Cluster = MODEL_BASED,
         event_value=None,
         conf_level: float = 0.95,
         max_iter: int = 50,
