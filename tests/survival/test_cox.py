@@ -327,9 +327,11 @@ def test_docstring_examples_run():
 
     import causalips
     import causalips.datasets.swiss_trial as swiss
+    import causalips.survival._cox_result as result_module
     import causalips.survival.cox as cox_module
+    import causalips.survival.finegray as finegray_module
 
-    for module in (cox_module, swiss):
+    for module in (cox_module, result_module, finegray_module, swiss):
         failures, tried = doctest.testmod(module, extraglobs={"ci": causalips},
                                           optionflags=doctest.NORMALIZE_WHITESPACE)
         assert tried > 0 and failures == 0
