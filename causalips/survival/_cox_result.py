@@ -38,8 +38,8 @@ class CoxResult(Result):
     count_columns = ()
 
     def __init__(self, *, estimator, fit: CoxFit, spec, warnings: Sequence[str] = (),
-                 time_unit: str | None = None, title: str = "Cox"):
-        var = cox_variance(fit, spec, where=title)
+                 time_unit: str | None = None):
+        var = cox_variance(fit, spec, where="Cox")
         table = coef_table(fit, var, estimator.conf_level)
         super().__init__(estimator=estimator, table=table, n_obs=fit.n,
                          warnings=(*warnings, *var.warnings))

@@ -87,12 +87,8 @@ def read_columns(df: pd.DataFrame, *, roles: dict[str, str], coded: set[str],
     cols = ModelColumns(index=df.index, numbers=numbers, codes=codes,
                         time_unit=next(iter(units)) if units else None)
     if missing.any():
-        n_drop = int(missing.sum())
-        _drop(cols, ~missing, f"{n_drop} of {len(df)} rows dropped for missing values in "
-                              f"{with_missing} (e.g. rows {df.index[missing][:3].tolist()})",
-              n_drop)
-        if cols.n == 0:
-            raise DataError("no rows left after dropping rows with missing values")
+        _drop(cols, missing, f"for missing values in {with_missing}", "",
+              empty="no rows left after dropping rows with missing values")
     if event is not None:
         src = df if not missing.any() else df[[event]].iloc[np.flatnonzero(~missing)]
         cols.event = event_indicator(src, event, event_value=event_value)
@@ -107,8 +103,13 @@ def _missing_of(s: pd.Series) -> np.ndarray | None:
     return s.isna().to_numpy()
 
 
-def _drop(cols: ModelColumns, keep: np.ndarray, message: str, n_drop: int) -> None:
-    """Keep the rows ``keep`` (a mask) in every array and record the warning."""
+def _drop(cols: ModelColumns, drop: np.ndarray, reason: str, tail: str, *, empty: str) -> None:
+    """Drop the rows ``drop`` (a mask) from every array, warn with the count and examples, and
+    refuse when nothing is left."""
+    n_drop = int(drop.sum())
+    message = (f"{n_drop} of {len(drop)} rows dropped {reason} (e.g. rows "
+               f"{cols.index[drop][:3].tolist()}){tail}")
+    keep = ~drop
     cols.index = cols.index[keep]
     cols.numbers = {k: v[keep] for k, v in cols.numbers.items()}
     cols.codes = {k: CodedColumn(c.name, c.codes[keep], c.levels) for k, c in cols.codes.items()}
@@ -116,8 +117,10 @@ def _drop(cols: ModelColumns, keep: np.ndarray, message: str, n_drop: int) -> No
         cols.event = cols.event[keep]
     if cols.weights is not None:
         cols.weights = cols.weights[keep]
-    _warnings.warn(DroppedRowsWarning(message, n_drop), stacklevel=4)
+    _warnings.warn(DroppedRowsWarning(message, n_drop), stacklevel=5)
     cols.warnings.append(message)
+    if cols.n == 0:
+        raise DataError(empty)
 
 
 def _drop_zero_weights(cols: ModelColumns, col: str) -> None:
@@ -128,12 +131,8 @@ def _drop_zero_weights(cols: ModelColumns, col: str) -> None:
     cols.weights = w
     zero = w == 0
     if zero.any():
-        n_zero = int(zero.sum())
-        _drop(cols, ~zero, f"{n_zero} of {len(w)} rows dropped: zero weight in {col!r} (e.g. "
-                           f"rows {cols.index[zero][:3].tolist()}); they carry no information",
-              n_zero)
-        if cols.n == 0:
-            raise DataError(f"all weights in {col!r} are zero")
+        _drop(cols, zero, f"with zero weight in {col!r}", "; they carry no information",
+              empty=f"all weights in {col!r} are zero")
 
 
 def combined_codes(parts: list[CodedColumn]) -> tuple[np.ndarray, list[str]]:

@@ -219,7 +219,7 @@ class Cox(Estimator):
             if col is not None:
                 by_column.setdefault(col, role.split(" (")[0])
         coded = factor_columns(df, self._terms, self.categorical, self.reference)
-        coded |= {*self.strata, *self._cluster_columns()}
+        coded |= {*self.strata, *self._cluster_columns(), *self.categorical}
         return read_columns(df, roles=by_column, coded=coded,
                             durations=(self.duration, self.entry), event=self.event,
                             event_value=self.event_value, weights=self.weights)

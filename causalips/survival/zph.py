@@ -13,6 +13,7 @@ import pandas as pd
 from scipy import stats
 
 from . import _cox_math as cm
+from ._adjusted_curves import adjusted_curves  # noqa: F401  (its old home: keep the import path)
 
 TRANSFORMS = ("km", "identity", "rank")
 

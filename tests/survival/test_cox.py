@@ -225,7 +225,7 @@ def test_negative_durations_and_bad_intervals():
 def test_zero_weights_dropped_and_negative_refused():
     df = _small().assign(w=1.0)
     df.loc[[0, 5], "w"] = 0.0
-    with pytest.warns(DroppedRowsWarning, match="2 of 60 rows dropped: zero weight in 'w'"):
+    with pytest.warns(DroppedRowsWarning, match="2 of 60 rows dropped with zero weight in 'w'"):
         a = Cox(duration="t", event="e", covariates=["x"], weights="w").fit(df)
     b = Cox(duration="t", event="e", covariates=["x"]).fit(df.drop(index=[0, 5]))
     np.testing.assert_allclose(a.coef, b.coef, rtol=1e-12)
