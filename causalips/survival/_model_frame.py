@@ -49,13 +49,15 @@ class ModelColumns:
 
 
 def read_columns(df: pd.DataFrame, *, roles: dict[str, str], coded: set[str],
-                 durations: tuple[str | None, ...] = (), event: str | None = None,
-                 event_value=None, weights: str | None = None) -> ModelColumns:
+                 numeric: set[str], durations: tuple[str | None, ...] = (),
+                 event: str | None = None, event_value=None,
+                 weights: str | None = None) -> ModelColumns:
     """Read the plan's columns once and drop incomplete and zero-weight rows (with warnings).
 
     ``roles`` maps each column to its role (for messages); columns in ``coded`` are coded,
-    ``durations`` are read with :func:`duration_values` (timedeltas become days), the
-    ``event`` column becomes a boolean array, every other column a float64 array.
+    columns in ``numeric`` read as float64 (both, for a column used both ways), ``durations``
+    with :func:`duration_values` (timedeltas become days); the ``event`` column becomes a
+    boolean array.
     """
     numbers: dict[str, np.ndarray] = {}
     codes: dict[str, CodedColumn] = {}
@@ -63,23 +65,24 @@ def read_columns(df: pd.DataFrame, *, roles: dict[str, str], coded: set[str],
     missing = np.zeros(len(df), dtype=bool)
     with_missing = []
     for col, role in roles.items():
+        holes = []
         if col == event:
-            hole = _missing_of(df[col])
-        elif col in coded:
+            holes.append(_missing_of(df[col]))
+        if col in coded:
             codes[col] = coded_column(df, col)
-            hole = codes[col].missing if codes[col].n_missing else None
-        else:
+            holes.append(codes[col].missing if codes[col].n_missing else None)
+        if col in numeric or col in durations:
             if col in durations:
                 values, unit = duration_values(df, col, role=role)
                 units.add(unit)
             else:
                 values = numeric_values(df, col, role=role)
             numbers[col] = values
-            hole = np.isnan(values) if values.dtype.kind == "f" else None
-            if hole is not None and not hole.any():
-                hole = None
-        if hole is not None and hole.any():
-            missing |= hole
+            holes.append(np.isnan(values) if values.dtype.kind == "f" else None)
+        holes = [h for h in holes if h is not None and h.any()]
+        if holes:
+            for hole in holes:
+                missing |= hole
             with_missing.append(col)
     if len(units) > 1:
         raise DataError(f"columns {[c for c in durations if c]} mix timedeltas and numbers; "

@@ -218,9 +218,13 @@ class Cox(Estimator):
         for role, col in roles.items():
             if col is not None:
                 by_column.setdefault(col, role.split(" (")[0])
-        coded = factor_columns(df, self._terms, self.categorical, self.reference)
-        coded |= {*self.strata, *self._cluster_columns(), *self.categorical}
-        return read_columns(df, roles=by_column, coded=coded,
+        factors = factor_columns(df, self._terms, self.categorical, self.reference)
+        numeric = {p.column for t in self._terms for p in t.parts
+                   if p.func is not None or p.column not in factors}
+        return read_columns(df, roles=by_column,
+                            coded={*factors, *self.strata, *self._cluster_columns(),
+                                   *self.categorical},
+                            numeric={*numeric, *([self.weights] if self.weights else [])},
                             durations=(self.duration, self.entry), event=self.event,
                             event_value=self.event_value, weights=self.weights)
 

@@ -580,3 +580,15 @@ def test_text_arm_in_any_pandas_dtype_gives_the_same_fit(kind):
             df.assign(arm=df["arm"].astype(kind)))
     pd.testing.assert_frame_equal(other.tidy(), text.tidy(), rtol=1e-13)
     assert list(text.coef.index) == ["arm[40h]", "arm[55h]", "x"]
+
+
+def test_a_column_in_two_roles_is_read_both_ways():
+    """A numeric covariate that is also the cluster column: a number in the model, codes for
+    the clusters (one read of each kind)."""
+    df = _small().assign(site=lambda d: np.arange(len(d)) % 6)
+    with pytest.warns(StatisticalWarning, match="only 6 clusters"):
+        both = Cox(duration="t", event="e", covariates=["x", "site"],
+                   vcov=Cluster("site")).fit(df)
+    assert list(both.coef.index) == ["x", "site"]
+    plain = Cox(duration="t", event="e", covariates=["x", "site"]).fit(df)
+    pd.testing.assert_series_equal(both.coef, plain.coef)
