@@ -137,8 +137,9 @@ class Design:
 class _Columns:
     """Fills design columns in the row order ``rows`` from the model's columns."""
 
-    def __init__(self, cols: ModelColumns, rows, reference):
+    def __init__(self, cols: ModelColumns, factors: set[str], rows, reference):
         self.cols, self.rows, self.reference = cols, rows, reference
+        self.factor_names = factors
         self.factors: dict[str, dict] = {}
         self._codes: dict[str, np.ndarray] = {}
 
@@ -155,7 +156,7 @@ class _Columns:
 
     def part(self, part: Part):
         """(fillers, names, is_factor): each filler writes one column into the array given."""
-        if part.func is None and part.column in self.cols.codes:
+        if part.func is None and part.column in self.factor_names:
             codes = self.factor_codes(part.column)
             info = self.factors[part.column]
             fillers, names = [], []
@@ -202,14 +203,14 @@ def _product(fillers):
     return fill
 
 
-def build_design(cols: ModelColumns, terms: Sequence[Term], *, reference=None,
-                 rows: np.ndarray | None = None) -> Design:
+def build_design(cols: ModelColumns, terms: Sequence[Term], *, factors: set[str],
+                 reference=None, rows: np.ndarray | None = None) -> Design:
     """The design matrix (column-major), with ``rows`` (a permutation) in that row order.
 
-    Factors (the columns coded in ``cols``) get one 0/1 column per level except the reference;
+    ``factors`` (columns coded in ``cols``) get one 0/1 column per level except the reference;
     numeric columns are gathered straight into the matrix.
     """
-    source = _Columns(cols, rows, dict(reference or {}))
+    source = _Columns(cols, factors, rows, dict(reference or {}))
     fillers: list = []
     names: list[str] = []
     indicator: list[bool] = []

@@ -176,7 +176,7 @@ class Cox(Estimator):
 
     # ----------------------------------------------------------------------------------------
     def fit(self, data) -> CoxResult:
-        cols = self._read(as_dataframe(data))
+        cols, factors = self._read(as_dataframe(data))
         stop, start = self._times(cols)
         event, n = cols.event, cols.n
         w = cols.weights if cols.weights is not None else np.ones(n)
@@ -191,7 +191,8 @@ class Cox(Estimator):
             )
         rs = cm.build_risk_sets(stop, event, w, s_codes, start=start, ties=self.ties)
         # from here on rows are in the risk-set order rs.order (sorted by last block, event)
-        design = build_design(cols, self._terms, reference=self.reference, rows=rs.order)
+        design = build_design(cols, self._terms, factors=factors, reference=self.reference,
+                              rows=rs.order)
         if not design.names:
             raise SpecificationError("covariates is empty; a Cox model needs at least one term")
         clusters = {c: cols.codes[c].codes[rs.order] for c in self._cluster_columns()}
@@ -204,8 +205,9 @@ class Cox(Estimator):
         own = [self.vcov.cluster] if isinstance(self.vcov, Cluster) else []
         return list(dict.fromkeys([*own, *self._keep_clusters]))
 
-    def _read(self, df: pd.DataFrame) -> ModelColumns:
-        """Every column of the plan, read once; incomplete and zero-weight rows dropped."""
+    def _read(self, df: pd.DataFrame) -> tuple[ModelColumns, set[str]]:
+        """Every column of the plan, read once (incomplete and zero-weight rows dropped), and
+        the covariates that are factors."""
         roles = {"duration": self.duration, "event": self.event, "entry": self.entry,
                  "weights": self.weights}
         roles.update({f"cluster ({c})": c for c in self._cluster_columns()})
@@ -221,12 +223,13 @@ class Cox(Estimator):
         factors = factor_columns(df, self._terms, self.categorical, self.reference)
         numeric = {p.column for t in self._terms for p in t.parts
                    if p.func is not None or p.column not in factors}
-        return read_columns(df, roles=by_column,
+        cols = read_columns(df, roles=by_column,
                             coded={*factors, *self.strata, *self._cluster_columns(),
                                    *self.categorical},
                             numeric={*numeric, *([self.weights] if self.weights else [])},
                             durations=(self.duration, self.entry), event=self.event,
                             event_value=self.event_value, weights=self.weights)
+        return cols, factors
 
     def _times(self, cols: ModelColumns) -> tuple[np.ndarray, np.ndarray | None]:
         """(stop, start): entry < duration on every row, or durations >= 0 without entry."""
