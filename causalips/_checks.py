@@ -242,12 +242,67 @@ class CodedColumn:
 def coded_column(df: pd.DataFrame, col: str) -> CodedColumn:
     """Code ``df[col]`` in one pass (``pd.factorize`` marks missing values as -1).
 
-    Categoricals and Arrow-backed strings take pandas' fast paths (codes / dictionary
-    encoding); object strings are hashed once.
+    Categoricals keep their own codes (levels in category order, unused categories left out);
+    Arrow-backed strings use their dictionary encoding; object strings are hashed once. Other
+    columns get sorted levels, as R orders factor levels.
     """
-    codes, uniques = pd.factorize(df[col], sort=True)
+    s = df[col]
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        codes = s.cat.codes.to_numpy()
+        cats = s.cat.categories
+        present = np.bincount(codes[codes >= 0], minlength=len(cats)) > 0
+        if present.all():
+            return CodedColumn(col, codes.astype(np.int64), tuple(_plain(v) for v in cats))
+        remap = np.cumsum(present) - 1
+        remap = np.append(remap, -1)  # code -1 (missing) stays -1
+        return CodedColumn(col, remap[codes].astype(np.int64),
+                           tuple(_plain(v) for v, k in zip(cats, present, strict=True) if k))
+    codes, uniques = pd.factorize(s, sort=True)
     return CodedColumn(col, codes.astype(np.int64, copy=False),
                        tuple(_plain(v) for v in np.asarray(uniques, dtype=object)))
+
+
+def numeric_values(df: pd.DataFrame, col: str, *, role: str) -> np.ndarray:
+    """``df[col]`` as float64 with NaN where missing, without a copy when it already is float64
+    (a read-only view: the user's data cannot be changed through it). Text and dates are refused
+    (timedeltas too: read durations with :func:`duration_values`)."""
+    s = df[col]
+    kind = s.dtype.kind if isinstance(s.dtype, np.dtype) else ""
+    if kind == "f" and s.dtype.itemsize == 8:
+        values = s.to_numpy().view()
+        values.setflags(write=False)
+        return values
+    if kind and kind in "iub":
+        return s.to_numpy(dtype=np.float64)
+    if kind and kind in "mM":
+        what = "durations (timedelta)" if kind == "m" else "dates"
+        raise DataError(
+            f"column {col!r} (the {role}) holds {what}; it must hold numbers. For durations use "
+            "the duration or entry column (timedeltas become days), for dates "
+            "causalips.durations_from_dates")
+    return numeric_column(df, col, role=role, allow_missing=True)
+
+
+def duration_values(df: pd.DataFrame, col: str, *, role: str = "duration"
+                    ) -> tuple[np.ndarray, str | None]:
+    """A duration column as float64 (NaN where missing) and the unit it was converted from.
+
+    Timedelta columns become days (unit ``"days"``, to be stated in the result); datetime
+    columns are refused (a date is not a duration: ``durations_from_dates`` makes durations
+    from dates). Numbers are returned as they are (unit None). Signs are not checked here.
+    """
+    s = df[col]
+    if pd.api.types.is_timedelta64_dtype(s):
+        days = s.to_numpy(dtype="timedelta64[ns]").astype(np.int64).astype(np.float64)
+        days[s.isna().to_numpy()] = np.nan
+        return days / 86_400e9, "days"
+    if pd.api.types.is_datetime64_any_dtype(s):
+        raise DataError(
+            f"column {col!r} (the {role}) holds dates (e.g. {s.dropna().iloc[0]!r} in row "
+            f"{_example_rows(df, s.notna().to_numpy())}), not durations; compute the time from "
+            "start to event first, e.g. causalips.durations_from_dates(data, start=..., "
+            "event=..., cutoff=...)")
+    return numeric_values(df, col, role=role), None
 
 
 def group_codes(df: pd.DataFrame, col: str | None) -> tuple[np.ndarray, list[Any]]:

@@ -12,140 +12,86 @@ the expanded rows then gives the subdistribution hazard ratios (R:
 
 from __future__ import annotations
 
+import numbers
 import warnings as _warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from .._checks import (
-    as_dataframe,
-    cause_codes,
-    check_choice,
-    check_columns,
-    check_nonnegative,
-    check_not_empty,
-    check_range,
-    numeric_column,
-)
+from .._checks import as_dataframe, check_choice, check_columns, check_not_empty, check_range
 from ..base import Estimator, Result, Summary
-from ..errors import DataError, DroppedRowsWarning, SpecificationError
-from ..inference import Cluster
+from ..errors import DroppedRowsWarning, SpecificationError
+from ..inference import Cluster, ModelBased, Robust, check_spec
+from ._cox_variance import variance_spec
+from ._finegray_expansion import (
+    FG_COLUMNS,
+    _durations,
+    _status,
+    finegray_data,
+    finegray_expand,
+)
 
-#: names of the columns the expansion adds (R's finegray prefix "fg")
-FG_COLUMNS = ("fg_start", "fg_stop", "fg_status", "fg_weight")
 
+@dataclass(frozen=True)
+class ExpandedRowRobust(Robust):
+    """Fine–Gray only: the sandwich with each *expanded* row its own cluster.
 
-def finegray_expand(duration: np.ndarray, status: np.ndarray, cause: Any) -> dict[str, np.ndarray]:
-    """The Fine–Gray expanded data for right-censored competing-risks data (R's ``finegray``).
-
-    Parameters
-    ----------
-    duration : array
-        Time of the first event or censoring, one per person.
-    status : array
-        0 = censored, ``cause`` = the event of interest, any other value = a competing event.
-    cause : scalar
-        The code of the event of interest.
-
-    Returns
-    -------
-    dict with ``row`` (index of the person each new row belongs to), ``start``, ``stop``,
-    ``status`` (1 for an event of interest) and ``weight``. Rows of one person are together, in
-    the input order; the first row of a person with a competing event runs to the end of the
-    censoring interval holding their event time, and each extra row covers a later censoring
-    interval in which an event of interest happens, weighted by G(interval)/G(own interval).
+    This is what R reports by default for ``coxph(..., weight=fgwt)`` on ``finegray()`` data.
+    It ignores that the rows made for one person are correlated and its intervals cover about
+    93% for a nominal 95% (coverage study of issue 13); ``Robust()``, each person a cluster,
+    is the default. Use this one to reproduce R's numbers.
     """
-    duration = np.asarray(duration, dtype=np.float64)
-    status = np.asarray(status)
-    n = duration.size
-    censored = status == 0
-    interest = status == cause
-    competing = ~censored & ~interest
-
-    # Kaplan–Meier of the censoring times; at a tie, events leave before censorings.
-    c_times, c_count = np.unique(duration[censored], return_counts=True)
-    order = np.sort(duration)
-    n_after = n - np.searchsorted(order, c_times, side="right")  # time > c
-    g = np.cumprod(1.0 - c_count / (n_after + c_count)) if c_times.size else np.zeros(0)
-    cut = np.concatenate([c_times, [duration.max()]])  # interval j = (cut[j-1], cut[j]]
-    prob = np.concatenate([[1.0], g])  # G just before the end of interval j
-    n_cut = cut.size
-
-    # intervals holding at least one event-of-interest time (left-open: #cut < t)
-    event_times = np.unique(duration[interest])
-    keep = np.zeros(n_cut, dtype=bool)
-    keep[0] = True
-    seen = np.searchsorted(cut, event_times, side="left")
-    keep[seen[seen < n_cut]] = True
-    kept = np.flatnonzero(keep[1:]) + 1  # intervals that can be added (j >= 1)
-
-    own = np.searchsorted(cut, duration, side="left")  # first j with cut[j] >= time
-    first_extra = np.searchsorted(kept, own, side="right")
-    extra = np.where(competing, kept.size - first_extra, 0)
-    sizes = 1 + extra
-    row = np.repeat(np.arange(n), sizes)
-    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    pos = np.arange(row.size) - np.repeat(offsets, sizes)  # 0 = the original row
-    zero = 0.0 if n == 0 or duration.min() > 0 else 2.0 * duration.min() - 1.0
-    start = np.full(row.size, zero)
-    stop = duration[row].copy()
-    weight = np.ones(row.size)
-    base = pos == 0
-    comp_base = base & competing[row]
-    stop[comp_base] = cut[own[row[comp_base]]]
-    add = ~base
-    j = kept[first_extra[row[add]] + pos[add] - 1]
-    start[add] = cut[j - 1]
-    stop[add] = cut[j]
-    weight[add] = prob[j] / prob[own[row[add]]]
-    return {
-        "row": row,
-        "start": start,
-        "stop": stop,
-        "status": (interest[row] & base).astype(np.int64),
-        "weight": weight,
-    }
 
 
-def finegray_data(data: pd.DataFrame, *, duration: str, event: str, cause: Any,
-                  keep: Sequence[str] | None = None) -> pd.DataFrame:
-    """Expanded data for a Fine–Gray fit as a DataFrame (R's ``finegray()`` output).
-
-    Keeps the columns ``keep`` (all by default) and adds ``fg_start``, ``fg_stop``,
-    ``fg_status`` and ``fg_weight``; ``fg_row`` says which input row each new row comes from.
-    """
-    df = as_dataframe(data)
-    check_columns(df, {"duration": duration, "event": event})
-    t = numeric_column(df, duration, role="duration")
-    check_nonnegative(df, t, duration, role="duration")
-    status = _status(df, event, cause)
-    out = finegray_expand(t, status, cause)
-    cols = list(df.columns) if keep is None else list(keep)
-    frame = df[cols].iloc[out["row"]].reset_index(drop=True)
-    frame["fg_row"] = out["row"]
-    frame["fg_start"] = out["start"]
-    frame["fg_stop"] = out["stop"]
-    frame["fg_status"] = out["status"]
-    frame["fg_weight"] = out["weight"]
-    return frame
-
-
-def _status(df: pd.DataFrame, event: str, cause: Any) -> np.ndarray:
-    values = cause_codes(df, event)
-    if not (values == cause).any():
-        seen = ", ".join(repr(v) for v in sorted(pd.unique(values).tolist())[:6])
-        raise DataError(
-            f"cause={cause!r} never occurs in column {event!r} (codes seen: {seen}); "
-            "pass the code of the event of interest"
-        )
-    return values
-
-
-VCOV = ("robust", "subject", "model")
 _START, _STOP, _STATUS, _WEIGHT, _ROW = ("__fg_start", "__fg_stop", "__fg_status",
                                           "__fg_weight", "__fg_subject")
+VARIANCE_SPECS = (ModelBased, Robust, Cluster)  # ExpandedRowRobust is a Robust
+PER_PERSON = Robust()  # the default variance: each person a cluster (a frozen spec)
+#: deprecated vcov strings -> (spec, what it means)
+VCOV_ALIASES = {
+    "robust": (ExpandedRowRobust(), "each expanded row its own cluster, R's default; the new "
+                                    "default Robust() clusters on the person"),
+    "subject": (Robust(), "the sandwich clustered on the person, now the default"),
+    "model": (ModelBased(), "the inverse weighted information"),
+}
+
+
+def _cox_spec(spec):
+    """The variance spec of the weighted Cox fit on the expanded rows."""
+    if isinstance(spec, ExpandedRowRobust):
+        return Robust()  # each row of the Cox fit's data is an expanded row
+    if isinstance(spec, Robust):
+        return Cluster(_ROW)  # each person of the user's data
+    return spec
+
+
+def _describe(spec, cox_result) -> str:
+    if isinstance(spec, ExpandedRowRobust):
+        return ("robust sandwich with each expanded row its own cluster (R's default for "
+                "finegray + weighted coxph; it ignores that one person's rows are correlated)")
+    if isinstance(spec, Robust):
+        return ("robust sandwich clustered on the person (each row of your data one cluster; "
+                "R's cluster=id)")
+    if isinstance(spec, ModelBased):
+        return "model-based (inverse weighted information)"
+    return cox_result._var.description
+
+
+def _quietly(fn):
+    """Run ``fn`` and re-issue its warnings with the internal person column named plainly."""
+    with _warnings.catch_warnings(record=True) as caught:
+        _warnings.simplefilter("always")
+        out = fn()
+    for w in caught:
+        _warnings.warn(_plain_names(str(w.message)), w.category, stacklevel=3)
+    return out
+
+
+def _plain_names(text: str) -> str:
+    return text.replace(repr(_ROW), "the person (each row of your data)")
 
 
 class FineGrayResult(Result):
@@ -154,49 +100,68 @@ class FineGrayResult(Result):
     ``tidy()`` has the same columns as :class:`CoxResult` (``estimate`` is the log
     subdistribution hazard ratio; ``hazard_ratio``, ``hr_conf_low``, ``hr_conf_high`` are the
     subdistribution hazard ratio and its CI; ``std_error_model`` the model-based SE).
-    ``cox_result`` is the weighted Cox fit on the expanded data.
+    ``cox_result`` is the weighted Cox fit on the expanded data; ``vcov_matrix()`` the variance
+    of the coefficients; ``with_inference(spec)`` the same fit with another variance.
     """
 
-    def __init__(self, *, estimator, cox_result, n_obs, n_rows, counts, warnings=()):
+    def __init__(self, *, estimator, cox_result, n_obs, n_rows, counts, spec, warnings=(),
+                 time_unit=None):
+        own = tuple(warnings)
         super().__init__(estimator=estimator, table=cox_result.tidy(), n_obs=n_obs,
-                         warnings=warnings)
+                         warnings=(*own, *(_plain_names(w) for w in cox_result.warnings)))
+        self._own_warnings = own
         self.cox_result = cox_result
         self.coef = cox_result.coef
-        self.vcov = cox_result.vcov
         self.vcov_model = cox_result.vcov_model
+        self.inference = spec
         self.n_rows = int(n_rows)
         self.counts = dict(counts)
+        self.time_unit = time_unit
         self._freeze()
+
+    def vcov_matrix(self) -> pd.DataFrame:
+        """The variance–covariance matrix of the coefficients used for the tests (by term)."""
+        return self.cox_result.vcov_matrix()
+
+    @property
+    def vcov(self) -> pd.DataFrame:
+        """Deprecated: use :meth:`vcov_matrix`."""
+        _warnings.warn("FineGrayResult.vcov is deprecated; use .vcov_matrix() (it will be "
+                       "removed in the next release)", FutureWarning, stacklevel=2)
+        return self.vcov_matrix()
+
+    def with_inference(self, spec) -> FineGrayResult:
+        """The same fit with another variance: ``Robust()`` (per person), ``ModelBased()``,
+        ``ExpandedRowRobust()`` (R's default) or ``Cluster(col)`` (the fit's cluster column)."""
+        check_spec(spec, VARIANCE_SPECS, where="FineGray", argument="vcov")
+        cox = _quietly(lambda: self.cox_result.with_inference(_cox_spec(spec)))
+        return FineGrayResult(estimator=self.estimator, cox_result=cox, n_obs=self.n_obs,
+                              n_rows=self.n_rows, counts=self.counts, spec=spec,
+                              warnings=self._own_warnings, time_unit=self.time_unit)
 
     def glance(self) -> pd.DataFrame:
         g = self.cox_result.glance().iloc[0].to_dict()
         keep = ("n_events", "loglik_null", "loglik", "wald_stat", "wald_p", "converged",
-                "iterations", "vcov", "n_clusters", "concordance", "concordance_se")
+                "iterations", "n_clusters", "correction", "concordance", "concordance_se")
         row = {"n_obs": self.n_obs, "n_expanded_rows": self.n_rows,
                "cause": str(self.estimator.cause), **self.counts}
         row.update({k: g[k] for k in keep if k in g})
-        vcov = self.estimator.vcov
-        row["vcov"] = vcov if isinstance(vcov, str) else f"cluster:{vcov.cluster}"
+        row["vcov"] = self.inference.describe()
+        row["time_unit"] = self.time_unit
         return pd.DataFrame([row])
 
     def summary(self) -> Summary:
         est = self.estimator
-        vdesc = {
-            "robust": "robust sandwich with each expanded row its own cluster (R's default for "
-                      "finegray + weighted coxph)",
-            "subject": "robust sandwich clustered on the person (R's cluster=id)",
-            "model": "model-based (inverse weighted information)",
-        }.get(est.vcov if isinstance(est.vcov, str) else "",
-              f"cluster-robust by {getattr(est.vcov, 'column', '')!r}")
+        unit = f" (timedeltas converted to {self.time_unit})" if self.time_unit else ""
         header = (
-            ("duration", est.duration),
+            ("duration", est.duration + unit),
             ("event", f"{est.event}: cause of interest {est.cause!r}, other non-zero codes "
                       "competing, 0 censored"),
             ("model", "Fine-Gray subdistribution hazards: R's finegray() expansion + weighted "
                       "Cox model on (start, stop] rows"),
             ("ties", est.ties),
-            ("variance", vdesc + "; it does not include the variance from estimating the "
-                                 "censoring weights (cmprsk::crr's does)"),
+            ("variance", _describe(self.inference, self.cox_result) + "; it does not include "
+             "the variance from estimating the censoring weights (cmprsk::crr's does)"),
             ("n", f"{self.n_obs} people, {self.n_rows} expanded rows, "
                   f"{self.counts['n_events']} events of interest, "
                   f"{self.counts['n_competing']} competing events"),
@@ -233,23 +198,25 @@ class FineGray(Estimator):
     Parameters
     ----------
     duration : str
-        Column with the time to the first event or censoring.
+        Column with the time to the first event or censoring (timedeltas become days).
     event : str
-        Column with a numeric code per cause: 0 censored, ``cause`` the event of interest, any
-        other value a competing event (e.g. discharged without a job).
-    cause : scalar
-        Code of the event of interest.
+        Column with a whole-number code per route: 0 censored, ``cause`` the event of
+        interest, any other code a competing event (e.g. discharged without a job).
+    cause : int
+        Code of the event of interest (a whole number > 0).
     covariates : list of str
         Terms as for :class:`Cox` (columns, factors, ``log(x)``, interactions ``a:b``).
     reference, categorical : optional
         As for :class:`Cox`: reference level per factor; numeric columns to treat as factors.
     ties : {"efron", "breslow"}
         Tie handling of the weighted Cox fit (Efron is R's default).
-    vcov : {"robust", "subject", "model"} or Cluster
-        "robust": sandwich with each expanded row its own cluster (what R reports by default);
-        "subject": clustered on the person (R's ``cluster=id``; recommended when people
-        contribute several rows); "model": inverse information; ``Cluster("team")``: clustered
-        on a column of the data.
+    vcov : Robust(), ModelBased(), Cluster(...) or ExpandedRowRobust()
+        ``Robust()`` (default): the sandwich with each person (row of your data) one cluster;
+        ``ModelBased()``: inverse information; ``Cluster("team")``: clustered on a column
+        (``correction="CR1"`` for G/(G−1) and t(G−1)); ``ExpandedRowRobust()``: each expanded
+        row its own cluster, R's default, which under-covers (see docs/competing_risks.md).
+        The strings ``"robust"`` (= ExpandedRowRobust), ``"subject"`` (= Robust) and
+        ``"model"`` are deprecated aliases.
     conf_level : float
         Confidence level (default 0.95).
 
@@ -280,13 +247,11 @@ class FineGray(Estimator):
     def __init__(self, *, duration: str, event: str, cause: Any, covariates: Sequence[str],
                  reference: dict | None = None, categorical: Sequence[str] = (),
                  ties: Literal["efron", "breslow"] = "efron",
-                 vcov: Literal["robust", "subject", "model"] | Cluster = "robust",
+                 vcov: Robust | ModelBased | Cluster = PER_PERSON,
                  conf_level: float = 0.95):
         from .cox import Cox
 
-        self.duration, self.event, self.cause = duration, event, cause
-        if cause is None or (isinstance(cause, int | float) and cause == 0):
-            raise SpecificationError(f"cause must be a non-zero event code; got {cause!r}")
+        self.duration, self.event, self.cause = duration, event, _check_cause(cause)
         if isinstance(covariates, str):
             covariates = [covariates]
         self.covariates = list(covariates)
@@ -295,20 +260,18 @@ class FineGray(Estimator):
         self.reference = reference
         self.categorical = categorical
         self.ties = check_choice("ties", ties, ("efron", "breslow"))
-        if not isinstance(vcov, Cluster):
-            check_choice("vcov", vcov, VCOV + ("Cluster(column)",))
-        self.vcov = vcov
+        self.vcov = variance_spec(vcov, where="FineGray", aliases=VCOV_ALIASES,
+                                  allowed=VARIANCE_SPECS)
         self.conf_level = check_range("conf_level", conf_level, 0, 1)
-        cox_vcov = {"robust": "robust", "model": "model", "subject": Cluster(_ROW)}.get(
-            vcov if isinstance(vcov, str) else "", vcov)
         # the plan of the weighted Cox fit (validates the terms and options now)
         self._cox = Cox(duration=_STOP, event=_STATUS, entry=_START, weights=_WEIGHT,
                         covariates=self.covariates, reference=reference,
-                        categorical=categorical, ties=ties, vcov=cox_vcov,
+                        categorical=categorical, ties=ties, vcov=_cox_spec(self.vcov),
                         conf_level=conf_level)
+        self._cox._keep_clusters = (_ROW,)  # Robust() is reachable from any fit
 
     def fit(self, data) -> FineGrayResult:
-        from ._design import source_columns
+        from ._model_matrix import source_columns
 
         df = as_dataframe(data)
         cluster_col = self.vcov.cluster if isinstance(self.vcov, Cluster) else None
@@ -329,8 +292,7 @@ class FineGray(Estimator):
             warnings.append(msg)
             df = df.loc[~missing]
             check_not_empty(df, what="data after dropping rows with missing covariates")
-        t = numeric_column(df, self.duration, role="duration")
-        check_nonnegative(df, t, self.duration, role="duration")
+        t = _durations(df, self.duration)
         status = _status(df, self.event, self.cause)
         out = finegray_expand(t, status, self.cause)
         expanded = df[keep].iloc[out["row"]].reset_index(drop=True)
@@ -339,17 +301,26 @@ class FineGray(Estimator):
         expanded[_STATUS] = out["status"]
         expanded[_WEIGHT] = out["weight"]
         expanded[_ROW] = out["row"]
-        with _warnings.catch_warnings(record=True) as caught:
-            _warnings.simplefilter("always")
-            cox_result = self._cox.fit(expanded)
-        for w in caught:
-            _warnings.warn(w.message, w.category, stacklevel=2)
-        warnings.extend(cox_result.warnings)
+        cox_result = _quietly(lambda: self._cox.fit(expanded))
         counts = {"n_events": int((status == self.cause).sum()),
                   "n_competing": int(((status != 0) & (status != self.cause)).sum()),
                   "n_censored": int((status == 0).sum())}
+        unit = "days" if pd.api.types.is_timedelta64_dtype(df[self.duration]) else None
         return FineGrayResult(estimator=self, cox_result=cox_result, n_obs=len(df),
-                              n_rows=len(expanded), counts=counts, warnings=warnings)
+                              n_rows=len(expanded), counts=counts, spec=self.vcov,
+                              warnings=warnings, time_unit=unit)
 
 
-__all__ = ["FineGray", "FineGrayResult", "finegray_expand", "finegray_data", "FG_COLUMNS"]
+def _check_cause(cause: Any):
+    """The code of the event of interest: a whole number > 0 (event codes are numbers)."""
+    whole = (isinstance(cause, numbers.Real) and not isinstance(cause, bool)
+             and float(cause).is_integer())
+    if not whole or cause <= 0:
+        raise SpecificationError(
+            f"cause must be the whole-number code (> 0) of the event of interest, e.g. cause=1; "
+            f"got {cause!r}")
+    return cause
+
+
+__all__ = ["FineGray", "FineGrayResult", "ExpandedRowRobust", "finegray_expand",
+           "finegray_data", "FG_COLUMNS"]

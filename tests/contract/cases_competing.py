@@ -27,7 +27,7 @@ CASES = [
     ("rmst_groups", lambda: RMST(duration="days", event="job", group="arm", tau=300,
                                  reference="40h", measure="rmtl"), _data),
     ("fine_gray", lambda: FineGray(duration="days", event="route", cause=1,
-                                   covariates=["arm", "age"], vcov="subject"), _data),
+                                   covariates=["arm", "age"]), _data),
     ("support_cap", lambda: SupportCap(duration="days", event="job", cap=[90, 180], reps=50,
                                        seed=1), _data),
     ("support_cap_in_work", lambda: SupportCap(duration="days", event="job", cap=[3, 6],

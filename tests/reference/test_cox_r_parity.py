@@ -8,7 +8,7 @@ import pytest
 from causalips.errors import (
     DroppedRowsWarning,
 )
-from causalips.inference import Cluster
+from causalips.inference import Cluster, ModelBased, Robust
 from causalips.survival.cox import Cox, CoxResult
 
 COEF_TOL, SE_TOL, STAT_TOL = 1e-6, 1e-5, 1e-4
@@ -53,7 +53,7 @@ def check_against_r(res: CoxResult, ref: dict, name_map: dict[str, str]):
                                [ref["hr_lower95"][r] for r in ref["coef_names"]], rtol=SE_TOL)
     np.testing.assert_allclose(tidy["hr_conf_high"],
                                [ref["hr_upper95"][r] for r in ref["coef_names"]], rtol=SE_TOL)
-    np.testing.assert_allclose(res.vcov.to_numpy(), np.array(ref["var"]["rows"]), rtol=SE_TOL,
+    np.testing.assert_allclose(res.vcov_matrix().to_numpy(), np.array(ref["var"]["rows"]), rtol=SE_TOL,
                                atol=1e-12)
     g = res.glance().iloc[0]
     assert g["n_obs"] == ref["n"]
@@ -133,16 +133,16 @@ def test_cgd_counting_process_cluster_matches_r(reference_data, ties):
 
 def test_pbc_robust_without_cluster_matches_r(reference_data, pbc):
     ref = reference_data.json("survival/cox_cluster_robust.json")["models"]["pbc_mayo_robust_no_cluster_efron"]
-    res = Cox(duration="time", event="dead", covariates=MAYO, vcov="robust").fit(pbc.iloc[:312])
+    res = Cox(duration="time", event="dead", covariates=MAYO, vcov=Robust()).fit(pbc.iloc[:312])
     check_against_r(res, ref, IDENTITY_MAYO)
 
 
 @pytest.mark.parametrize(
     "key, vcov, ties",
     [
-        ("death_default", "robust", "efron"),
+        ("death_default", Robust(), "efron"),
         ("death_cluster_id", Cluster("id"), "efron"),
-        ("death_model_based", "model", "efron"),
+        ("death_model_based", ModelBased(), "efron"),
         ("extra_death_breslow_cluster_id", Cluster("id"), "breslow"),
     ],
 )

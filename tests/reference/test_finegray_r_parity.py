@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from causalips.inference import Cluster
-from causalips.survival.finegray import FineGray, finegray_data
+from causalips.inference import Cluster, ModelBased, Robust
+from causalips.survival.finegray import ExpandedRowRobust, FineGray, finegray_data
 
 
 @pytest.fixture(scope="module")
@@ -34,10 +34,12 @@ def test_expansion_equals_r_finegray(pbc, fg_ref):
     np.testing.assert_array_equal(fg["age"], fg_ref["age"])
 
 
+# R's default (each expanded row its own cluster) is ExpandedRowRobust(); our default
+# Robust() clusters on the person, R's cluster=id.
 FITS = {
-    "death_default": ("robust", "efron"),
-    "death_cluster_id": ("subject", "efron"),
-    "death_model_based": ("model", "efron"),
+    "death_default": (ExpandedRowRobust(), "efron"),
+    "death_cluster_id": (Robust(), "efron"),
+    "death_model_based": (ModelBased(), "efron"),
     "extra_death_breslow_cluster_id": (Cluster("id"), "breslow"),
 }
 

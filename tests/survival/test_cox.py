@@ -18,7 +18,7 @@ from causalips.errors import (
     SpecificationError,
     StatisticalWarning,
 )
-from causalips.inference import Cluster
+from causalips.inference import Cluster, ModelBased, Robust
 from causalips.survival.cox import Cox
 
 COEF_TOL, SE_TOL, STAT_TOL = 1e-6, 1e-5, 1e-4
@@ -35,7 +35,7 @@ def pbc(reference_data):
 
 def test_robust_equals_cluster_on_row_id(pbc):
     df = pbc.iloc[:312].assign(row=np.arange(312))
-    a = Cox(duration="time", event="dead", covariates=MAYO, vcov="robust").fit(df)
+    a = Cox(duration="time", event="dead", covariates=MAYO, vcov=Robust()).fit(df)
     b = Cox(duration="time", event="dead", covariates=MAYO, vcov=Cluster("row")).fit(df)
     np.testing.assert_allclose(a.tidy()["std_error"], b.tidy()["std_error"], rtol=1e-12)
 
@@ -183,8 +183,12 @@ def test_missing_column_suggests_name():
 def test_bad_options_refused():
     with pytest.raises(SpecificationError, match="ties must be one of"):
         Cox(duration="t", event="e", covariates=["x"], ties="efrom")
-    with pytest.raises(SpecificationError, match="vcov must be one of"):
+    with pytest.raises(SpecificationError, match="vcov must be one of ModelBased"):
         Cox(duration="t", event="e", covariates=["x"], vcov="hc1")
+    from causalips.inference import Bootstrap
+
+    with pytest.raises(SpecificationError, match="vcov must be one of"):
+        Cox(duration="t", event="e", covariates=["x"], vcov=Bootstrap())
     with pytest.raises(SpecificationError, match="only log\\(\\), sqrt\\(\\) and exp\\(\\)"):
         Cox(duration="t", event="e", covariates=["poly(x)"])
     with pytest.raises(SpecificationError, match="not among the covariates"):
@@ -221,7 +225,7 @@ def test_negative_durations_and_bad_intervals():
 def test_zero_weights_dropped_and_negative_refused():
     df = _small().assign(w=1.0)
     df.loc[[0, 5], "w"] = 0.0
-    with pytest.warns(DroppedRowsWarning, match="2 rows with zero weight"):
+    with pytest.warns(DroppedRowsWarning, match="2 of 60 rows dropped with zero weight in 'w'"):
         a = Cox(duration="t", event="e", covariates=["x"], weights="w").fit(df)
     b = Cox(duration="t", event="e", covariates=["x"]).fit(df.drop(index=[0, 5]))
     np.testing.assert_allclose(a.coef, b.coef, rtol=1e-12)
@@ -230,10 +234,13 @@ def test_zero_weights_dropped_and_negative_refused():
         Cox(duration="t", event="e", covariates=["x"], weights="w").fit(df)
 
 
-def test_few_clusters_warn():
-    df = _small().assign(site=lambda d: np.arange(len(d)) % 5)
-    with pytest.warns(StatisticalWarning, match="only 5 clusters in 'site'"):
+def test_few_clusters_warn_and_name_the_correction():
+    df = _small().assign(site=lambda d: np.arange(len(d)) % 45)
+    with pytest.warns(StatisticalWarning, match="only 45 clusters in 'site'.*correction='CR1'"):
         Cox(duration="t", event="e", covariates=["x"], vcov=Cluster("site")).fit(df)
+    with pytest.warns(StatisticalWarning, match="only 45 clusters in 'site': even with the CR1"):
+        Cox(duration="t", event="e", covariates=["x"],
+            vcov=Cluster("site", correction="CR1")).fit(df)
 
 
 def test_no_events_is_an_error():
@@ -320,9 +327,11 @@ def test_docstring_examples_run():
 
     import causalips
     import causalips.datasets.swiss_trial as swiss
+    import causalips.survival._cox_result as result_module
     import causalips.survival.cox as cox_module
+    import causalips.survival.finegray as finegray_module
 
-    for module in (cox_module, swiss):
+    for module in (cox_module, result_module, finegray_module, swiss):
         failures, tried = doctest.testmod(module, extraglobs={"ci": causalips},
                                           optionflags=doctest.NORMALIZE_WHITESPACE)
         assert tried > 0 and failures == 0
@@ -350,7 +359,7 @@ def test_efron_series_sums_equal_term_by_term(monkeypatch, weights):
                           diagnostics=False).fit(df)
     a, b = fits["series"], fits["terms"]
     np.testing.assert_allclose(a.coef, b.coef, rtol=1e-12)
-    np.testing.assert_allclose(a.vcov, b.vcov, rtol=1e-11)
+    np.testing.assert_allclose(a.vcov_matrix(), b.vcov_matrix(), rtol=1e-11)
     ga, gb = a.glance().iloc[0], b.glance().iloc[0]
     for key in ("loglik", "loglik_null", "lr_stat", "score_stat", "concordance"):
         assert ga[key] == pytest.approx(gb[key], rel=1e-12)
@@ -393,12 +402,193 @@ def test_concordance_pair_counts_equal_brute_force(seed):
 def test_direct_curves_binned_sums_equal_exact(monkeypatch, pbc):
     """Large data sum the direct-adjusted curves over 0.01-wide predictor bins with a
     third-order expansion; it must equal the exact sum over distinct predictor values."""
-    from causalips.survival import zph
+    from causalips.survival import _adjusted_curves
 
     df = pbc.iloc[:312].assign(arm=lambda d: d["trt"].map({1: "drug", 2: "placebo"}))
     res = Cox(duration="time", event="dead", covariates=["arm", "age", "log(bili)"]).fit(df)
     exact = res.survival_curves("arm")["estimate"].to_numpy()
-    monkeypatch.setattr(zph, "_EXACT_BUDGET", 0)
+    monkeypatch.setattr(_adjusted_curves, "_EXACT_BUDGET", 0)
     binned = res.survival_curves("arm")["estimate"].to_numpy()
     np.testing.assert_allclose(binned, exact, rtol=0, atol=1e-9)
     assert np.max(np.abs(binned - exact)) > 0  # the binned path was taken
+
+
+# -- the variance vocabulary (issue 14) and the CR1 correction (issue 13) -----------------------
+@pytest.mark.parametrize("alias, spec", [("model", ModelBased()), ("robust", Robust())])
+def test_deprecated_vcov_strings_still_work(pbc, alias, spec):
+    with pytest.warns(FutureWarning, match=f"vcov='{alias}'.*vcov={type(spec).__name__}"):
+        old = Cox(duration="time", event="dead", covariates=MAYO, vcov=alias)
+    assert old.vcov == spec
+    new = Cox(duration="time", event="dead", covariates=MAYO, vcov=spec)
+    pd.testing.assert_frame_equal(old.fit(pbc.iloc[:312]).tidy(), new.fit(pbc.iloc[:312]).tidy())
+
+
+def test_vcov_attribute_deprecated_for_vcov_matrix(pbc):
+    res = Cox(duration="time", event="dead", covariates=MAYO).fit(pbc.iloc[:312])
+    matrix = res.vcov_matrix()
+    assert list(matrix.index) == list(matrix.columns) == list(res.coef.index)
+    with pytest.warns(FutureWarning, match="vcov_matrix"):
+        old = res.vcov
+    pd.testing.assert_frame_equal(old, matrix)
+    matrix.iloc[0, 0] = -1.0  # a copy: the result is unchanged
+    assert res.vcov_matrix().iloc[0, 0] > 0
+
+
+def test_with_inference_equals_a_fit_with_that_variance(reference_data):
+    cgd = reference_data.csv("survival/cgd.csv")
+    kw = dict(duration="tstop", entry="tstart", event="status",
+              covariates=["treat", "inherit", "steroids"])
+    base = Cox(**kw, vcov=Cluster("id")).fit(cgd)
+    for spec in (ModelBased(), Robust(), Cluster("id"), Cluster("id", correction="CR1")):
+        direct = Cox(**kw, vcov=spec).fit(cgd)
+        switched = base.with_inference(spec)
+        assert switched.inference == spec
+        # a model-based fit stops one evaluation early (its information is ~1e-6 from the
+        # one at the final beta, well inside R parity's 1e-5): compare at that tolerance
+        pd.testing.assert_frame_equal(switched.tidy(), direct.tidy(), rtol=1e-5)
+        ga, gb = switched.glance().iloc[0], direct.glance().iloc[0]
+        for key in ("wald_stat", "wald_p", "concordance_se"):
+            assert ga[key] == pytest.approx(gb[key], rel=1e-5)
+        assert ga["n_clusters"] == gb["n_clusters"] and ga["vcov"] == gb["vcov"]
+    # from a model-based fit (which skips the last re-evaluation) to the sandwich
+    model = Cox(**kw).fit(cgd)
+    pd.testing.assert_frame_equal(model.with_inference(Robust()).tidy(),
+                                  Cox(**kw, vcov=Robust()).fit(cgd).tidy(), rtol=1e-5)
+    # the CR0 -> CR1 switch changes only the variance: exact
+    cr1 = Cox(**kw, vcov=Cluster("id", correction="CR1")).fit(cgd)
+    pd.testing.assert_frame_equal(base.with_inference(Cluster("id", correction="CR1")).tidy(),
+                                  cr1.tidy(), rtol=1e-13)
+
+
+def test_with_inference_refuses_what_the_fit_cannot_give(pbc):
+    from causalips.inference import Bootstrap
+
+    res = Cox(duration="time", event="dead", covariates=MAYO).fit(pbc.iloc[:312])
+    with pytest.raises(SpecificationError, match="did not keep the cluster column 'id'.*"
+                                                 "refit with vcov=Cluster\\('id'\\)"):
+        res.with_inference(Cluster("id"))
+    with pytest.raises(SpecificationError, match="cannot use Bootstrap"):
+        res.with_inference(Bootstrap(reps=99))
+
+
+def test_cr1_correction_factor_t_reference_and_summary(reference_data):
+    from scipy import stats
+
+    cgd = reference_data.csv("survival/cgd.csv")
+    kw = dict(duration="tstop", entry="tstart", event="status", covariates=["treat", "steroids"])
+    cr0 = Cox(**kw, vcov=Cluster("id")).fit(cgd)
+    cr1 = cr0.with_inference(Cluster("id", correction="CR1"))
+    g = 128
+    a, b = cr0.tidy(), cr1.tidy()
+    np.testing.assert_allclose(b["std_error"], a["std_error"] * np.sqrt(g / (g - 1)), rtol=1e-12)
+    np.testing.assert_allclose(b["p_value"], 2 * stats.t.sf(np.abs(b["statistic"]), g - 1),
+                               rtol=1e-12)
+    crit = stats.t.ppf(0.975, g - 1)
+    np.testing.assert_allclose(b["conf_high"], b["estimate"] + crit * b["std_error"], rtol=1e-12)
+    np.testing.assert_allclose(cr1.vcov_matrix(), cr0.vcov_matrix() * g / (g - 1), rtol=1e-12)
+    assert "no small-sample factor (CR0" in str(cr0.summary())
+    text = str(cr1.summary())
+    assert "G/(G-1) (CR1), t(127) reference" in text and "t(127) reference (CR1)" in text
+    assert cr1.glance()["correction"].iloc[0] == "CR1"
+
+
+def _clustered(rng, n_clusters, per, beta=0.5, rho=0.2):
+    """Clustered Cox data whose marginal model is exactly Cox with log HR ``beta``.
+
+    Times share a Gaussian copula within a cluster (correlation ``rho``), so each time given
+    its x is exponential with hazard 0.1·exp(beta·x) (a shared frailty would attenuate the
+    marginal hazard ratio instead); x varies mostly between clusters.
+    """
+    from scipy import stats
+
+    g = np.repeat(np.arange(n_clusters), per)
+    x = rng.normal(size=n_clusters)[g] + 0.5 * rng.normal(size=g.size)
+    z = np.sqrt(rho) * rng.normal(size=n_clusters)[g] + np.sqrt(1 - rho) * rng.normal(size=g.size)
+    t = -np.log(stats.norm.sf(z)) / (0.1 * np.exp(beta * x))
+    c = rng.uniform(0, 20, g.size)
+    return pd.DataFrame({"t": np.minimum(t, c), "e": (t <= c).astype(int), "x": x, "g": g})
+
+
+@pytest.mark.slow
+def test_cr1_covers_closer_to_nominal_with_40_clusters():
+    """With 40 clusters the CR0 interval under-covers; CR1 (G/(G-1), t(39)) is closer to 95%."""
+    rng = np.random.default_rng(20240613)
+    reps, beta = 1000, 0.5
+    est = Cox(duration="t", event="e", covariates=["x"], vcov=Cluster("g"), concordance=False,
+              diagnostics=False)
+    cover = np.zeros((reps, 2), dtype=bool)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", StatisticalWarning)
+        for r in range(reps):
+            res = est.fit(_clustered(rng, 40, 15))
+            for k, fit in enumerate((res, res.with_inference(Cluster("g", correction="CR1")))):
+                row = fit.tidy().iloc[0]
+                cover[r, k] = row["conf_low"] <= beta <= row["conf_high"]
+    cr0, cr1 = cover.mean(axis=0)
+    mc_se = np.sqrt(0.95 * 0.05 / reps)
+    # seed 20240613: CR0 0.919, CR1 0.936 (paired data sets: CR1 can only widen intervals)
+    assert cr0 < 0.95 - 2 * mc_se, "the uncorrected interval should under-cover here"
+    assert cr1 >= cr0 + 0.004, (cr0, cr1)
+    assert abs(cr1 - 0.95) < abs(cr0 - 0.95)
+
+
+# -- bad input of issue 12 ----------------------------------------------------------------------
+def test_factor_with_a_level_per_row_refused_before_the_fit():
+    import time
+
+    rng = np.random.default_rng(2)
+    n = 100_000
+    df = pd.DataFrame({"t": rng.integers(1, 100, n), "e": rng.integers(0, 2, n),
+                       "person": [f"p{i}" for i in range(n)]})
+    start = time.perf_counter()
+    with pytest.raises(DataError, match="'person' \\(a covariate\\) has 100,000 distinct values"
+                                        " in 100,000 rows.*vcov=Cluster\\('person'\\)"):
+        Cox(duration="t", event="e", covariates=["person"]).fit(df)
+    assert time.perf_counter() - start < 5
+    small = _small().assign(code=lambda d: np.arange(len(d)))
+    with pytest.raises(DataError, match="60 distinct values in 60 rows"):
+        Cox(duration="t", event="e", covariates=["code"], categorical=["code"]).fit(small)
+
+
+def test_timedelta_durations_are_days_and_dates_are_refused(pbc):
+    df = pbc.iloc[:312]
+    days = Cox(duration="time", event="dead", covariates=MAYO).fit(df)
+    td = df.assign(time=pd.to_timedelta(df["time"], unit="D"))
+    res = Cox(duration="time", event="dead", covariates=MAYO).fit(td)
+    pd.testing.assert_frame_equal(res.tidy(), days.tidy(), rtol=1e-12)
+    assert res.time_unit == "days" and days.time_unit is None
+    assert "timedeltas converted to days" in str(res.summary())
+    assert res.glance()["time_unit"].iloc[0] == "days"
+    dated = df.assign(time=pd.Timestamp("2020-01-01") + pd.to_timedelta(df["time"], unit="D"))
+    with pytest.raises(DataError, match="'time' \\(the duration\\) holds dates.*"
+                                        "durations_from_dates"):
+        Cox(duration="time", event="dead", covariates=MAYO).fit(dated)
+
+
+@pytest.mark.parametrize("kind", ["category", "string[pyarrow]", "string[python]"])
+def test_text_arm_in_any_pandas_dtype_gives_the_same_fit(kind):
+    rng = np.random.default_rng(9)
+    n = 3000
+    df = pd.DataFrame({"t": rng.integers(1, 200, n), "e": rng.integers(0, 2, n).astype(np.int8),
+                       "arm": rng.choice(["25h", "40h", "55h"], n).astype(object),
+                       "x": rng.normal(size=n)})
+    df.loc[[3, 50], "arm"] = None
+    with pytest.warns(DroppedRowsWarning, match="2 of 3000 rows dropped.*\\['arm'\\]"):
+        text = Cox(duration="t", event="e", covariates=["arm", "x"], strata=None).fit(df)
+    with pytest.warns(DroppedRowsWarning, match="2 of 3000"):
+        other = Cox(duration="t", event="e", covariates=["arm", "x"]).fit(
+            df.assign(arm=df["arm"].astype(kind)))
+    pd.testing.assert_frame_equal(other.tidy(), text.tidy(), rtol=1e-13)
+    assert list(text.coef.index) == ["arm[40h]", "arm[55h]", "x"]
+
+
+def test_a_column_in_two_roles_is_read_both_ways():
+    """A numeric covariate that is also the cluster column: a number in the model, codes for
+    the clusters (one read of each kind)."""
+    df = _small().assign(site=lambda d: np.arange(len(d)) % 6)
+    with pytest.warns(StatisticalWarning, match="only 6 clusters"):
+        both = Cox(duration="t", event="e", covariates=["x", "site"],
+                   vcov=Cluster("site")).fit(df)
+    assert list(both.coef.index) == ["x", "site"]
+    plain = Cox(duration="t", event="e", covariates=["x", "site"]).fit(df)
+    pd.testing.assert_series_equal(both.coef, plain.coef)

@@ -78,3 +78,77 @@ def test_rows_with_missing_covariates_are_dropped_before_weighting(pbc):
     direct = FineGray(duration="time", event="status", cause=2, covariates=["age", "trt"]
                       ).fit(pbc.iloc[:312])
     pd.testing.assert_frame_equal(res.tidy(), direct.tidy())
+
+
+# -- variance vocabulary (issues 13 and 14) ------------------------------------------------------
+def test_default_variance_is_the_per_person_sandwich(pbc):
+    from causalips.inference import Cluster, Robust
+
+    df = pbc.assign(person=np.arange(len(pbc)))
+    default = FineGray(duration="time", event="status", cause=2, covariates=TERMS).fit(df)
+    by_id = FineGray(duration="time", event="status", cause=2, covariates=TERMS,
+                     vcov=Cluster("person")).fit(df)
+    assert default.inference == Robust()
+    pd.testing.assert_frame_equal(default.tidy(), by_id.tidy(), rtol=1e-12)
+    assert "clustered on the person" in str(default.summary())
+    assert default.glance()["n_clusters"].iloc[0] == len(df)
+
+
+@pytest.mark.parametrize("alias, expected", [("robust", "ExpandedRowRobust"),
+                                             ("subject", "Robust"), ("model", "ModelBased")])
+def test_deprecated_vcov_strings_still_work(pbc, alias, expected):
+    from causalips import inference
+    from causalips.survival import finegray
+
+    spec = getattr(finegray, expected, None) or getattr(inference, expected)
+    with pytest.warns(FutureWarning, match=f"FineGray\\(vcov='{alias}'\\) is deprecated"):
+        old = FineGray(duration="time", event="status", cause=2, covariates=TERMS, vcov=alias)
+    assert type(old.vcov) is spec
+    new = FineGray(duration="time", event="status", cause=2, covariates=TERMS, vcov=spec())
+    pd.testing.assert_frame_equal(old.fit(pbc).tidy(), new.fit(pbc).tidy())
+
+
+def test_with_inference_and_vcov_matrix(pbc):
+    from causalips.inference import Bootstrap, ModelBased, Robust
+    from causalips.survival.finegray import ExpandedRowRobust
+
+    res = FineGray(duration="time", event="status", cause=2, covariates=TERMS,
+                   vcov=ModelBased()).fit(pbc)
+    for spec in (Robust(), ExpandedRowRobust(), ModelBased()):
+        direct = FineGray(duration="time", event="status", cause=2, covariates=TERMS,
+                          vcov=spec).fit(pbc)
+        pd.testing.assert_frame_equal(res.with_inference(spec).tidy(), direct.tidy(), rtol=1e-5)
+        pd.testing.assert_frame_equal(res.with_inference(spec).vcov_matrix(),
+                                      direct.vcov_matrix(), rtol=1e-5)
+    with pytest.warns(FutureWarning, match="vcov_matrix"):
+        pd.testing.assert_frame_equal(res.vcov, res.vcov_matrix())
+    with pytest.raises(SpecificationError, match="cannot use Bootstrap"):
+        res.with_inference(Bootstrap(reps=99))
+
+
+# -- bad input (issue 12) -----------------------------------------------------------------------
+@pytest.mark.parametrize("bad", [-1, 1.5])
+def test_event_codes_must_be_whole_numbers(pbc, bad):
+    df = pbc.copy()
+    df["status"] = df["status"].astype(float)
+    df.loc[7, "status"] = bad
+    with pytest.raises(DataError, match="whole-number codes >= 0.*1 rows do not \\(e.g. row 7"
+                                        f".*Codes seen: .*{bad}"):
+        FineGray(duration="time", event="status", cause=2, covariates=TERMS).fit(df)
+
+
+@pytest.mark.parametrize("cause", [1.5, -1, "death", True])
+def test_cause_must_be_a_whole_positive_code(cause):
+    with pytest.raises(SpecificationError, match="whole-number code"):
+        FineGray(duration="time", event="status", cause=cause, covariates=TERMS)
+
+
+def test_timedelta_durations_are_days(pbc):
+    days = FineGray(duration="time", event="status", cause=2, covariates=TERMS).fit(pbc)
+    td = pbc.assign(time=pd.to_timedelta(pbc["time"], unit="D"))
+    res = FineGray(duration="time", event="status", cause=2, covariates=TERMS).fit(td)
+    pd.testing.assert_frame_equal(res.tidy(), days.tidy(), rtol=1e-12)
+    assert "timedeltas converted to days" in str(res.summary())
+    with pytest.raises(DataError, match="holds dates"):
+        FineGray(duration="time", event="status", cause=2, covariates=TERMS).fit(
+            pbc.assign(time=pd.Timestamp("2020-01-01") + td["time"]))

@@ -1,5 +1,5 @@
-"""Design matrices for regression terms: numeric, categorical (treatment contrasts), log/sqrt/exp
-transforms and ``a:b`` interactions.
+"""Model matrices from regression terms (R's ``model.matrix``): numeric columns, factors
+(treatment contrasts), log/sqrt/exp transforms and ``a:b`` interactions.
 
 Term syntax (a deliberately tiny, safe parser; no ``eval``):
 
@@ -7,10 +7,12 @@ Term syntax (a deliberately tiny, safe parser; no ``eval``):
 - ``"log(bili)"``, ``"sqrt(x)"``, ``"exp(x)"``: the transform of one numeric column;
 - ``"budget:age"``: the product of the parts' columns (any number of parts).
 
-A column is categorical when it is text, ``category`` or boolean, or is named in ``categorical``
+A column is a factor when it is text, ``category`` or boolean, or is named in ``categorical``
 or ``reference``. It is expanded into 0/1 columns, one per level except the reference (R's
 treatment contrasts). The reference is ``reference[col]`` or else the first level: the first
 category of a pandas ``Categorical``, otherwise the first sorted value (R's default for factors).
+A factor with about one level per row (more than 1,000 levels, or more than half the rows) is
+refused before the fit: it is almost always an identifier given as a covariate.
 Coefficient names are ``col[level]``, e.g. ``stage[3]`` for R's ``factor(stage)3``.
 """
 
@@ -23,7 +25,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .._checks import CodedColumn
 from ..errors import DataError, SpecificationError
+from ._model_frame import ModelColumns
 
 _FUNC = re.compile(r"^\s*(log|sqrt|exp)\(\s*([^()]+?)\s*\)\s*$")
 _TRANSFORMS = {"log": np.log, "sqrt": np.sqrt, "exp": np.exp}
@@ -69,33 +73,44 @@ def source_columns(terms: Sequence[Term]) -> list[str]:
     return seen
 
 
-def is_categorical(s: pd.Series, col: str, categorical, reference) -> bool:
-    if col in categorical or col in reference:
-        return True
+def is_factor_dtype(dtype) -> bool:
+    """Text, categorical and boolean columns are factors (read from the dtype, no data scan)."""
     return bool(
-        pd.api.types.is_object_dtype(s)
-        or isinstance(s.dtype, pd.CategoricalDtype)
-        or pd.api.types.is_bool_dtype(s)
-        or pd.api.types.is_string_dtype(s)
+        isinstance(dtype, pd.CategoricalDtype)
+        or pd.api.types.is_bool_dtype(dtype)
+        or pd.api.types.is_object_dtype(dtype)
+        or pd.api.types.is_string_dtype(dtype)
     )
 
 
-def _plain(v):
-    v = v.item() if isinstance(v, np.generic) else v
+def factor_columns(df: pd.DataFrame, terms: Sequence[Term], categorical, reference) -> set[str]:
+    """The columns that enter the model as factors (coded once, see ``_model_frame``)."""
+    return {p.column for t in terms for p in t.parts
+            if p.func is None and (p.column in categorical or p.column in reference
+                                   or is_factor_dtype(df[p.column].dtype))}
+
+
+#: A factor with more levels than this (or than half the rows) is refused before the fit.
+MAX_LEVELS = 1000
+
+
+def _level_name(v):
     if isinstance(v, float) and v.is_integer():
         return int(v)  # 3.0 -> 3, so a float-coded factor reads stage[3]
     return v
 
 
-def factor_levels(s: pd.Series, col: str, reference) -> tuple[list, object]:
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        cats = s.cat.categories.tolist()
-        codes = s.cat.codes.to_numpy()
-        present = np.bincount(codes[codes >= 0], minlength=len(cats)) > 0
-        levels = [c for c, k in zip(cats, present, strict=True) if k]
-    else:
-        levels = sorted(pd.unique(s.dropna()).tolist(), key=lambda v: (str(type(v)), v))
-    levels = [_plain(v) for v in levels]
+def factor_info(coded: CodedColumn, n_rows: int, reference) -> dict:
+    """Levels and reference of a factor; refuses a factor with about one level per row."""
+    col = coded.name
+    n_levels = len(coded.levels)
+    if n_levels > MAX_LEVELS or (n_levels > 10 and n_levels > n_rows / 2):
+        raise DataError(
+            f"column {col!r} (a covariate) has {n_levels:,} distinct values in {n_rows:,} rows; "
+            f"as a factor it would need {n_levels - 1:,} coefficients. An identifier belongs in "
+            f"strata= or vcov=Cluster({col!r}); a numeric measure should be a numeric column (not "
+            "text, and not in categorical=); a factor with many levels should be grouped first.")
+    levels = [_level_name(v) for v in coded.levels]
     if col in reference:
         ref = reference[col]
         match = [lv for lv in levels if lv == ref or str(lv) == str(ref)]
@@ -107,7 +122,7 @@ def factor_levels(s: pd.Series, col: str, reference) -> tuple[list, object]:
         ref = match[0]
     else:
         ref = levels[0] if levels else None
-    return levels, ref
+    return {"levels": levels, "reference": ref}
 
 
 @dataclass(frozen=True)
@@ -119,87 +134,106 @@ class Design:
     indicator: tuple[bool, ...]  # coefficient is a 0/1 level indicator (main effect)
 
 
-def _part_columns(df, part: Part, categorical, reference, factors, rows=None, defer=False):
-    """The columns of one part of a term, in ``rows`` order (numeric columns are left in data
-    order when ``defer``: the caller gathers them straight into the design matrix)."""
-    s = df[part.column]
-    if part.func is None and is_categorical(s, part.column, categorical, reference):
-        if part.column not in factors:
-            levels, ref = factor_levels(s, part.column, reference)
-            factors[part.column] = {"levels": levels, "reference": ref}
-        info = factors[part.column]
-        cols, names = [], []
-        if isinstance(s.dtype, pd.CategoricalDtype):
-            codes, uniques = s.cat.codes.to_numpy(), s.cat.categories
-        else:
-            codes, uniques = pd.factorize(s)
-        if rows is not None:
-            codes = codes[rows]
-        lookup = {_plain(u): i for i, u in enumerate(uniques)}
-        for lv in info["levels"]:
-            if lv == info["reference"]:
-                continue
-            cols.append((codes == lookup[lv]).astype(np.float64))
-            names.append(f"{part.column}[{lv}]")
-        return cols, names, True
-    if part.func is None:
-        label = part.column
-    else:
-        label = f"{part.func}({part.column})"
-    if pd.api.types.is_bool_dtype(s) or not pd.api.types.is_numeric_dtype(s):
-        raise DataError(f"column {part.column!r} in term {label!r} must be numeric for {part.func}()")
-    x = s.to_numpy(dtype=np.float64, na_value=np.nan)
-    if part.func is not None:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            x = _TRANSFORMS[part.func](x)
-        bad = ~np.isfinite(x)
+class _Columns:
+    """Fills design columns in the row order ``rows`` from the model's columns."""
+
+    def __init__(self, cols: ModelColumns, factors: set[str], rows, reference):
+        self.cols, self.rows, self.reference = cols, rows, reference
+        self.factor_names = factors
+        self.factors: dict[str, dict] = {}
+        self._codes: dict[str, np.ndarray] = {}
+
+    def factor_codes(self, col: str) -> np.ndarray:
+        """The codes in row order, in the smallest integer type (a cheap gather and compare)."""
+        out = self._codes.get(col)
+        if out is None:
+            coded = self.cols.codes[col]
+            self.factors[col] = factor_info(coded, self.cols.n, self.reference)
+            small = coded.codes.astype(np.min_scalar_type(max(len(coded.levels), 1)) if
+                                       len(coded.levels) < 2**15 else np.int64)
+            out = self._codes[col] = small if self.rows is None else small[self.rows]
+        return out
+
+    def part(self, part: Part):
+        """(fillers, names, is_factor): each filler writes one column into the array given."""
+        if part.func is None and part.column in self.factor_names:
+            codes = self.factor_codes(part.column)
+            info = self.factors[part.column]
+            fillers, names = [], []
+            for k, lv in enumerate(info["levels"]):
+                if lv == info["reference"]:
+                    continue
+                fillers.append(lambda out, k=k: np.equal(codes, k, out=out))
+                names.append(f"{part.column}[{lv}]")
+            return fillers, names, True
+        label = part.column if part.func is None else f"{part.func}({part.column})"
+        if part.column not in self.cols.numbers:
+            raise DataError(f"column {part.column!r} in term {label!r} must be numeric for "
+                            f"{part.func}()")
+        x = self.cols.numbers[part.column]
+        if part.func is not None:
+            x = self._transform(x, part, label)
+        rows = self.rows
+        if rows is None:
+            return [lambda out: np.copyto(out, x)], [label], False
+        return [lambda out: np.take(x, rows, out=out, mode="wrap")], [label], False
+
+    def _transform(self, x, part: Part, label: str) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            y = _TRANSFORMS[part.func](x)
+        bad = ~np.isfinite(y)
         if bad.any():
+            i = int(np.flatnonzero(bad)[0])
             raise DataError(
                 f"{label} is not finite for {int(bad.sum())} rows (e.g. row "
-                f"{df.index[bad][0]!r}: {part.column}={s[bad].iloc[0]!r}); "
+                f"{self.cols.index[i]!r}: {part.column}={x[i]!r}); "
                 f"{part.func}() needs {'positive' if part.func != 'exp' else 'moderate'} values"
             )
-    return [x if rows is None or defer else x[rows]], [label], False
+        return y
 
 
-def build_design(df: pd.DataFrame, terms: Sequence[Term], *, categorical=(), reference=None,
-                 rows: np.ndarray | None = None) -> Design:
-    """The design matrix (column-major); with ``rows`` (a permutation) in that row order."""
-    reference = dict(reference or {})
-    factors: dict[str, dict] = {}
-    cols: list[np.ndarray] = []
+def _product(fillers):
+    """A filler for the product of several parts' columns (an interaction)."""
+    def fill(out):
+        fillers[0](out)
+        tmp = np.empty_like(out)
+        for f in fillers[1:]:
+            f(tmp)
+            out *= tmp
+    return fill
+
+
+def build_design(cols: ModelColumns, terms: Sequence[Term], *, factors: set[str],
+                 reference=None, rows: np.ndarray | None = None) -> Design:
+    """The design matrix (column-major), with ``rows`` (a permutation) in that row order.
+
+    ``factors`` (columns coded in ``cols``) get one 0/1 column per level except the reference;
+    numeric columns are gathered straight into the matrix.
+    """
+    source = _Columns(cols, factors, rows, dict(reference or {}))
+    fillers: list = []
     names: list[str] = []
     indicator: list[bool] = []
     assign: dict[str, tuple[int, ...]] = {}
-    deferred: set[int] = set()  # columns still in data order (gathered into the matrix below)
     for term in terms:
-        combo_cols = [np.ones(len(df))] if len(term.parts) > 1 else [None]
-        combo_names = [""]
-        all_cat = True
-        single = len(term.parts) == 1
+        combo, combo_names, all_factor = [[]], [""], True
         for part in term.parts:
-            pc, pn, cat = _part_columns(df, part, categorical, reference, factors, rows,
-                                        defer=single)
-            all_cat = all_cat and cat
-            combo_cols = [b if a is None else a * b for a in combo_cols for b in pc]
+            pf, pn, is_factor = source.part(part)
+            all_factor = all_factor and is_factor
+            combo = [a + [b] for a in combo for b in pf]
             combo_names = [f"{a}:{b}" if a else b for a in combo_names for b in pn]
-        start = len(cols)
-        if single and not all_cat and rows is not None:
-            deferred.update(range(start, start + len(combo_cols)))
-        cols.extend(combo_cols)
+        start = len(fillers)
+        fillers.extend(c[0] if len(c) == 1 else _product(c) for c in combo)
         names.extend(combo_names)
-        indicator.extend([all_cat and len(term.parts) == 1] * len(combo_cols))
-        assign[term.label] = tuple(range(start, len(cols)))
+        indicator.extend([all_factor and len(term.parts) == 1] * len(combo))
+        assign[term.label] = tuple(range(start, len(fillers)))
     if len(set(names)) != len(names):
         dup = sorted({n for n in names if names.count(n) > 1})
         raise SpecificationError(f"covariates give duplicate coefficients {dup}; list each term once")
-    matrix = np.empty((len(df), len(cols)), order="F")  # column-major: fast column access
-    for j, c in enumerate(cols):
-        if j in deferred:
-            np.take(c, rows, out=matrix[:, j], mode="wrap")  # "raise" would buffer
-        else:
-            matrix[:, j] = c
-    return Design(matrix=matrix, names=tuple(names), assign=assign, factors=factors,
+    matrix = np.empty((cols.n, len(fillers)), order="F")  # column-major: fast column access
+    for j, fill in enumerate(fillers):
+        fill(matrix[:, j])
+    return Design(matrix=matrix, names=tuple(names), assign=assign, factors=source.factors,
                   indicator=tuple(indicator))
 
 
