@@ -26,12 +26,12 @@ TOP_KEYS = {"title": "text", "subtitle": "text", "banner": "text", "suppress_bel
             "drop_missing": "flag"}
 SECTIONS: dict[str, dict[str, str]] = {
     "reach": {"participant": "column", "eligible": "number", "by": "columns", "ci": "text",
-              "only": "only"},
+              "ci_method": "text", "only": "only"},
     "representativeness": {"source": "column", "reference": "label", "by": "columns",
                            "age": "column", "correction": "flag", "weight": "column"},
     "outcomes": {"outcome": "column", "outcome_date": "column", "by": "columns",
                  "adjust": "columns", "only": "only", "weight": "column", "ci": "text",
-                 **_IPS_GROW},
+                 "ci_method": "text", **_IPS_GROW},
     "funnel": {"site": "column", "numerator": "column", "denominator": "column",
                "outcome": "column", "outcome_date": "column", "overdispersion": "text",
                "method": "text", "limits": "numbers", "case_mix": "columns", "only": "only",

@@ -195,7 +195,7 @@ def _ips_grow(df: pd.DataFrame, cfg: Mapping, section: str, run: _Run):
     from ..sites import ips_grow_denominator
 
     kept, _ = ips_grow_denominator(df, status=mapped, in_work=["in_work"],
-                                   education=["education"])
+                                   education=["education"], unemployed=["unemployed"])
     return kept, notes
 
 
@@ -204,10 +204,10 @@ def _reach(run: _Run, data, cfg) -> None:
     from ..sites import Reach
 
     df = _only(data, cfg.get("only"), "reach")
-    ci = cfg.get("ci", "wilson")
+    ci = cfg.get("ci_method", cfg.get("ci", "wilson"))
     if "participant" in cfg:
         for group in as_list(cfg.get("by")) or [None]:  # by-group tables include overall
-            run.fit(Reach(participant=cfg["participant"], group=group, ci=ci), df,
+            run.fit(Reach(participant=cfg["participant"], group=group, ci_method=ci), df,
                     [cfg["participant"], group], "[reach]",
                     title="Reach" + (f" by {group}" if group else ""))
         return
@@ -216,26 +216,29 @@ def _reach(run: _Run, data, cfg) -> None:
         raise SpecificationError(f"config: [reach] eligible must be a number >= the "
                                  f"{len(df)} rows (participants); got {eligible!r}")
     table = pd.DataFrame({"participant": [1, 0], "people": [len(df), eligible - len(df)]})
-    run.add(Reach(participant="participant", weight="people", ci=ci).fit(table), title="Reach")
+    run.add(Reach(participant="participant", weight="people", ci_method=ci).fit(table), title="Reach")
 
 
 def _representativeness(run: _Run, data, cfg) -> None:
+    from ..inference import Bootstrap
     from ..sites import NumericComparison, Representativeness
 
     for group in as_list(cfg["by"]):
-        estimator = Representativeness(group=group, source=cfg["source"],
+        estimator = Representativeness(category=group, group=cfg["source"],
                                        weight=cfg.get("weight"),
-                                       reference_source=cfg.get("reference"),
-                                       correction=bool(cfg.get("correction", False)), seed=1)
+                                       reference=cfg.get("reference"),
+                                       correction=bool(cfg.get("correction", False)),
+                                       inference=Bootstrap(seed=1))
         run.fit(estimator, data, [group, cfg["source"], cfg.get("weight")],
-                "[representativeness]", line_by="source")
+                "[representativeness]")
     if "age" in cfg:
-        run.fit(NumericComparison(value=cfg["age"], source=cfg["source"],
-                                  reference_source=cfg.get("reference")),
+        run.fit(NumericComparison(value=cfg["age"], group=cfg["source"],
+                                  reference=cfg.get("reference")),
                 data, [cfg["age"], cfg["source"]], "[representativeness]")
 
 
 def _outcomes(run: _Run, data, cfg) -> None:
+    from ..inference import Bootstrap
     from ..sites import OutcomeEquity
 
     df = _only(data, cfg.get("only"), "outcomes")
@@ -247,7 +250,9 @@ def _outcomes(run: _Run, data, cfg) -> None:
                                   adjust=adjust or None,
                                   denominator="ips_grow" if mapped else None, status=mapped,
                                   in_work=["in_work"], education=["education"],
-                                  ci=cfg.get("ci", "wilson"), seed=1)
+                                  unemployed=["unemployed"],
+                                  ci_method=cfg.get("ci_method", cfg.get("ci", "wilson")),
+                                  inference=Bootstrap(seed=1))
         part, dropped = run.complete(df, [outcome, group, cfg.get("weight"), *adjust],
                                      f"[outcomes] by {group}")
         run.add(estimator.fit(part), notes=notes + dropped)
