@@ -93,6 +93,7 @@ def _example_rows(df: pd.DataFrame, mask: np.ndarray, k: int = 1) -> str:
 def numeric_column(df: pd.DataFrame, col: str, *, role: str, allow_missing=False) -> np.ndarray:
     """Return ``df[col]`` as float64, refusing text, dates and (unless allowed) missing values."""
     s = df[col]
+    refuse_dates(s, col, role=role)
     if pd.api.types.is_bool_dtype(s):
         values = s.to_numpy(dtype=np.float64)
     elif pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_timedelta64_dtype(s):
@@ -117,8 +118,43 @@ def numeric_column(df: pd.DataFrame, col: str, *, role: str, allow_missing=False
     return values
 
 
+def refuse_dates(s: pd.Series, col: str, *, role: str) -> None:
+    """Dates and time spans are not numbers: pandas would read them as nanoseconds."""
+    if pd.api.types.is_datetime64_any_dtype(s):
+        shown = s.dropna().iloc[0] if s.notna().any() else "NaT"
+        raise DataError(
+            f"column {col!r} (the {role}) holds dates (e.g. {shown}), not numbers; turn dates "
+            "into durations first with causalips.durations_from_dates (or subtract the start "
+            "date: (df[end] - df[start]).dt.days)."
+        )
+    if pd.api.types.is_timedelta64_dtype(s):
+        raise DataError(
+            f"column {col!r} (the {role}) holds time spans, not numbers; convert them with "
+            f"df[{col!r}].dt.days (or .dt.total_seconds() / 3600 for hours)."
+        )
+
+
+def timespan_days(s: pd.Series) -> np.ndarray:
+    """Time spans (timedelta64) as float days; missing spans become NaN."""
+    return s.dt.total_seconds().to_numpy(dtype=np.float64, na_value=np.nan) / 86400.0
+
+
 def duration_column(df: pd.DataFrame, col: str, *, role: str = "duration") -> np.ndarray:
-    """A validated non-negative duration array; integer columns stay integer (the fast path)."""
+    """A validated non-negative duration array; integer columns stay integer (the fast path).
+
+    Time spans (timedelta64) are read as days (a result should say so);
+    dates are refused.
+    """
+    if pd.api.types.is_timedelta64_dtype(df[col]):
+        values = timespan_days(df[col])
+        missing = ~np.isfinite(values)
+        if missing.any():
+            raise DataError(
+                f"column {col!r} (the {role}) has {int(missing.sum())} missing values "
+                f"(e.g. row {_example_rows(df, missing)}); drop or impute those rows first."
+            )
+        check_nonnegative(df, values, col, role=role)
+        return values
     raw = df[col].to_numpy()
     if raw.dtype.kind in "iu" and raw.size:
         low = raw.min()
@@ -128,6 +164,32 @@ def duration_column(df: pd.DataFrame, col: str, *, role: str = "duration") -> np
     values = numeric_column(df, col, role=role)
     check_nonnegative(df, values, col, role=role)
     return values
+
+
+def positive_weights(df: pd.DataFrame, col: str, *, stacklevel: int = 3,
+                     ) -> tuple[pd.DataFrame, np.ndarray, str | None]:
+    """Case weights, with zero-weight rows dropped (one rule for every estimator).
+
+    Returns the kept rows, their weights and the message (``None`` when nothing was dropped);
+    the message is also issued as a :class:`~causalips.errors.DroppedRowsWarning` carrying the
+    count. Negative, missing or non-numeric weights are refused; all-zero weights too.
+    """
+    import warnings
+
+    from .errors import DroppedRowsWarning
+
+    w = numeric_column(df, col, role="weights")
+    check_nonnegative(df, w, col, role="weights")
+    zero = w == 0
+    if not zero.any():
+        return df, w, None
+    n_zero = int(zero.sum())
+    msg = (f"{n_zero} of {len(df)} rows have zero weight in {col!r} and were dropped "
+           f"(e.g. row {_plain(df.index[zero][0])!r}); they carry no information")
+    warnings.warn(DroppedRowsWarning(msg, n_zero), stacklevel=stacklevel)
+    if n_zero == len(df):
+        raise DataError(f"every weight in {col!r} is zero; nothing to estimate")
+    return df.loc[~zero], w[~zero], msg
 
 
 def check_nonnegative(df: pd.DataFrame, values: np.ndarray, col: str, *, role: str) -> None:
@@ -250,19 +312,22 @@ def coded_column(df: pd.DataFrame, col: str) -> CodedColumn:
                        tuple(_plain(v) for v in np.asarray(uniques, dtype=object)))
 
 
-def group_codes(df: pd.DataFrame, col: str | None) -> tuple[np.ndarray, list[Any]]:
-    """Integer codes 0..k-1 and the sorted labels for an optional grouping column."""
+def group_codes(df: pd.DataFrame, col: str | None, *, role: str = "group",
+                ) -> tuple[np.ndarray, list[Any]]:
+    """Integer codes 0..k-1 and the sorted labels for an optional grouping column.
+
+    The column is coded once (:func:`coded_column`); its missing values (code -1) are refused.
+    """
     if col is None:
         return np.zeros(len(df), dtype=np.int64), ["all"]
-    s = df[col]
-    if s.isna().any():
-        missing = s.isna().to_numpy()
+    coded = coded_column(df, col)
+    if coded.n_missing:
+        missing = coded.missing
         raise DataError(
-            f"column {col!r} (the group) has {int(missing.sum())} missing values "
+            f"column {col!r} (the {role}) has {coded.n_missing} missing values "
             f"(e.g. row {_example_rows(df, missing)}); give them a label or drop them."
         )
-    codes, labels = pd.factorize(s, sort=True)
-    return codes.astype(np.int64), [_plain(v) for v in labels]
+    return coded.codes, list(coded.levels)
 
 
 def _plain(value: Any) -> Any:

@@ -70,7 +70,7 @@ def cmd_km(args) -> int:
     with warnings.catch_warnings(record=True):
         warnings.simplefilter("always")
         res = KaplanMeier(duration=args.duration, event=args.event, group=args.group,
-                          conf_type=args.conf_type, conf_level=args.conf_level,
+                          ci_method=args.conf_type, conf_level=args.conf_level,
                           event_value=event_value, curve=args.curve).fit(data)
     times = _parse_times(args.times)
     if args.json:
@@ -104,7 +104,6 @@ def demo_sections(progress=None, suppress_below: int = 5):
     from . import durations_from_dates
     from .datasets import load_caseload
     from .replication import cases
-    from .report.sections import kaplan_meier_section
     from .survival import KaplanMeier
 
     lines, sections = [], []
@@ -130,10 +129,10 @@ def demo_sections(progress=None, suppress_below: int = 5):
         + " (Kaplan-Meier censored at discharge or cut-off: the share if nobody left the caseload;"
         " competing-risk estimates follow in the report where available)"
     )
-    sections.append(kaplan_meier_section(km, title="Time from first IPS contact to first job",
-                                         suppress_below=suppress_below))
-    sections.append(kaplan_meier_section(by_gender, title="Time to first job by gender",
-                                         suppress_below=suppress_below))
+    sections.append(km.report_section(title="Time from first IPS contact to first job",
+                                      suppress_below=suppress_below))
+    sections.append(by_gender.report_section(title="Time to first job by gender",
+                                             suppress_below=suppress_below))
     for case in cases().values():
         if not case.in_demo:
             continue

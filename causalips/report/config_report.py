@@ -378,7 +378,6 @@ def build_sections(data: pd.DataFrame, config: Mapping) -> tuple[list[ReportSect
 def _time_to_job(data, cfg, threshold, results) -> list[ReportSection]:
     from ..spells import durations_from_dates
     from ..survival import KaplanMeier
-    from .sections import kaplan_meier_section
 
     df = _only(data, cfg.get("only"), "time_to_job")
     df, _ = _ips_grow(df, cfg, "time_to_job")
@@ -393,7 +392,7 @@ def _time_to_job(data, cfg, threshold, results) -> list[ReportSection]:
                              curve="incidence").fit(spells)
         results.append(km)
         title = "Time from first contact to job" + (f" by {group}" if group else "")
-        out.append(kaplan_meier_section(km, title=title, suppress_below=threshold))
+        out.append(km.report_section(title=title, suppress_below=threshold))
     return out
 
 

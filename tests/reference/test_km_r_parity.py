@@ -39,8 +39,8 @@ def _close(ours, theirs, tol):
 
 def _fits(veteran, ct):
     return {
-        "by_trt": KaplanMeier(duration="time", event="status", group="trt", conf_type=ct).fit(veteran),
-        "overall": KaplanMeier(duration="time", event="status", conf_type=ct).fit(veteran),
+        "by_trt": KaplanMeier(duration="time", event="status", group="trt", ci_method=ct).fit(veteran),
+        "overall": KaplanMeier(duration="time", event="status", ci_method=ct).fit(veteran),
     }
 
 
@@ -66,7 +66,7 @@ def test_full_table(ref, veteran, ct):
             _close(ours["std_error_cumhaz"], ft["std_err_cumhaz"], SE_TOL)
             _close(ours["conf_low"], ft[f"lower95_{ct}"], SE_TOL)
             _close(ours["conf_high"], ft[f"upper95_{ct}"], SE_TOL)
-            assert res.glance().set_index("group").loc[_label(key, name), "n_events"] == grp["events"]
+            assert res.by_group().set_index("group").loc[_label(key, name), "n_events"] == grp["events"]
 
 
 @pytest.mark.parametrize("ct", CONF_TYPES)
@@ -123,7 +123,7 @@ def test_rmst(ref, veteran, which):
 @pytest.mark.parametrize("ct", CONF_TYPES)
 def test_share_with_event_is_one_minus_km(prop_ref, veteran, ct):
     for key, group in (("overall", None), ("by_trt", "trt")):
-        res = KaplanMeier(duration="time", event="status", group=group, conf_type=ct,
+        res = KaplanMeier(duration="time", event="status", group=group, ci_method=ct,
                           curve="incidence").fit(veteran)
         at = res.at([91, 182, 273, 365])
         for name, r in prop_ref[key]["groups"].items():
