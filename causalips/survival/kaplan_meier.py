@@ -89,6 +89,8 @@ class KaplanMeierResult(Result):
         frame["term"] = self.curve
         lo, hi = conf_limits(frame["surv"], frame["std_error_log"], self.ci_method,
                              self.conf_level)
+        before = frame.pop("before_first_time").to_numpy()
+        lo, hi = np.where(before, 1.0, lo), np.where(before, 1.0, hi)  # R: S = 1, limits 1
         if self.curve == "incidence":
             frame["estimate"], frame["conf_low"], frame["conf_high"] = (
                 1.0 - frame["surv"], 1.0 - hi, 1.0 - lo)
@@ -119,6 +121,7 @@ class KaplanMeierResult(Result):
             "std_error": step(rows["std_error"].to_numpy(), 0.0),
             "std_error_log": step(rows["std_error_log"].to_numpy(), 0.0),
             "cumulative_hazard": step(rows["cumulative_hazard"].to_numpy(), 0.0),
+            "before_first_time": before,
         })
         if not extend:
             last = tab.time[-1] if tab.time.size else -np.inf

@@ -282,3 +282,40 @@ def test_categorical_and_arrow_text_groups_give_the_same_curves():
             df.assign(g=df["g"].astype(dtype))).tidy()
         np.testing.assert_allclose(other["estimate"], base["estimate"], rtol=0, atol=1e-15)
         assert other["group"].tolist() == base["group"].tolist()
+
+
+def test_delayed_entry_checks_and_reduces_to_the_plain_fit():
+    df = pd.DataFrame({"t": [4.0, 6, 5, 8, 3, 9], "e": [1, 0, 1, 1, 0, 1],
+                       "g": list("aabbab"), "entry": [0.0, 0, 2, 3, 1, 5]})
+    zero = KaplanMeier(duration="t", event="e", group="g", entry="z").fit(df.assign(z=0.0))
+    plain = KaplanMeier(duration="t", event="e", group="g").fit(df)
+    pd.testing.assert_frame_equal(zero.tidy(), plain.tidy())
+    with pytest.raises(DataError, match=r"1 rows have 'entry' >= 't' \(e.g. row 2: entry 5"):
+        KaplanMeier(duration="t", event="e", entry="entry").fit(df.assign(entry=[0, 0, 5, 3, 1, 5.]))
+    with pytest.raises(DataError, match="'entry' .*negative"):
+        KaplanMeier(duration="t", event="e", entry="entry").fit(df.assign(entry=-1.0))
+    with pytest.raises(DataError, match="both be time spans or both be numbers"):
+        KaplanMeier(duration="t", event="e", entry="entry").fit(
+            df.assign(entry=pd.to_timedelta(df["entry"], unit="D")))
+    res = KaplanMeier(duration="t", event="e", group="g", entry="entry").fit(df)
+    assert res.glance()["delayed_entry"].item()
+    with pytest.raises(SpecificationError, match="delayed entry"):
+        res.logrank()
+    assert "delayed entry" in str(res.summary())
+    res.report_section()  # no log-rank paragraph, no error
+
+
+def test_delayed_entry_risk_sets_by_brute_force():
+    rng = np.random.default_rng(9)
+    n = 300
+    entry = rng.integers(0, 40, n).astype(float)
+    t = entry + rng.integers(1, 60, n)
+    e = rng.integers(0, 2, n)
+    w = rng.integers(1, 4, n).astype(float)
+    df = pd.DataFrame({"t": t, "e": e, "entry": entry, "w": w})
+    tidy = KaplanMeier(duration="t", event="e", entry="entry", weights="w").fit(df).tidy()
+    times = np.unique(t)
+    risk = np.array([w[(entry < u) & (t >= u)].sum() for u in times])
+    d = np.array([w[(t == u) & (e == 1)].sum() for u in times])
+    np.testing.assert_allclose(tidy["n_risk"], risk)
+    np.testing.assert_allclose(tidy["estimate"], np.cumprod(1 - d / risk), rtol=1e-13)
