@@ -307,9 +307,29 @@ def coded_column(df: pd.DataFrame, col: str) -> CodedColumn:
     Categoricals and Arrow-backed strings take pandas' fast paths (codes / dictionary
     encoding); object strings are hashed once.
     """
-    codes, uniques = pd.factorize(df[col], sort=True)
+    s = df[col]
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        return _coded_categorical(col, s)
+    codes, uniques = pd.factorize(s, sort=True)
     return CodedColumn(col, codes.astype(np.int64, copy=False),
                        tuple(_plain(v) for v in np.asarray(uniques, dtype=object)))
+
+
+def _coded_categorical(col: str, s: pd.Series) -> CodedColumn:
+    """A Categorical already is codes: keep its observed categories in category order (what
+    ``pd.factorize(sort=True)`` returns) without hashing the values again."""
+    raw = s.cat.codes.to_numpy()
+    categories = s.cat.categories
+    if raw.itemsize == 1:  # int8 codes read as uint8: missing (-1) lands in bin 255
+        seen = np.bincount(raw.view(np.uint8), minlength=256)[:len(categories)] > 0
+    else:
+        seen = np.bincount(raw.astype(np.int64) + 1, minlength=len(categories) + 1)[1:] > 0
+    codes = raw.astype(np.int64)
+    if not seen.all():
+        lookup = np.where(seen, np.cumsum(seen) - 1, -1)
+        codes = np.append(lookup, -1)[codes]  # -1 (missing) picks the appended -1
+        categories = categories[seen]
+    return CodedColumn(col, codes, tuple(_plain(v) for v in np.asarray(categories, dtype=object)))
 
 
 def group_codes(df: pd.DataFrame, col: str | None, *, role: str = "group",

@@ -89,6 +89,21 @@ def _parse_dates(raw: pd.Series, col: str, role: str) -> pd.Series:
     return iso
 
 
+def _read_dates(df: pd.DataFrame, start: str, event: str, end: str | None, cutoff):
+    """The start, event, end and cut-off dates of every row, on one calendar."""
+    dates = {start: _dates(df, start, "start"), event: _dates(df, event, "event")}
+    if end is not None:
+        dates[end] = _dates(df, end, "end")
+    if isinstance(cutoff, str) and cutoff in df.columns:
+        cut = _dates(df, cutoff, "cut-off")
+        _refuse(cut.isna(), f"have no cut-off date in {cutoff!r}", df, [cutoff])
+    else:
+        cut = pd.Series(_cutoff_date(cutoff), index=df.index)
+    dates = _same_clock({**dates, "the cut-off": cut})
+    end_d = dates[end] if end is not None else pd.Series(pd.NaT, index=df.index)
+    return dates[start], dates[event], end_d, dates["the cut-off"]
+
+
 def _cutoff_date(cutoff) -> pd.Timestamp:
     """A cut-off given as one date; numbers are refused (they are not dates)."""
     if isinstance(cutoff, bool) or isinstance(cutoff, int | float | np.integer | np.floating):
@@ -176,22 +191,8 @@ def durations_from_dates(
     """
     df = as_dataframe(data)
     check_choice("event_after_end", event_after_end, ("error", "censor", "keep"))
-    cutoff_is_column = isinstance(cutoff, str) and cutoff in df.columns
     check_columns(df, {"start": start, "event": event, "end": end})
-    start_d = _dates(df, start, "start")
-    event_d = _dates(df, event, "event")
-    end_d = _dates(df, end, "end") if end is not None else pd.Series(pd.NaT, index=df.index)
-    if cutoff_is_column:
-        cut = _dates(df, cutoff, "cut-off")
-        _refuse(cut.isna(), f"have no cut-off date in {cutoff!r}", df, [cutoff])
-    else:
-        cut = pd.Series(_cutoff_date(cutoff), index=df.index)
-    dates = _same_clock({start: start_d, event: event_d, **({end: end_d} if end else {}),
-                         "the cut-off": cut})
-    start_d, event_d, cut = dates[start], dates[event], dates["the cut-off"]
-    if end is not None:
-        end_d = dates[end]
-
+    start_d, event_d, end_d, cut = _read_dates(df, start, event, end, cutoff)
     _refuse(start_d.isna(), f"have no {start!r} date; every row needs a start", df, [start])
     _refuse(event_d < start_d, f"have {event!r} before {start!r}; fix the dates or drop the rows",
             df, [start, event])

@@ -69,6 +69,21 @@ def aalen_johansen(duration: np.ndarray, cause: np.ndarray, n_causes: int,
     b = np.cumsum(d_cif / n[:, None], axis=0)
     cc = np.cumsum(d_cif * np.concatenate([[0.0], a[:-1]])[:, None], axis=0)
 
+    var_surv, var_cif = _ij_variances(index, first, cause, n, exits, surv, s_prev, cif, a, b,
+                                      cc, c, with_entry=entry is not None)
+    table = CauseTable(time=time, exits=exits, events=events, n_risk=n)
+    return table, {
+        "surv": surv,
+        "cif": cif,
+        "var_surv": np.maximum(var_surv, 0.0),
+        "var_cif": np.maximum(var_cif, 0.0),
+    }
+
+
+def _ij_variances(m, first, cause, n, exits, surv, s_prev, cif, a, b, cc, c, *, with_entry):
+    """Sums of squared influences at every time, from each person's exit and entry indices."""
+    t_count = exits.size
+    n_causes = cif.shape[1]
     # per person: the running sums just before entry (0 for those at risk from the start)
     before = first - 1
     has = (before >= 0)
@@ -77,7 +92,6 @@ def aalen_johansen(duration: np.ndarray, cause: np.ndarray, n_causes: int,
     b0 = np.where(has[:, None], b[prev], 0.0)
     c0 = np.where(has[:, None], cc[prev], 0.0)
     f0 = np.where(has[:, None], cif[prev], 0.0)
-    m = index
     had_event = cause > 0
     beta = a[m] - a0 - np.where(had_event, c[m], 0.0)
     own = np.zeros((m.size, n_causes))
@@ -103,20 +117,14 @@ def aalen_johansen(duration: np.ndarray, cause: np.ndarray, n_causes: int,
     x = cc - b
     var_cif = sum_a2 + 2.0 * cif * sum_ab + cif**2 * sum_b2[:, None] + n_after[:, None] * x**2
     var_surv = surv**2 * (sum_b2 + n_after * a**2)
-    if entry is not None:
+    if with_entry:
         sum_u, sum_u2, sum_uv = (at_risk_after(u.T), at_risk_after(u.T**2),
                                  at_risk_after(u.T * v))
         sum_v, sum_v2 = at_risk_after(v)[:, 0], at_risk_after(v**2)[:, 0]
         var_cif += (sum_u2 + cif**2 * sum_v2[:, None] - 2.0 * x * sum_u
                     - 2.0 * x * cif * sum_v[:, None] + 2.0 * cif * sum_uv)
         var_surv += surv**2 * (sum_v2 - 2.0 * a * sum_v)
-    table = CauseTable(time=time, exits=exits, events=events, n_risk=n)
-    return table, {
-        "surv": surv,
-        "cif": cif,
-        "var_surv": np.maximum(var_surv, 0.0),
-        "var_cif": np.maximum(var_cif, 0.0),
-    }
+    return var_surv, var_cif
 
 
 def log_limits(p: np.ndarray, se: np.ndarray, z: float):

@@ -386,30 +386,31 @@ class KaplanMeier(Estimator):
 
 def _tidy_table(tables: list[EventTable], labels, ci_method, conf_level, curve) -> pd.DataFrame:
     """One row per group and distinct time, in the one tidy order."""
-    parts: dict[str, list] = {name: [] for name in (
-        "time", "estimate", "std_error", "conf_low", "conf_high", "n_risk", "n_event",
-        "n_censor", "std_error_log", "cumulative_hazard", "std_error_cumhaz")}
-    incidence = curve == "incidence"
-    for tab in tables:
-        c = km_curve(tab)
-        lower, upper = conf_limits(c["surv"], c["se_log"], ci_method, conf_level)
-        with np.errstate(invalid="ignore"):
-            se_surv = np.where(c["surv"] <= 0, np.nan, c["surv"] * c["se_log"])
-        for name, values in (
-            ("time", tab.time), ("estimate", 1.0 - c["surv"] if incidence else c["surv"]),
-            ("std_error", se_surv), ("conf_low", 1.0 - upper if incidence else lower),
-            ("conf_high", 1.0 - lower if incidence else upper), ("n_risk", tab.n_risk),
-            ("n_event", tab.n_event), ("n_censor", tab.n_censor),
-            ("std_error_log", c["se_log"]), ("cumulative_hazard", c["cumhaz"]),
-            ("std_error_cumhaz", c["se_cumhaz"]),
-        ):
-            parts[name].append(values)
+    columns = [_curve_columns(tab, ci_method, conf_level, curve == "incidence")
+               for tab in tables]
     sizes = [tab.time.size for tab in tables]
     data = {"group": pd.Series(labels, dtype=object).repeat(sizes).to_numpy(),
             "term": np.full(sum(sizes), curve, dtype=object)}
-    data.update({name: np.concatenate(values) for name, values in parts.items()})
-    return tidy_frame(pd.DataFrame(data, copy=False), extra_first=("n_risk", "n_event",
-                                                                    "n_censor"))
+    for name in list(columns[0]):
+        # pop as we go: a million distinct times make a big table, hold one copy at a time
+        data[name] = np.concatenate([c.pop(name) for c in columns])
+    frame = pd.DataFrame(data, copy=False)
+    del data
+    return tidy_frame(frame, extra_first=("n_risk", "n_event", "n_censor"))
+
+
+def _curve_columns(tab: EventTable, ci_method, conf_level, incidence: bool) -> dict:
+    c = km_curve(tab)
+    lower, upper = conf_limits(c["surv"], c["se_log"], ci_method, conf_level)
+    with np.errstate(invalid="ignore"):
+        se_surv = np.where(c["surv"] <= 0, np.nan, c["surv"] * c["se_log"])
+    return {
+        "time": tab.time, "estimate": 1.0 - c["surv"] if incidence else c["surv"],
+        "std_error": se_surv, "conf_low": 1.0 - upper if incidence else lower,
+        "conf_high": 1.0 - lower if incidence else upper, "n_risk": tab.n_risk,
+        "n_event": tab.n_event, "n_censor": tab.n_censor, "std_error_log": c["se_log"],
+        "cumulative_hazard": c["cumhaz"], "std_error_cumhaz": c["se_cumhaz"],
+    }
 
 
 __all__ = ["KaplanMeier", "KaplanMeierResult"]
