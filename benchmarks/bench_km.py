@@ -10,6 +10,7 @@ benchmarks/results/km.md. Peak memory is Python-traced allocations (tracemalloc)
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -143,9 +144,13 @@ def main():
     args = parser.parse_args()
     sizes = [int(float(s)) for s in args.sizes.split(",")]
     grouped_sizes = [int(float(s)) for s in args.grouped_sizes.split(",")]
+    load_before = os.getloadavg()[0]
     rows = run(sizes)
     grouped = run_grouped(grouped_sizes)
-    text = (f"# Kaplan–Meier benchmark\n\nMachine: {machine()}.\n\nCommand: "
+    load = f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
+    text = (f"# Kaplan–Meier benchmark\n\nMachine: {machine()}; 1-minute load average {load} "
+            "(a shared machine: compare ratios measured in the same run, not absolute times "
+            "across runs).\n\nCommand: "
             f"`python benchmarks/bench_km.py --sizes {args.sizes} --grouped-sizes "
             f"{args.grouped_sizes}`.\n\n## Ungrouped, against lifelines and statsmodels\n\n"
             "Best of 3 (lifelines best of 2, statsmodels 1 run, only up to 1e6). Fit includes "
