@@ -7,7 +7,7 @@ message names the column or argument, shows a count and an example, and says wha
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +45,11 @@ def check_columns(df: pd.DataFrame, columns: dict[str, str | None]) -> None:
     for role, col in columns.items():
         if col is None:
             continue
+        if not isinstance(col, Hashable):
+            raise SpecificationError(
+                f"{role}= must be one column name; got {col!r}. Pass the name itself, "
+                f"e.g. {role}={next(iter(col), 'name')!r}" if isinstance(col, list | tuple)
+                else f"{role}= must be one column name; got {col!r}")
         if col not in df.columns:
             close = closest_names(col, df.columns)
             hint = f"; closest: {', '.join(repr(c) for c in close)}" if close else ""

@@ -142,7 +142,7 @@ class LogRank(Estimator):
 
     def __init__(self, *, duration: str, event: str, group: str, strata: str | None = None,
                  rho: float = 0.0, event_value=None, weights: str | None = None):
-        if not isinstance(rho, int | float) or rho < 0:
+        if isinstance(rho, bool) or not isinstance(rho, int | float) or not 0 <= rho < np.inf:
             raise SpecificationError(f"rho must be a number >= 0; got {rho!r}")
         self.duration, self.event, self.group, self.strata = duration, event, group, strata
         self.rho, self.event_value, self.weights = float(rho), event_value, weights

@@ -319,3 +319,13 @@ def test_delayed_entry_risk_sets_by_brute_force():
     d = np.array([w[(t == u) & (e == 1)].sum() for u in times])
     np.testing.assert_allclose(tidy["n_risk"], risk)
     np.testing.assert_allclose(tidy["estimate"], np.cumprod(1 - d / risk), rtol=1e-13)
+
+
+def test_a_list_as_a_column_name_and_a_nan_rho_are_our_errors():
+    df = pd.DataFrame({"t": [1.0, 2, 3], "e": [1, 0, 1], "g": list("aba")})
+    with pytest.raises(SpecificationError, match=r"duration= must be one column name; got \['t'\]"):
+        KaplanMeier(duration=["t"], event="e").fit(df)
+    with pytest.raises(SpecificationError, match="group= must be one column name"):
+        LogRank(duration="t", event="e", group=["g"]).fit(df)
+    with pytest.raises(SpecificationError, match="rho must be a number >= 0"):
+        LogRank(duration="t", event="e", group="g", rho=float("nan"))
