@@ -329,3 +329,11 @@ def test_a_list_as_a_column_name_and_a_nan_rho_are_our_errors():
         LogRank(duration="t", event="e", group=["g"]).fit(df)
     with pytest.raises(SpecificationError, match="rho must be a number >= 0"):
         LogRank(duration="t", event="e", group="g", rho=float("nan"))
+
+
+def test_with_inference_is_refused_clearly():
+    from causalips.inference import Bootstrap
+
+    res = KaplanMeier(duration="t", event="e").fit(pd.DataFrame({"t": [1, 2, 3], "e": [1, 0, 1]}))
+    with pytest.raises(SpecificationError, match="KaplanMeier results have one inference"):
+        res.with_inference(Bootstrap())
