@@ -16,7 +16,6 @@ km = ci.KaplanMeier(duration="duration", event="job", group="gender", curve="inc
 result = km.fit(seekers)
 
 print(result.summary())
-print(result.by_group())  # people, events and the median time to a job, per group
 print(result.at([91, 182, 273, 365])[["group", "time", "n_risk", "estimate", "conf_low", "conf_high"]])
 print(result.logrank().summary())
 ax = result.plot(suppress_below=5)
