@@ -7,7 +7,7 @@ message names the column or argument, shows a count and an example, and says wha
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +45,11 @@ def check_columns(df: pd.DataFrame, columns: dict[str, str | None]) -> None:
     for role, col in columns.items():
         if col is None:
             continue
+        if not isinstance(col, Hashable):
+            raise SpecificationError(
+                f"{role}= must be one column name; got {col!r}. Pass the name itself, "
+                f"e.g. {role}={next(iter(col), 'name')!r}" if isinstance(col, list | tuple)
+                else f"{role}= must be one column name; got {col!r}")
         if col not in df.columns:
             close = closest_names(col, df.columns)
             hint = f"; closest: {', '.join(repr(c) for c in close)}" if close else ""
@@ -93,6 +98,7 @@ def _example_rows(df: pd.DataFrame, mask: np.ndarray, k: int = 1) -> str:
 def numeric_column(df: pd.DataFrame, col: str, *, role: str, allow_missing=False) -> np.ndarray:
     """Return ``df[col]`` as float64, refusing text, dates and (unless allowed) missing values."""
     s = df[col]
+    refuse_dates(s, col, role=role)
     if pd.api.types.is_bool_dtype(s):
         values = s.to_numpy(dtype=np.float64)
     elif pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_timedelta64_dtype(s):
@@ -117,8 +123,43 @@ def numeric_column(df: pd.DataFrame, col: str, *, role: str, allow_missing=False
     return values
 
 
+def refuse_dates(s: pd.Series, col: str, *, role: str) -> None:
+    """Dates and time spans are not numbers: pandas would read them as nanoseconds."""
+    if pd.api.types.is_datetime64_any_dtype(s):
+        shown = s.dropna().iloc[0] if s.notna().any() else "NaT"
+        raise DataError(
+            f"column {col!r} (the {role}) holds dates (e.g. {shown}), not numbers; turn dates "
+            "into durations first with causalips.durations_from_dates (or subtract the start "
+            "date: (df[end] - df[start]).dt.days)."
+        )
+    if pd.api.types.is_timedelta64_dtype(s):
+        raise DataError(
+            f"column {col!r} (the {role}) holds time spans, not numbers; convert them with "
+            f"df[{col!r}].dt.days (or .dt.total_seconds() / 3600 for hours)."
+        )
+
+
+def timespan_days(s: pd.Series) -> np.ndarray:
+    """Time spans (timedelta64) as float days; missing spans become NaN."""
+    return s.dt.total_seconds().to_numpy(dtype=np.float64, na_value=np.nan) / 86400.0
+
+
 def duration_column(df: pd.DataFrame, col: str, *, role: str = "duration") -> np.ndarray:
-    """A validated non-negative duration array; integer columns stay integer (the fast path)."""
+    """A validated non-negative duration array; integer columns stay integer (the fast path).
+
+    Time spans (timedelta64) are read as days (a result should say so);
+    dates are refused.
+    """
+    if pd.api.types.is_timedelta64_dtype(df[col]):
+        values = timespan_days(df[col])
+        missing = ~np.isfinite(values)
+        if missing.any():
+            raise DataError(
+                f"column {col!r} (the {role}) has {int(missing.sum())} missing values "
+                f"(e.g. row {_example_rows(df, missing)}); drop or impute those rows first."
+            )
+        check_nonnegative(df, values, col, role=role)
+        return values
     raw = df[col].to_numpy()
     if raw.dtype.kind in "iu" and raw.size:
         low = raw.min()
@@ -128,6 +169,32 @@ def duration_column(df: pd.DataFrame, col: str, *, role: str = "duration") -> np
     values = numeric_column(df, col, role=role)
     check_nonnegative(df, values, col, role=role)
     return values
+
+
+def positive_weights(df: pd.DataFrame, col: str, *, stacklevel: int = 3,
+                     ) -> tuple[pd.DataFrame, np.ndarray, str | None]:
+    """Case weights, with zero-weight rows dropped (one rule for every estimator).
+
+    Returns the kept rows, their weights and the message (``None`` when nothing was dropped);
+    the message is also issued as a :class:`~causalips.errors.DroppedRowsWarning` carrying the
+    count. Negative, missing or non-numeric weights are refused; all-zero weights too.
+    """
+    import warnings
+
+    from .errors import DroppedRowsWarning
+
+    w = numeric_column(df, col, role="weights")
+    check_nonnegative(df, w, col, role="weights")
+    zero = w == 0
+    if not zero.any():
+        return df, w, None
+    n_zero = int(zero.sum())
+    msg = (f"{n_zero} of {len(df)} rows have zero weight in {col!r} and were dropped "
+           f"(e.g. row {_plain(df.index[zero][0])!r}); they carry no information")
+    warnings.warn(DroppedRowsWarning(msg, n_zero), stacklevel=stacklevel)
+    if n_zero == len(df):
+        raise DataError(f"every weight in {col!r} is zero; nothing to estimate")
+    return df.loc[~zero], w[~zero], msg
 
 
 def check_nonnegative(df: pd.DataFrame, values: np.ndarray, col: str, *, role: str) -> None:
@@ -248,15 +315,7 @@ def coded_column(df: pd.DataFrame, col: str) -> CodedColumn:
     """
     s = df[col]
     if isinstance(s.dtype, pd.CategoricalDtype):
-        codes = s.cat.codes.to_numpy()
-        cats = s.cat.categories
-        present = np.bincount(codes[codes >= 0], minlength=len(cats)) > 0
-        if present.all():
-            return CodedColumn(col, codes.astype(np.int64), tuple(_plain(v) for v in cats))
-        remap = np.cumsum(present) - 1
-        remap = np.append(remap, -1)  # code -1 (missing) stays -1
-        return CodedColumn(col, remap[codes].astype(np.int64),
-                           tuple(_plain(v) for v, k in zip(cats, present, strict=True) if k))
+        return _coded_categorical(col, s)
     codes, uniques = pd.factorize(s, sort=True)
     return CodedColumn(col, codes.astype(np.int64, copy=False),
                        tuple(_plain(v) for v in np.asarray(uniques, dtype=object)))
@@ -305,19 +364,39 @@ def duration_values(df: pd.DataFrame, col: str, *, role: str = "duration"
     return numeric_values(df, col, role=role), None
 
 
-def group_codes(df: pd.DataFrame, col: str | None) -> tuple[np.ndarray, list[Any]]:
-    """Integer codes 0..k-1 and the sorted labels for an optional grouping column."""
+def _coded_categorical(col: str, s: pd.Series) -> CodedColumn:
+    """A Categorical already is codes: keep its observed categories in category order (what
+    ``pd.factorize(sort=True)`` returns) without hashing the values again."""
+    raw = s.cat.codes.to_numpy()
+    categories = s.cat.categories
+    if raw.itemsize == 1:  # int8 codes read as uint8: missing (-1) lands in bin 255
+        seen = np.bincount(raw.view(np.uint8), minlength=256)[:len(categories)] > 0
+    else:
+        seen = np.bincount(raw.astype(np.int64) + 1, minlength=len(categories) + 1)[1:] > 0
+    codes = raw.astype(np.int64)
+    if not seen.all():
+        lookup = np.where(seen, np.cumsum(seen) - 1, -1)
+        codes = np.append(lookup, -1)[codes]  # -1 (missing) picks the appended -1
+        categories = categories[seen]
+    return CodedColumn(col, codes, tuple(_plain(v) for v in np.asarray(categories, dtype=object)))
+
+
+def group_codes(df: pd.DataFrame, col: str | None, *, role: str = "group",
+                ) -> tuple[np.ndarray, list[Any]]:
+    """Integer codes 0..k-1 and the sorted labels for an optional grouping column.
+
+    The column is coded once (:func:`coded_column`); its missing values (code -1) are refused.
+    """
     if col is None:
         return np.zeros(len(df), dtype=np.int64), ["all"]
-    s = df[col]
-    if s.isna().any():
-        missing = s.isna().to_numpy()
+    coded = coded_column(df, col)
+    if coded.n_missing:
+        missing = coded.missing
         raise DataError(
-            f"column {col!r} (the group) has {int(missing.sum())} missing values "
+            f"column {col!r} (the {role}) has {coded.n_missing} missing values "
             f"(e.g. row {_example_rows(df, missing)}); give them a label or drop them."
         )
-    codes, labels = pd.factorize(s, sort=True)
-    return codes.astype(np.int64), [_plain(v) for v in labels]
+    return coded.codes, list(coded.levels)
 
 
 def _plain(value: Any) -> Any:

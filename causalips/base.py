@@ -58,17 +58,18 @@ def tidy_frame(rows: pd.DataFrame | dict, extra_first: Sequence[str] = ()) -> pd
     always), then the statistics of :data:`STAT_COLUMNS` (absent ones filled with NaN), then any
     other columns: those named in ``extra_first`` first, then the rest in the order given.
     """
-    df = pd.DataFrame(rows).copy()
-    if "term" not in df.columns:
-        df["term"] = ""
-    for col in STAT_COLUMNS:
-        if col not in df.columns:
-            df[col] = np.nan
-    ids = [c for c in ID_COLUMNS if c in df.columns]
-    lead = [c for c in extra_first if c in df.columns and c not in ids]
+    df = pd.DataFrame(rows)
+    present = set(df.columns) | {"term"}
+    ids = [c for c in ID_COLUMNS if c in present]
+    lead = [c for c in extra_first if c in present and c not in ids]
     rest = lead + [c for c in df.columns
                    if c not in ids and c not in STAT_COLUMNS and c not in lead]
-    return df[ids + list(STAT_COLUMNS) + rest].reset_index(drop=True)
+    # one copy (reindex), whatever the size: tables of a million rows are common
+    out = df.reindex(columns=ids + list(STAT_COLUMNS) + rest)
+    if "term" not in df.columns:
+        out["term"] = ""
+    out.index = pd.RangeIndex(len(out))
+    return out
 
 
 def json_safe(value: Any) -> Any:

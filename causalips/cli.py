@@ -118,7 +118,7 @@ def cmd_km(args) -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = KaplanMeier(duration=args.duration, event=args.event, group=args.group,
-                          conf_type=args.conf_type, conf_level=args.conf_level,
+                          ci_method=args.conf_type, conf_level=args.conf_level,
                           event_value=event_value, curve=args.curve).fit(data)
     times = _parse_times(args.times)
     shown = PublishedCurves(res, args.suppress)

@@ -20,10 +20,19 @@ EVENT_CODES = {"censored": 0, "event": 1, "competing": 2}
 
 
 def _dates(df: pd.DataFrame, col: str, role: str) -> pd.Series:
+    """The column as dates (time-zone aware if the column is); numbers are refused."""
     raw = df[col]
     if pd.api.types.is_datetime64_any_dtype(raw):
-        return raw.dt.tz_localize(None) if getattr(raw.dt, "tz", None) is not None else raw
-    parsed = _parse_dates(raw)
+        return raw
+    if pd.api.types.is_numeric_dtype(raw) or pd.api.types.is_timedelta64_dtype(raw):
+        example = _plain(raw.dropna().iloc[0]) if raw.notna().any() else None
+        raise DataError(
+            f"column {col!r} (the {role} date) holds numbers (e.g. {example!r}), not dates; "
+            "numbers are ambiguous (pandas would read them as nanoseconds since 1970). Convert "
+            "them first: pd.to_datetime(df[col].astype(str), format='%Y%m%d') for 20230401, "
+            "or pd.to_datetime(df[col], unit='D', origin='1899-12-30') for spreadsheet serials"
+        )
+    parsed = _parse_dates(raw, col, role)
     bad = parsed.isna() & raw.notna() & (raw.astype(str).str.strip() != "")
     if bad.any():
         example = raw[bad].iloc[0]
@@ -34,16 +43,82 @@ def _dates(df: pd.DataFrame, col: str, role: str) -> pd.Series:
     return parsed
 
 
-def _parse_dates(raw: pd.Series) -> pd.Series:
-    """ISO dates first (fast, unambiguous); anything else through pandas' general parser."""
-    iso = pd.to_datetime(raw, errors="coerce", format="ISO8601")
-    if iso.notna().sum() == raw.notna().sum():
-        return iso
+def _same_clock(dates: dict[str, pd.Series]) -> dict[str, pd.Series]:
+    """All dates on one calendar: all without a time zone, or all with one (then they are read
+    in the start column's zone). A mix is refused: a day count across it would be off by the
+    offset. Columns with no dates at all take any form."""
+    zones = {name: d.dt.tz for name, d in dates.items() if d.notna().any()}
+    aware = [name for name, tz in zones.items() if tz is not None]
+    if not aware:
+        return {name: d.dt.tz_localize(None) if d.dt.tz is not None else d
+                for name, d in dates.items()}
+    naive = [name for name, tz in zones.items() if tz is None]
+    if naive:
+        raise DataError(
+            f"the dates mix time zones: dates in {', '.join(repr(n) for n in aware)} have a "
+            f"time zone ({zones[aware[0]]}) but those in {', '.join(repr(n) for n in naive)} "
+            "have none; give every "
+            "date (and the cut-off) in the same form, e.g. all with "
+            ".dt.tz_localize('Europe/London') or all without (.dt.tz_localize(None))"
+        )
+    zone = zones[aware[0]]
+    return {name: (d.dt.tz_convert(zone) if d.dt.tz is not None else d.dt.tz_localize(zone))
+            .dt.tz_localize(None) for name, d in dates.items()}
+
+
+def _parse_dates(raw: pd.Series, col: str, role: str) -> pd.Series:
+    """ISO dates first (fast, unambiguous); anything else through pandas' general parser.
+
+    Text dates with different UTC offsets in one column are refused (pandas cannot hold them
+    as one column of dates without choosing a zone for you).
+    """
     import warnings
 
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        return pd.to_datetime(raw, errors="coerce", dayfirst=True)
+        warnings.simplefilter("ignore", FutureWarning)  # pandas' note on mixed offsets
+        iso = pd.to_datetime(raw, errors="coerce", format="ISO8601")
+        if iso.notna().sum() != raw.notna().sum():
+            warnings.simplefilter("ignore", UserWarning)
+            iso = pd.to_datetime(raw, errors="coerce", dayfirst=True)
+    if iso.dtype == object:
+        raise DataError(
+            f"column {col!r} (the {role} date) has dates with different time zones or UTC "
+            f"offsets (e.g. {raw.dropna().iloc[0]!r}); convert them to one zone first, e.g. "
+            "pd.to_datetime(df[col], utc=True)"
+        )
+    return iso
+
+
+def _read_dates(df: pd.DataFrame, start: str, event: str, end: str | None, cutoff):
+    """The start, event, end and cut-off dates of every row, on one calendar."""
+    dates = {start: _dates(df, start, "start"), event: _dates(df, event, "event")}
+    if end is not None:
+        dates[end] = _dates(df, end, "end")
+    if isinstance(cutoff, str) and cutoff in df.columns:
+        cut = _dates(df, cutoff, "cut-off")
+        _refuse(cut.isna(), f"have no cut-off date in {cutoff!r}", df, [cutoff])
+    else:
+        cut = pd.Series(_cutoff_date(cutoff), index=df.index)
+    dates = _same_clock({**dates, "the cut-off": cut})
+    end_d = dates[end] if end is not None else pd.Series(pd.NaT, index=df.index)
+    return dates[start], dates[event], end_d, dates["the cut-off"]
+
+
+def _cutoff_date(cutoff) -> pd.Timestamp:
+    """A cut-off given as one date; numbers are refused (they are not dates)."""
+    if isinstance(cutoff, bool) or isinstance(cutoff, int | float | np.integer | np.floating):
+        raise SpecificationError(
+            f"cutoff must be a date such as '2024-02-27' (or a column name); got the number "
+            f"{cutoff!r}, which is ambiguous (pandas would read it as nanoseconds since 1970)")
+    try:
+        value = pd.Timestamp(cutoff)
+    except (TypeError, ValueError):
+        raise SpecificationError(
+            f"cutoff must be a date such as '2024-02-27' or a column name; got {cutoff!r}"
+        ) from None
+    if pd.isna(value):
+        raise SpecificationError("cutoff is missing; give the date follow-up ended")
+    return value
 
 
 def _refuse(mask: pd.Series, message: str, df: pd.DataFrame, cols: list[str]) -> None:
@@ -116,25 +191,8 @@ def durations_from_dates(
     """
     df = as_dataframe(data)
     check_choice("event_after_end", event_after_end, ("error", "censor", "keep"))
-    cutoff_is_column = isinstance(cutoff, str) and cutoff in df.columns
     check_columns(df, {"start": start, "event": event, "end": end})
-    start_d = _dates(df, start, "start")
-    event_d = _dates(df, event, "event")
-    end_d = _dates(df, end, "end") if end is not None else pd.Series(pd.NaT, index=df.index)
-    if cutoff_is_column:
-        cut = _dates(df, cutoff, "cut-off")
-        _refuse(cut.isna(), f"have no cut-off date in {cutoff!r}", df, [cutoff])
-    else:
-        try:
-            cut_value = pd.Timestamp(cutoff)
-        except (TypeError, ValueError):
-            raise SpecificationError(
-                f"cutoff must be a date such as '2024-02-27' or a column name; got {cutoff!r}"
-            ) from None
-        if pd.isna(cut_value):
-            raise SpecificationError("cutoff is missing; give the date follow-up ended")
-        cut = pd.Series(cut_value, index=df.index)
-
+    start_d, event_d, end_d, cut = _read_dates(df, start, event, end, cutoff)
     _refuse(start_d.isna(), f"have no {start!r} date; every row needs a start", df, [start])
     _refuse(event_d < start_d, f"have {event!r} before {start!r}; fix the dates or drop the rows",
             df, [start, event])

@@ -25,8 +25,7 @@ def plot_cumulative_incidence(
     for the first group unless there is only one): the picture of where people have gone by t.
     Returns the Axes.
     """
-    from ..survival.competing import EVENT_FREE
-
+    free_state = result.event_free_state
     if kind not in ("curves", "stacked"):
         raise ValueError(f"kind must be 'curves' or 'stacked'; got {kind!r}")
     ax = get_ax(ax, figsize=(7.5, 4.5))
@@ -35,14 +34,14 @@ def plot_cumulative_incidence(
     if kind == "stacked":
         group = result.groups[0]
         rows = table[table["group"] == group]
-        times = rows.loc[rows["state"] == EVENT_FREE, "time"].to_numpy()
+        times = rows.loc[rows["state"] == free_state, "time"].to_numpy()
         lower = np.zeros(times.size + 1)
-        for k, state in enumerate([*states, EVENT_FREE]):
+        for k, state in enumerate([*states, free_state]):
             est = rows.loc[rows["state"] == state, "estimate"].to_numpy()
-            x, y = step_xy(times, est, 1.0 if state == EVENT_FREE else 0.0)
+            x, y = step_xy(times, est, 1.0 if state == free_state else 0.0)
             _, base = step_xy(times, lower[1:], 0.0)
-            color = "#d9d9d9" if state == EVENT_FREE else PALETTE[k % len(PALETTE)]
-            name = "no event yet" if state == EVENT_FREE else str(state)
+            color = "#d9d9d9" if state == free_state else PALETTE[k % len(PALETTE)]
+            name = "no event yet" if state == free_state else str(state)
             ax.fill_between(x, base, base + y, color=color, alpha=0.85, lw=0, label=name)
             lower = np.concatenate([[0.0], lower[1:] + est])
         ax.set_ylabel("share of people")

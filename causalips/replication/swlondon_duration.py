@@ -66,6 +66,7 @@ def spells(caseload: pd.DataFrame) -> dict[str, pd.DataFrame]:
 def run(reps: int = 2000, seed: int = 2024) -> ReplicationResult:
     from ..datasets import load_caseload
     from ..errors import StatisticalWarning
+    from ..inference import Bootstrap
     from ..survival import CumulativeIncidence, KaplanMeier, SupportCap
 
     caseload = load_caseload()
@@ -120,12 +121,13 @@ def run(reps: int = 2000, seed: int = 2024) -> ReplicationResult:
                                         causes={1: "job start", 2: "discharged without job"}
                                         ).fit(search)
         naive = KaplanMeier(duration="duration", event="event", curve="incidence").fit(search)
+        boot = Bootstrap(reps=reps, seed=seed) if reps else None
         cap_search = SupportCap(duration="duration", event="event_type", cause=1,
-                                cap=[3, 6, 9, 12], cap_unit="months", horizon=548,
-                                reps=reps, seed=seed).fit(search)
+                                competing=[2], cap=[3, 6, 9, 12], cap_unit="months",
+                                horizon=548, inference=boot).fit(search)
         cap_in_work = SupportCap(duration="support_days", event="support_ended",
                                  cap=[4, 6, 9, 12], cap_unit="months", kind="in_work",
-                                 horizon=548, reps=reps, seed=seed).fit(in_work)
+                                 horizon=548, inference=boot).fit(in_work)
     at12 = incidence.at([365]).set_index("state")
     km12 = naive.at([365]).iloc[0]
     comps.append(Comparison(

@@ -1,4 +1,9 @@
-"""Survival analysis: Kaplan–Meier, log-rank (and, with later issues, Cox and competing risks)."""
+"""Survival analysis: curves (Kaplan–Meier, cumulative incidence), tests (log-rank, Gray's),
+restricted means, the support-cap what-if, and models (Cox, Fine–Gray).
+
+Public estimators live in one module each (``kaplan_meier``, ``logrank``, ``competing``,
+``rmst``, ``caps``, ``cox``, ``finegray``); modules starting with ``_`` are their engines.
+"""
 
 from .caps import SupportCap, SupportCapResult
 from .competing import CumulativeIncidence, CumulativeIncidenceResult
@@ -8,7 +13,6 @@ from .kaplan_meier import KaplanMeier, KaplanMeierResult
 from .logrank import LogRank, LogRankResult
 from .rmst import RMST, RMSTResult
 
-__all__ = ["KaplanMeier", "KaplanMeierResult", "LogRank", "LogRankResult"]
-__all__ += ["Cox", "CoxResult"]
-__all__ += ["CumulativeIncidence", "CumulativeIncidenceResult", "FineGray", "FineGrayResult",
-            "RMST", "RMSTResult", "SupportCap", "SupportCapResult"]
+__all__ = ["KaplanMeier", "KaplanMeierResult", "LogRank", "LogRankResult", "Cox", "CoxResult",
+           "CumulativeIncidence", "CumulativeIncidenceResult", "FineGray", "FineGrayResult",
+           "RMST", "RMSTResult", "SupportCap", "SupportCapResult"]

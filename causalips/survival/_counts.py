@@ -16,16 +16,29 @@ import numpy as np
 
 @dataclass(frozen=True)
 class EventTable:
-    """Counts at the distinct times of one group: the time, events and censorings (maybe weighted)."""
+    """Counts at the distinct times of one group: the time, events and censorings (maybe weighted).
+
+    ``at_risk`` is given when people entered late (delayed entry): then the risk set at a time
+    is those who entered before it and had not yet left, not everyone who had not yet left.
+    """
 
     time: np.ndarray
     n_event: np.ndarray
     n_censor: np.ndarray
+    at_risk: np.ndarray | None = None
 
     @property
     def n_risk(self) -> np.ndarray:
+        if self.at_risk is not None:
+            return self.at_risk
         exits = self.n_event + self.n_censor
         return np.cumsum(exits[::-1])[::-1]
+
+    def risk_at(self, horizons: np.ndarray) -> np.ndarray:
+        """Number at risk at each horizon as R's ``summary(fit, times=)`` reports it: the risk
+        set of the first distinct time at or after the horizon (0 after the last one)."""
+        first_after = np.searchsorted(self.time, horizons, side="left")
+        return np.append(self.n_risk, 0)[first_after]
 
     @property
     def total(self) -> float:
@@ -72,14 +85,21 @@ def event_tables(
     codes: np.ndarray,
     n_codes: int,
     weights: np.ndarray | None = None,
+    entry: np.ndarray | None = None,
 ) -> list[EventTable]:
-    """One :class:`EventTable` per code 0..n_codes-1, keeping only times seen in that code."""
+    """One :class:`EventTable` per code 0..n_codes-1, keeping only times seen in that code.
+
+    With ``entry`` (delayed entry: a row is at risk on (entry, duration]) the tables carry the
+    risk sets counted from the entries.
+    """
     shift = 1 if weights is None else 0
     index, grid = _time_index(duration, n_codes, shift)
     n_times = grid.size
     key = index  # a new array: build the (code, time[, event]) key in place
     if n_codes > 1:
-        key += (codes * n_times) << shift
+        offset = codes * (n_times << shift)
+        key += offset
+        del offset
     size = n_codes * n_times
     if weights is None:
         # key = 2 * (code, time) + event: one integer bincount counts events and censorings
@@ -93,17 +113,34 @@ def event_tables(
         events = np.bincount(key, weights=np.where(event, weights, 0.0),
                              minlength=size).reshape(n_codes, n_times)
         seen = np.bincount(key, minlength=size).reshape(n_codes, n_times) > 0
-    w = weights
+    at_risk = None if entry is None else _risk_sets(entry, codes, n_codes, grid, exits, weights)
     tables = []
     for k in range(n_codes):
         keep = seen[k]
         d = events[k, keep]
         c = exits[k, keep] - d
-        if w is None:
+        risk = None if at_risk is None else at_risk[k, keep]
+        if weights is None:
             d = np.rint(d).astype(np.int64)
             c = np.rint(c).astype(np.int64)
-        tables.append(EventTable(time=grid[keep], n_event=d, n_censor=c))
+            risk = None if risk is None else np.rint(risk).astype(np.int64)
+        tables.append(EventTable(time=grid[keep], n_event=d, n_censor=c, at_risk=risk))
     return tables
+
+
+def _risk_sets(entry, codes, n_codes, grid, exits, weights) -> np.ndarray:
+    """Risk sets [code, time] with delayed entry: entered before t minus left before t.
+
+    A row entering at e is at risk at the grid times after e (R's (start, stop] convention:
+    someone entering at t is not at risk of an event at t).
+    """
+    n_times = grid.size
+    first = np.searchsorted(grid, entry, side="right")  # first grid time after the entry
+    entered = np.bincount(codes * (n_times + 1) + first, weights=weights,
+                          minlength=n_codes * (n_times + 1)).reshape(n_codes, n_times + 1)
+    entered_before = np.cumsum(entered[:, :-1], axis=1)
+    left_before = np.cumsum(exits, axis=1) - exits
+    return entered_before - left_before
 
 
 def merge_on_grid(tables: list[EventTable]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
+from ..errors import SpecificationError
 from ._counts import EventTable
 
-CONF_TYPES = ("log", "log-log", "plain")
+CI_METHODS = ("log", "log-log", "plain")
+
+
+def check_horizons(times) -> np.ndarray:
+    """Sorted non-negative horizons for ``at(times)``, or our error."""
+    try:
+        horizons = np.atleast_1d(np.asarray(times, dtype=np.float64))
+    except (TypeError, ValueError):
+        horizons = np.array([np.nan])
+    if horizons.size == 0 or not np.all(np.isfinite(horizons)) or np.any(horizons < 0):
+        raise SpecificationError(f"times must be non-negative numbers; got {times!r}")
+    return np.sort(horizons)
 
 
 def km_curve(tab: EventTable) -> dict[str, np.ndarray]:
@@ -24,16 +36,16 @@ def km_curve(tab: EventTable) -> dict[str, np.ndarray]:
     return {"surv": surv, "se_log": se_log, "cumhaz": hazard, "se_cumhaz": se_hazard}
 
 
-def conf_limits(surv, se_log, conf_type: str, conf_level: float):
+def conf_limits(surv, se_log, ci_method: str, conf_level: float):
     """Pointwise limits for S(t) built from the SE of -log S, exactly as R's survfit does."""
-    z = stats.norm.ppf(0.5 + conf_level / 2.0)
+    z = float(special.ndtri(0.5 + conf_level / 2.0))  # the normal quantile, without overhead
     surv = np.asarray(surv, dtype=np.float64)
     se_log = np.asarray(se_log, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        if conf_type == "log":
+        if ci_method == "log":
             lower = surv * np.exp(-z * se_log)
             upper = np.minimum(1.0, surv * np.exp(z * se_log))
-        elif conf_type == "log-log":
+        elif ci_method == "log-log":
             loglog = np.log(-np.log(surv))
             half = z * se_log / np.abs(np.log(surv))
             lower = np.exp(-np.exp(loglog + half))
@@ -41,11 +53,11 @@ def conf_limits(surv, se_log, conf_type: str, conf_level: float):
             undefined = surv >= 1.0
             lower = np.where(undefined, np.nan, lower)
             upper = np.where(undefined, np.nan, upper)
-        elif conf_type == "plain":
+        elif ci_method == "plain":
             lower = np.maximum(0.0, surv - z * surv * se_log)
             upper = np.minimum(1.0, surv + z * surv * se_log)
         else:  # pragma: no cover - guarded by the estimator
-            raise ValueError(conf_type)
+            raise ValueError(ci_method)
     dead = (surv <= 0) | ~np.isfinite(se_log)
     return np.where(dead, np.nan, lower), np.where(dead, np.nan, upper)
 

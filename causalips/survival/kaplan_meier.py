@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings as _warnings
 from collections.abc import Sequence
 from typing import Literal
 
@@ -9,23 +10,20 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._checks import (
-    as_dataframe,
-    check_choice,
-    check_columns,
-    check_nonnegative,
-    check_not_empty,
-    check_range,
-    duration_column,
-    event_indicator,
-    group_codes,
-    numeric_column,
-)
+from .._checks import check_choice, check_range, duration_column, event_indicator, group_codes
 from ..base import Estimator, Result, Summary, tidy_frame
 from ..errors import DataError, SpecificationError, StatisticalWarning
+from ._columns import entry_times, read_rows
 from ._counts import EventTable, event_tables
-from ._curves import CONF_TYPES, conf_limits, km_curve, quantile_times, restricted_mean
-from .logrank import LogRankResult, logrank_result, result_from_tables
+from ._curves import (
+    CI_METHODS,
+    check_horizons,
+    conf_limits,
+    km_curve,
+    quantile_times,
+    restricted_mean,
+)
+from .logrank import LogRankResult, result_from_tables
 
 FIRST_COLUMNS = ("group", "time", "n_risk", "n_event", "n_censor")
 
@@ -33,24 +31,34 @@ FIRST_COLUMNS = ("group", "time", "n_risk", "n_event", "n_censor")
 class KaplanMeierResult(Result):
     """A fitted Kaplan–Meier curve (one per group).
 
-    ``tidy()`` has one row per group and distinct time (event or censoring) with ``n_risk``,
-    ``n_event``, ``n_censor``, the survival ``estimate`` (or 1 − S when the plan asked for
-    ``curve="incidence"``), its Greenwood ``std_error`` (SE of S, as R's ``summary.survfit``),
-    ``conf_low``/``conf_high``, and extras ``std_error_log`` (SE of −log S), ``cumulative_hazard``
-    (Nelson–Aalen) and ``std_error_cumhaz``.
+    ``tidy()`` has one row per group and distinct time (event or censoring) with the survival
+    ``estimate`` (or 1 − S when the plan asked for ``curve="incidence"``), its Greenwood
+    ``std_error`` (SE of S, as R's ``summary.survfit``), ``conf_low``/``conf_high``, then
+    ``n_risk``, ``n_event``, ``n_censor``, and extras ``std_error_log`` (SE of −log S),
+    ``cumulative_hazard`` (Nelson–Aalen) and ``std_error_cumhaz``. ``glance()`` is one row for
+    the fit; ``by_group()`` has the numbers and medians per group.
     """
 
     count_columns = ("n_risk", "n_event", "n_censor")
 
-    def __init__(self, *, estimator, table, n_obs, tables, labels, strata_tables, warnings=()):
+    def __init__(self, *, estimator, table, n_obs, tables, labels, strata_tables,
+                 time_unit=None, warnings=()):
         super().__init__(estimator=estimator, table=table, n_obs=n_obs, warnings=warnings)
         self.groups = tuple(labels)
-        self.conf_type = estimator.conf_type
+        self.ci_method = estimator.ci_method
         self.conf_level = estimator.conf_level
         self.curve = estimator.curve
+        self.time_unit = time_unit
         self._event_tables = tuple(tables)
         self._strata_tables = strata_tables
         self._freeze()
+
+    @property
+    def conf_type(self) -> str:
+        """Deprecated name of :attr:`ci_method`."""
+        _warnings.warn("KaplanMeierResult.conf_type is renamed ci_method; conf_type will be "
+                       "removed in the next release", FutureWarning, stacklevel=2)
+        return self.ci_method
 
     # -- accessors ---------------------------------------------------------------------------
     def _group_rows(self, label) -> pd.DataFrame:
@@ -69,65 +77,56 @@ class KaplanMeierResult(Result):
         """Estimates at chosen horizons (e.g. share employed by 91, 182, 273, 365 days).
 
         As R's ``summary(fit, times=, extend=)``: the estimate is the curve at the last time at
-        or before each horizon; ``n_risk`` counts people still followed at the horizon;
-        ``n_event``/``n_censor`` count those in the interval since the previous horizon. With
-        ``extend=False`` horizons after a group's last observed time are dropped.
+        or before each horizon; ``n_risk`` is the risk set of the first distinct time at or after
+        the horizon (people still followed there); ``n_event``/``n_censor`` count those in the
+        interval since the previous horizon. With ``extend=False`` horizons after a group's last
+        observed time are dropped.
         """
-        horizons = np.atleast_1d(np.asarray(times, dtype=np.float64))
-        if horizons.size == 0 or not np.all(np.isfinite(horizons)) or np.any(horizons < 0):
-            raise SpecificationError(f"times must be non-negative numbers; got {times!r}")
-        horizons = np.sort(horizons)
-        out = []
-        for label, tab in zip(self.groups, self._event_tables, strict=True):
-            rows, surv, lower, upper = self._survival(label)
-            se = rows["std_error"].to_numpy()
-            se_log = rows["std_error_log"].to_numpy()
-            hazard = rows["cumulative_hazard"].to_numpy()
-            pos = np.searchsorted(tab.time, horizons, side="right") - 1
-            before = pos < 0
-            safe = np.maximum(pos, 0)
-            cum_events = np.concatenate([[0], np.cumsum(tab.n_event)])
-            cum_cens = np.concatenate([[0], np.cumsum(tab.n_censor)])
-            total = tab.total
-            left = np.searchsorted(tab.time, horizons, side="left")
-            n_risk = total - np.concatenate([[0], np.cumsum(tab.n_event + tab.n_censor)])[left]
-            ev_upto = cum_events[pos + 1]
-            ce_upto = cum_cens[pos + 1]
-            s = np.where(before, 1.0, surv[safe])
-            frame = pd.DataFrame(
-                {
-                    "group": label,
-                    "time": horizons,
-                    "n_risk": n_risk,
-                    "n_event": np.diff(np.concatenate([[0], ev_upto])),
-                    "n_censor": np.diff(np.concatenate([[0], ce_upto])),
-                    "surv": s,
-                    "std_error": np.where(before, 0.0, se[safe]),
-                    "std_error_log": np.where(before, 0.0, se_log[safe]),
-                    "cumulative_hazard": np.where(before, 0.0, hazard[safe]),
-                }
-            )
-            lo, hi = conf_limits(frame["surv"], frame["std_error_log"], self.conf_type,
-                                 self.conf_level)
-            frame["conf_low"], frame["conf_high"] = lo, hi
-            if not extend:
-                last = tab.time[-1] if tab.time.size else -np.inf
-                frame = frame[frame["time"] <= last]
-            out.append(frame)
-        frame = pd.concat(out, ignore_index=True)
+        horizons = check_horizons(times)
+        frame = pd.concat([self._at_group(label, tab, horizons, extend)
+                           for label, tab in zip(self.groups, self._event_tables, strict=True)],
+                          ignore_index=True)
         frame["term"] = self.curve
+        lo, hi = conf_limits(frame["surv"], frame["std_error_log"], self.ci_method,
+                             self.conf_level)
+        before = frame.pop("before_first_time").to_numpy()
+        lo, hi = np.where(before, 1.0, lo), np.where(before, 1.0, hi)  # R: S = 1, limits 1
         if self.curve == "incidence":
-            low = 1.0 - frame["conf_high"]
-            frame["conf_high"] = 1.0 - frame["conf_low"]
-            frame["conf_low"] = low
-            frame["estimate"] = 1.0 - frame["surv"]
+            frame["estimate"], frame["conf_low"], frame["conf_high"] = (
+                1.0 - frame["surv"], 1.0 - hi, 1.0 - lo)
         else:
-            frame["estimate"] = frame["surv"]
+            frame["estimate"], frame["conf_low"], frame["conf_high"] = frame["surv"], lo, hi
         frame = frame.drop(columns="surv")
-        if pd.api.types.is_float_dtype(frame["n_risk"]) and self.estimator.weights is None:
+        if self.estimator.weights is None:
             for col in ("n_risk", "n_event", "n_censor"):
                 frame[col] = frame[col].round().astype(np.int64)
         return tidy_frame(frame, extra_first=FIRST_COLUMNS)
+
+    def _at_group(self, label, tab: EventTable, horizons, extend) -> pd.DataFrame:
+        rows, surv, _, _ = self._survival(label)
+        pos = np.searchsorted(tab.time, horizons, side="right") - 1
+        before = pos < 0
+        safe = np.maximum(pos, 0)
+
+        def step(values, start):
+            return np.where(before, start, np.asarray(values)[safe])
+
+        ev_upto = np.concatenate([[0], np.cumsum(tab.n_event)])[pos + 1]
+        ce_upto = np.concatenate([[0], np.cumsum(tab.n_censor)])[pos + 1]
+        frame = pd.DataFrame({
+            "group": label, "time": horizons, "n_risk": tab.risk_at(horizons),
+            "n_event": np.diff(np.concatenate([[0], ev_upto])),
+            "n_censor": np.diff(np.concatenate([[0], ce_upto])),
+            "surv": step(surv, 1.0),
+            "std_error": step(rows["std_error"].to_numpy(), 0.0),
+            "std_error_log": step(rows["std_error_log"].to_numpy(), 0.0),
+            "cumulative_hazard": step(rows["cumulative_hazard"].to_numpy(), 0.0),
+            "before_first_time": before,
+        })
+        if not extend:
+            last = tab.time[-1] if tab.time.size else -np.inf
+            frame = frame[frame["time"] <= last]
+        return frame
 
     def quantiles(self, probs: Sequence[float] = (0.25, 0.5, 0.75)) -> pd.DataFrame:
         """Times by which a share ``p`` had the event, with CIs, as R's ``quantile.survfit``.
@@ -170,8 +169,9 @@ class KaplanMeierResult(Result):
                          "tau": tau, "estimate": row["estimate"] - base["estimate"],
                          "std_error": se})
         frame = pd.DataFrame(rows)
-        frame["statistic"] = np.where(frame["term"] == "rmst_difference",
-                                      frame["estimate"] / frame["std_error"], np.nan)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            frame["statistic"] = np.where(frame["term"] == "rmst_difference",
+                                          frame["estimate"] / frame["std_error"], np.nan)
         frame["p_value"] = 2 * stats.norm.sf(np.abs(frame["statistic"]))
         frame["conf_low"] = frame["estimate"] - z * frame["std_error"]
         frame["conf_high"] = frame["estimate"] + z * frame["std_error"]
@@ -189,6 +189,11 @@ class KaplanMeierResult(Result):
                 f"strata={strata!r} was not in the plan; fit KaplanMeier(..., strata={strata!r}) "
                 "so the counts by stratum are kept"
             )
+        if self.estimator.entry is not None:
+            raise SpecificationError(
+                "a log-rank test is not available for a fit with delayed entry (R's survdiff "
+                "refuses (start, stop] data too); compare the groups with "
+                "Cox(entry=..., covariates=[group]) and its score test")
         if len(self.groups) < 2:
             raise DataError("a log-rank test needs two or more groups; the fit has one")
         use_strata = strata is not False and planned is not None
@@ -198,35 +203,50 @@ class KaplanMeierResult(Result):
                                   use_strata)
 
     # -- the common interface ----------------------------------------------------------------
-    def glance(self) -> pd.DataFrame:
-        rows = []
-        for label, tab in zip(self.groups, self._event_tables, strict=True):
-            rows.append({"group": label, "n_obs": tab.total, "n_events": float(tab.n_event.sum())})
-        frame = pd.DataFrame(rows)
+    def by_group(self) -> pd.DataFrame:
+        """One row per group: people, events, and the median time with its CI."""
         med = self.median()
-        frame["median"] = med["estimate"].to_numpy()
-        frame["median_conf_low"] = med["conf_low"].to_numpy()
-        frame["median_conf_high"] = med["conf_high"].to_numpy()
+        frame = pd.DataFrame({
+            "group": list(self.groups),
+            "n_obs": [t.total for t in self._event_tables],
+            "n_events": [float(t.n_event.sum()) for t in self._event_tables],
+            "median": med["estimate"].to_numpy(),
+            "median_conf_low": med["conf_low"].to_numpy(),
+            "median_conf_high": med["conf_high"].to_numpy(),
+        })
         if self.estimator.weights is None:
             frame["n_obs"] = frame["n_obs"].astype(np.int64)
             frame["n_events"] = frame["n_events"].astype(np.int64)
-        frame["conf_type"] = self.conf_type
-        frame["conf_level"] = self.conf_level
         return frame
 
+    def glance(self) -> pd.DataFrame:
+        """One row: rows used, events, groups, and how the intervals were built."""
+        events = sum(float(t.n_event.sum()) for t in self._event_tables)
+        return pd.DataFrame([{
+            "n_obs": self.n_obs,
+            "n_events": int(events) if self.estimator.weights is None else events,
+            "n_groups": len(self.groups), "curve": self.curve, "ci_method": self.ci_method,
+            "conf_level": self.conf_level, "delayed_entry": self.estimator.entry is not None,
+            "time_unit": self.time_unit, "n_warnings": len(self.warnings),
+        }])
+
     def summary(self) -> Summary:
-        g = self.glance()
-        what = "Cumulative incidence (1 - Kaplan-Meier)" if self.curve == "incidence" else "Kaplan-Meier survival"
-        header = (
-            ("duration", self.estimator.duration),
+        what = ("Cumulative incidence (1 - Kaplan-Meier)" if self.curve == "incidence"
+                else "Kaplan-Meier survival")
+        header = [
+            ("duration", self.estimator.duration + (f" ({self.time_unit})" if self.time_unit
+                                                     else "")),
             ("event", self.estimator.event),
             ("groups", self.estimator.group or "(none)"),
             ("confidence intervals",
-             f"{self.conf_level:.0%} pointwise, '{self.conf_type}' transform of the Greenwood SE"),
-        )
+             f"{self.conf_level:.0%} pointwise, '{self.ci_method}' transform of the Greenwood SE"),
+        ]
+        if self.estimator.entry is not None:
+            header.append(("delayed entry", f"{self.estimator.entry} (at risk on (entry, "
+                                            "duration], as R's Surv(entry, time, event))"))
         notes = ("Median CIs use R's rule: where the lower/upper CI curve crosses 0.5.",)
-        return Summary(title=what, header=header,
-                       tables=(("Events and medians", g.drop(columns=["conf_type", "conf_level"])),),
+        return Summary(title=what, header=tuple(header),
+                       tables=(("Events and medians", self.by_group()),),
                        notes=notes + self.warnings)
 
     def plot(self, ax=None, **style):
@@ -234,11 +254,17 @@ class KaplanMeierResult(Result):
 
         return plot_kaplan_meier(self, ax=ax, **style)
 
-    def report_section(self, *, suppress_below: int = 5):
-        """Report section: curves with at-risk table, horizons, quartiles, log-rank test."""
-        from ..report.sections import kaplan_meier_section
+    def report_section(self, *, title: str | None = None, horizons=None,
+                       suppress_below: int | None = None):
+        """Report section: curves with at-risk table, horizons, quartiles, log-rank test.
 
-        return kaplan_meier_section(self, suppress_below=suppress_below)
+        ``horizons`` maps labels to times (default 3, 6, 9 and 12 months in days);
+        ``suppress_below`` is the disclosure threshold for the figure's at-risk numbers.
+        """
+        from ._km_section import kaplan_meier_section
+
+        return kaplan_meier_section(self, title=title, horizons=horizons,
+                                    suppress_below=suppress_below)
 
 
 class KaplanMeier(Estimator):
@@ -247,14 +273,15 @@ class KaplanMeier(Estimator):
     Parameters
     ----------
     duration : str
-        Column with the time from start to event or censoring (e.g. days). Non-negative.
+        Column with the time from start to event or censoring (e.g. days). Non-negative numbers,
+        or time spans (timedelta), which are read as days.
     event : str
         Column saying whether the event happened (1/True) or the time is censored (0/False).
         Any other coding works with ``event_value`` naming the value that means the event.
     group : str, optional
         Column with groups to estimate separately (e.g. trial arm, site).
-    conf_type : {"log", "log-log", "plain"}
-        Transform for the pointwise CIs; "log" is R's default.
+    ci_method : {"log", "log-log", "plain"}
+        Transform for the pointwise CIs; "log" is R's default. (Was ``conf_type``.)
     conf_level : float
         Confidence level of all intervals (default 0.95).
     curve : {"survival", "incidence"}
@@ -264,7 +291,13 @@ class KaplanMeier(Estimator):
     event_value : optional
         The value of ``event`` that marks an event when it is not 0/1 or boolean.
     weights : str, optional
-        Column of case weights (e.g. a row standing for a count of people).
+        Column of case weights (e.g. a row standing for a count of people). Rows with weight 0
+        are dropped with a :class:`~causalips.errors.DroppedRowsWarning` giving the count.
+    entry : str, optional
+        Column with the time each person entered observation (delayed entry, left truncation),
+        in the unit of ``duration``: a person is at risk on (entry, duration], as R's
+        ``Surv(entry, time, event)``. Job-tenure spells seen from a cut-in date need it: a
+        spell already 200 days old at the cut-in enters at 200.
 
     Returns
     -------
@@ -286,8 +319,9 @@ class KaplanMeier(Estimator):
     LogRank, durations_from_dates
     """
 
-    _param_names = ("duration", "event", "group", "conf_type", "conf_level", "curve", "strata",
-                    "event_value", "weights")
+    _param_names = ("duration", "event", "group", "ci_method", "conf_level", "curve", "strata",
+                    "event_value", "weights", "entry")
+    _renamed = {"conf_type": "ci_method"}
 
     def __init__(
         self,
@@ -295,91 +329,88 @@ class KaplanMeier(Estimator):
         duration: str,
         event: str,
         group: str | None = None,
-        conf_type: Literal["log", "log-log", "plain"] = "log",
+        ci_method: Literal["log", "log-log", "plain"] = "log",
         conf_level: float = 0.95,
         curve: Literal["survival", "incidence"] = "survival",
         strata: str | None = None,
         event_value=None,
         weights: str | None = None,
+        entry: str | None = None,
     ):
         self.duration, self.event, self.group = duration, event, group
-        self.conf_type = check_choice("conf_type", conf_type, CONF_TYPES)
+        self.ci_method = check_choice("ci_method", ci_method, CI_METHODS)
         self.conf_level = check_range("conf_level", conf_level, 0, 1)
         self.curve = check_choice("curve", curve, ("survival", "incidence"))
         self.strata, self.event_value, self.weights = strata, event_value, weights
+        self.entry = entry
+
+    @property
+    def conf_type(self) -> str:
+        """Deprecated name of :attr:`ci_method`."""
+        _warnings.warn("KaplanMeier.conf_type is renamed ci_method; conf_type will be removed "
+                       "in the next release", FutureWarning, stacklevel=2)
+        return self.ci_method
 
     def fit(self, data) -> KaplanMeierResult:
-        df = as_dataframe(data)
-        check_columns(df, {"duration": self.duration, "event": self.event, "group": self.group,
-                           "strata": self.strata, "weights": self.weights})
-        check_not_empty(df)
+        rows = read_rows(data, roles={"duration": self.duration, "event": self.event,
+                                      "group": self.group, "strata": self.strata,
+                                      "weights": self.weights, "entry": self.entry},
+                         duration=self.duration, weights=self.weights)
+        df, weights = rows.data, rows.weights
         duration = duration_column(df, self.duration)
+        entry = None if self.entry is None else entry_times(df, self.entry, duration,
+                                                            self.duration)
         event = event_indicator(df, self.event, event_value=self.event_value)
-        weights = None
-        if self.weights is not None:
-            weights = numeric_column(df, self.weights, role="weights")
-            check_nonnegative(df, weights, self.weights, role="weights")
         codes, labels = group_codes(df, self.group)
-        tables = event_tables(duration, event, codes, len(labels), weights)
-        warnings = []
+        tables = event_tables(duration, event, codes, len(labels), weights, entry)
+        warnings = list(rows.notes)
         if not event.any():
             warnings.append("no events: the curve stays at 1 and quantiles are not reached")
-        for label, tab in zip(labels, tables, strict=True):
-            if self.group is not None and tab.n_event.sum() == 0 and event.any():
-                warnings.append(f"group {label!r} has no events")
+        elif self.group is not None:
+            warnings += [f"group {label!r} has no events"
+                         for label, tab in zip(labels, tables, strict=True)
+                         if tab.n_event.sum() == 0]
         strata_tables = None
         if self.strata is not None:
-            s_codes, s_labels = group_codes(df, self.strata)
+            s_codes, s_labels = group_codes(df, self.strata, role="strata")
             g = len(labels)
             flat = event_tables(duration, event, s_codes * g + codes, len(s_labels) * g, weights)
             strata_tables = [flat[s * g:(s + 1) * g] for s in range(len(s_labels))]
-        table = _tidy_table(tables, labels, self.conf_type, self.conf_level, self.curve)
-        if warnings:
-            import warnings as _w
-
-            for m in warnings:
-                _w.warn(m, StatisticalWarning, stacklevel=2)
+        table = _tidy_table(tables, labels, self.ci_method, self.conf_level, self.curve)
+        for m in warnings[len(rows.notes):]:
+            _warnings.warn(m, StatisticalWarning, stacklevel=2)
         return KaplanMeierResult(estimator=self, table=table, n_obs=len(df), tables=tables,
-                                 labels=labels, strata_tables=strata_tables, warnings=warnings)
+                                 labels=labels, strata_tables=strata_tables,
+                                 time_unit=rows.time_unit, warnings=warnings)
 
 
-def _tidy_table(tables: list[EventTable], labels, conf_type, conf_level, curve) -> pd.DataFrame:
-    """One row per group and distinct time, built column by column (one DataFrame, no copies)."""
-    cols: dict[str, list] = {name: [] for name in (
-        "time", "n_risk", "n_event", "n_censor", "estimate", "std_error", "conf_low", "conf_high",
-        "std_error_log", "cumulative_hazard", "std_error_cumhaz")}
-    sizes = []
-    for tab in tables:
-        c = km_curve(tab)
-        lower, upper = conf_limits(c["surv"], c["se_log"], conf_type, conf_level)
-        with np.errstate(invalid="ignore"):
-            se_surv = np.where(c["surv"] <= 0, np.nan, c["surv"] * c["se_log"])
-        incidence = curve == "incidence"
-        parts = {
-            "time": tab.time, "n_risk": tab.n_risk, "n_event": tab.n_event,
-            "n_censor": tab.n_censor,
-            "estimate": 1.0 - c["surv"] if incidence else c["surv"],
-            "std_error": se_surv,
-            "conf_low": 1.0 - upper if incidence else lower,
-            "conf_high": 1.0 - lower if incidence else upper,
-            "std_error_log": c["se_log"], "cumulative_hazard": c["cumhaz"],
-            "std_error_cumhaz": c["se_cumhaz"],
-        }
-        for name, values in parts.items():
-            cols[name].append(values)
-        sizes.append(tab.time.size)
-    total = int(sum(sizes))
-    data = {"group": pd.Series(labels, dtype=object).repeat(sizes).to_numpy() if total else []}
-    for name in ("time", "n_risk", "n_event", "n_censor"):
-        data[name] = np.concatenate(cols[name]) if total else []
-    data["term"] = np.full(total, curve, dtype=object)
-    for name in ("estimate", "std_error"):
-        data[name] = np.concatenate(cols[name]) if total else []
-    data["statistic"] = np.full(total, np.nan)
-    data["p_value"] = np.full(total, np.nan)
-    for name in ("conf_low", "conf_high", "std_error_log", "cumulative_hazard", "std_error_cumhaz"):
-        data[name] = np.concatenate(cols[name]) if total else []
-    return pd.DataFrame(data, copy=False)
+def _tidy_table(tables: list[EventTable], labels, ci_method, conf_level, curve) -> pd.DataFrame:
+    """One row per group and distinct time, in the one tidy order."""
+    columns = [_curve_columns(tab, ci_method, conf_level, curve == "incidence")
+               for tab in tables]
+    sizes = [tab.time.size for tab in tables]
+    data = {"group": pd.Series(labels, dtype=object).repeat(sizes).to_numpy(),
+            "term": np.full(sum(sizes), curve, dtype=object)}
+    for name in list(columns[0]):
+        # pop as we go: a million distinct times make a big table, hold one copy at a time
+        data[name] = np.concatenate([c.pop(name) for c in columns])
+    frame = pd.DataFrame(data, copy=False)
+    del data
+    return tidy_frame(frame, extra_first=("n_risk", "n_event", "n_censor"))
 
 
-__all__ = ["KaplanMeier", "KaplanMeierResult", "logrank_result"]
+def _curve_columns(tab: EventTable, ci_method, conf_level, incidence: bool) -> dict:
+    c = km_curve(tab)
+    lower, upper = conf_limits(c["surv"], c["se_log"], ci_method, conf_level)
+    with np.errstate(invalid="ignore"):
+        se_surv = np.where(c["surv"] <= 0, np.nan, c["surv"] * c["se_log"])
+    return {
+        "time": tab.time, "estimate": 1.0 - c["surv"] if incidence else c["surv"],
+        "std_error": se_surv, "conf_low": 1.0 - upper if incidence else lower,
+        "conf_high": 1.0 - lower if incidence else upper, "n_risk": tab.n_risk,
+        "n_event": tab.n_event, "n_censor": tab.n_censor, "std_error_log": c["se_log"],
+        "cumulative_hazard": c["cumhaz"], "std_error_cumhaz": c["se_cumhaz"],
+    }
+
+
+__all__ = ["KaplanMeier", "KaplanMeierResult"]

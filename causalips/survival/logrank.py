@@ -6,17 +6,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._checks import (
-    as_dataframe,
-    check_columns,
-    check_nonnegative,
-    duration_column,
-    event_indicator,
-    group_codes,
-    numeric_column,
-)
+from .._checks import duration_column, event_indicator, group_codes
 from ..base import Estimator, Result, Summary, tidy_frame
 from ..errors import DataError, SpecificationError
+from ._columns import read_rows
 from ._counts import EventTable, event_tables, merge_on_grid
 
 
@@ -129,6 +122,11 @@ class LogRank(Estimator):
         Column whose levels are tested separately and summed (R's ``strata()`` in ``survdiff``).
     rho : float
         0 gives the log-rank test; 1 the Peto–Peto modification of the Gehan–Wilcoxon test.
+    event_value : optional
+        The value of ``event`` that marks an event when it is not 0/1 or boolean.
+    weights : str, optional
+        Column of case weights; rows with weight 0 are dropped with a
+        :class:`~causalips.errors.DroppedRowsWarning` giving the count.
 
     Example
     -------
@@ -144,15 +142,17 @@ class LogRank(Estimator):
 
     def __init__(self, *, duration: str, event: str, group: str, strata: str | None = None,
                  rho: float = 0.0, event_value=None, weights: str | None = None):
-        if not isinstance(rho, int | float) or rho < 0:
+        if isinstance(rho, bool) or not isinstance(rho, int | float) or not 0 <= rho < np.inf:
             raise SpecificationError(f"rho must be a number >= 0; got {rho!r}")
         self.duration, self.event, self.group, self.strata = duration, event, group, strata
         self.rho, self.event_value, self.weights = float(rho), event_value, weights
 
     def fit(self, data) -> LogRankResult:
-        df = as_dataframe(data)
-        check_columns(df, {"duration": self.duration, "event": self.event, "group": self.group,
-                           "strata": self.strata, "weights": self.weights})
+        rows = read_rows(data, roles={"duration": self.duration, "event": self.event,
+                                      "group": self.group, "strata": self.strata,
+                                      "weights": self.weights},
+                         duration=self.duration, weights=self.weights)
+        df = rows.data
         duration = duration_column(df, self.duration)
         event = event_indicator(df, self.event, event_value=self.event_value)
         codes, labels = group_codes(df, self.group)
@@ -163,28 +163,25 @@ class LogRank(Estimator):
             )
         if not event.any():
             raise DataError("no events in the data: the log-rank test has nothing to compare")
-        weights = None
-        if self.weights is not None:
-            weights = numeric_column(df, self.weights, role="weights")
-            check_nonnegative(df, weights, self.weights, role="weights")
-        s_codes, s_labels = group_codes(df, self.strata)
+        s_codes, s_labels = group_codes(df, self.strata, role="strata")
         return logrank_result(self, duration, event, codes, labels, s_codes, len(s_labels),
-                              weights, self.rho, stratified=self.strata is not None)
+                              rows.weights, self.rho, stratified=self.strata is not None,
+                              notes=rows.notes)
 
 
 def logrank_result(estimator, duration, event, codes, labels, s_codes, n_strata, weights, rho,
-                   stratified) -> LogRankResult:
+                   stratified, notes=()) -> LogRankResult:
     """Count once by (stratum, group, time), then test: the LogRank estimator's fit."""
     g = len(labels)
     tabs = event_tables(duration, event, s_codes * g + codes, n_strata * g, weights)
     by_stratum = [tabs[s * g:(s + 1) * g] for s in range(n_strata)]
     n_by_group = np.bincount(codes, minlength=g)
     return result_from_tables(estimator, by_stratum, labels, n_by_group, len(duration), rho,
-                              stratified)
+                              stratified, notes)
 
 
 def result_from_tables(estimator, by_stratum, labels, n_by_group, n_obs, rho,
-                       stratified) -> LogRankResult:
+                       stratified, notes=()) -> LogRankResult:
     """The log-rank result from event tables by stratum (shared with KaplanMeierResult)."""
     test = logrank_from_tables(by_stratum, rho)
     o_minus_e = test["observed"] - test["expected"]
@@ -201,7 +198,6 @@ def result_from_tables(estimator, by_stratum, labels, n_by_group, n_obs, rho,
             "expected": test["expected"],
             "o_minus_e": o_minus_e,
         },
-        extra_first=("group",),
     )
     return LogRankResult(estimator=estimator, table=table, n_obs=n_obs, test=test,
-                         groups=labels, rho=rho, stratified=stratified)
+                         groups=labels, rho=rho, stratified=stratified, warnings=notes)

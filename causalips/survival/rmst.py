@@ -9,25 +9,18 @@ hazard ratio, neither needs proportional hazards, and both are in days a commiss
 
 from __future__ import annotations
 
+import datetime
+import warnings as _w
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._checks import (
-    as_dataframe,
-    check_choice,
-    check_columns,
-    check_nonnegative,
-    check_not_empty,
-    check_range,
-    event_indicator,
-    group_codes,
-    numeric_column,
-)
+from .._checks import check_choice, check_range, duration_column, event_indicator, group_codes
 from ..base import Estimator, Result, Summary, tidy_frame
 from ..errors import DataError, SpecificationError, StatisticalWarning
+from ._columns import read_rows
 from ._counts import event_tables
 from ._curves import km_curve, restricted_mean
 
@@ -46,13 +39,15 @@ class RMSTResult(Result):
 
     count_columns = ("n_obs", "n_events")
 
-    def __init__(self, *, estimator, table, n_obs, tau, curves, labels, reference, warnings=()):
+    def __init__(self, *, estimator, table, n_obs, tau, curves, labels, reference,
+                 time_unit=None, warnings=()):
         super().__init__(estimator=estimator, table=table, n_obs=n_obs, warnings=warnings)
         self.tau = float(tau)
         self.groups = tuple(labels)
         self.reference = reference
         self.measure = estimator.measure
         self.conf_level = estimator.conf_level
+        self.time_unit = time_unit
         self._curves = curves  # {label: (time, surv)} Kaplan–Meier steps for the plot
         self._freeze()
 
@@ -61,14 +56,24 @@ class RMSTResult(Result):
         t, s = self._curves[group]
         return t.copy(), s.copy()
 
-    def glance(self) -> pd.DataFrame:
+    def by_group(self) -> pd.DataFrame:
+        """One row per group: people, events, the restricted mean and its SE."""
         rows = self._table[self._table["term"] == self.measure]
         frame = rows[["group", "n_obs", "n_events", "estimate", "std_error"]].copy()
         frame = frame.rename(columns={"estimate": self.measure,
                                       "std_error": f"{self.measure}_std_error"})
         frame["tau"] = self.tau
-        frame["reference"] = str(self.reference)
+        frame[["n_obs", "n_events"]] = frame[["n_obs", "n_events"]].astype(np.int64)
         return frame.reset_index(drop=True)
+
+    def glance(self) -> pd.DataFrame:
+        """One row: rows used, groups, the horizon, the measure and the reference group."""
+        return pd.DataFrame([{
+            "n_obs": self.n_obs, "n_events": int(self._table["n_events"].sum()),
+            "n_groups": len(self.groups), "tau": self.tau, "measure": self.measure,
+            "reference": str(self.reference), "conf_level": self.conf_level,
+            "time_unit": self.time_unit, "n_warnings": len(self.warnings),
+        }])
 
     def summary(self) -> Summary:
         what = ("restricted mean time before the event (RMST)" if self.measure == "rmst"
@@ -77,7 +82,7 @@ class RMSTResult(Result):
             ("duration", self.estimator.duration),
             ("event", self.estimator.event),
             ("groups", self.estimator.group or "(none)"),
-            ("horizon tau", f"{self.tau:g}"),
+            ("horizon tau", f"{self.tau:g}" + (f" {self.time_unit}" if self.time_unit else "")),
             ("measure", what),
             ("standard errors", "as R's survfit rmean: sqrt(sum A_i^2 d_i / (n_i (n_i - d_i))), "
                                 "no n/(n-1) factor"),
@@ -110,12 +115,14 @@ class RMST(Estimator):
     Parameters
     ----------
     duration : str
-        Column with the time to the event or censoring (e.g. days from first contact).
+        Column with the time to the event or censoring (e.g. days from first contact); time
+        spans (timedelta) are read as days.
     event : str
         Column saying whether the event happened (0/1 or boolean).
-    tau : float or "common"
+    tau : float, timedelta or "common"
         Horizon: the restricted mean is over [0, tau]. ``"common"`` uses the largest observed
-        time (R's ``rmean="common"``). Pick it in the analysis plan, before seeing results.
+        time (R's ``rmean="common"``). A timedelta is read as days. Pick it in the analysis
+        plan, before seeing results.
     group : str, optional
         Column with arms or groups.
     reference : optional
@@ -129,7 +136,8 @@ class RMST(Estimator):
     Returns
     -------
     RMSTResult
-        From :meth:`fit`.
+        From :meth:`fit`. A ratio whose restricted means include a 0 (e.g. ``measure="rmtl"``
+        for an arm with no events before tau) is undefined: its row is NaN, with a note.
 
     Example
     -------
@@ -155,6 +163,8 @@ class RMST(Estimator):
         if isinstance(tau, str):
             check_choice("tau", tau, ("common",))
         else:
+            if isinstance(tau, datetime.timedelta | np.timedelta64):
+                tau = pd.Timedelta(tau).total_seconds() / 86400.0
             tau = check_range("tau", tau, 0, np.inf)
         self.tau = tau
         if reference is not None and group is None:
@@ -164,11 +174,10 @@ class RMST(Estimator):
         self.measure = check_choice("measure", measure, MEASURES)
 
     def fit(self, data) -> RMSTResult:
-        df = as_dataframe(data)
-        check_columns(df, {"duration": self.duration, "event": self.event, "group": self.group})
-        check_not_empty(df)
-        duration = numeric_column(df, self.duration, role="duration")
-        check_nonnegative(df, duration, self.duration, role="duration")
+        rows = read_rows(data, roles={"duration": self.duration, "event": self.event,
+                                      "group": self.group}, duration=self.duration)
+        df = rows.data
+        duration = duration_column(df, self.duration)
         event = event_indicator(df, self.event)
         codes, labels = group_codes(df, self.group)
         reference = labels[0] if self.reference is None else self.reference
@@ -179,8 +188,7 @@ class RMST(Estimator):
             )
         tables = event_tables(duration, event, codes, len(labels))
         tau = float(duration.max()) if self.tau == "common" else float(self.tau)
-        z = stats.norm.ppf(0.5 + self.conf_level / 2)
-        warnings, rows, curves = [], [], {}
+        warnings, per_group, curves = list(rows.notes), [], {}
         for label, tab in zip(labels, tables, strict=True):
             surv = km_curve(tab)["surv"]
             curves[label] = (tab.time, surv)
@@ -191,53 +199,66 @@ class RMST(Estimator):
                     f"tau = {tau:g} is beyond the last follow-up time of group {label!r} "
                     f"({last:g}); the curve is carried flat from there, as R does"
                 )
-            est = area if self.measure == "rmst" else tau - area
-            rows.append({"group": label, "contrast": str(label), "term": self.measure,
-                         "estimate": est, "std_error": se, "tau": tau,
-                         "n_obs": int(tab.total), "n_events": int(tab.n_event.sum())})
-        base = next(r for r in rows if r["group"] == reference)
-        contrasts = []
-        for row in rows:
-            if row["group"] == reference:
-                continue
-            name = f"{row['group']} vs {reference}"
-            se = float(np.hypot(row["std_error"], base["std_error"]))
-            contrasts.append({"group": row["group"], "contrast": name,
-                              "term": f"{self.measure}_difference",
-                              "estimate": row["estimate"] - base["estimate"], "std_error": se,
-                              "tau": tau})
-            with np.errstate(divide="ignore", invalid="ignore"):
-                ratio = row["estimate"] / base["estimate"]
-                se_log = float(np.hypot(row["std_error"] / row["estimate"],
-                                        base["std_error"] / base["estimate"]))
-            contrasts.append({"group": row["group"], "contrast": name,
-                              "term": f"{self.measure}_ratio", "estimate": ratio,
-                              "std_error": ratio * se_log, "std_error_log": se_log, "tau": tau})
-        frame = pd.DataFrame(rows + contrasts)
-        if "std_error_log" not in frame.columns:
-            frame["std_error_log"] = np.nan
-        is_ratio = frame["term"].str.endswith("_ratio").to_numpy()
-        is_diff = frame["term"].str.endswith("_difference").to_numpy()
-        est = frame["estimate"].to_numpy(dtype=float)
-        se = frame["std_error"].to_numpy(dtype=float)
-        se_log = frame["std_error_log"].to_numpy(dtype=float)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            log_est = np.log(np.where(is_ratio, est, 1.0))
-            frame["statistic"] = np.where(is_ratio, log_est / se_log,
-                                          np.where(is_diff, est / se, np.nan))
-            frame["conf_low"] = np.where(is_ratio, np.exp(log_est - z * se_log), est - z * se)
-            frame["conf_high"] = np.where(is_ratio, np.exp(log_est + z * se_log), est + z * se)
-        frame["p_value"] = 2 * stats.norm.sf(np.abs(frame["statistic"]))
-        if (frame.loc[~(is_ratio | is_diff), "estimate"] <= 0).any():
-            warnings.append("a restricted mean is 0, so its ratio is undefined")
-        table = tidy_frame(frame, extra_first=("group", "contrast"))
-        if warnings:
-            import warnings as _w
+            per_group.append({"group": label, "contrast": str(label), "term": self.measure,
+                              "estimate": area if self.measure == "rmst" else tau - area,
+                              "std_error": se, "tau": tau, "n_obs": int(tab.total),
+                              "n_events": int(tab.n_event.sum())})
+        frame, notes = _with_contrasts(per_group, reference, self.measure, self.conf_level)
+        warnings += notes
+        for msg in warnings[len(rows.notes):]:
+            _w.warn(msg, StatisticalWarning, stacklevel=2)
+        return RMSTResult(estimator=self, table=tidy_frame(frame, extra_first=("contrast",)),
+                          n_obs=len(df), tau=tau, curves=curves, labels=labels,
+                          reference=reference, time_unit=rows.time_unit, warnings=warnings)
 
-            for msg in warnings:
-                _w.warn(msg, StatisticalWarning, stacklevel=2)
-        return RMSTResult(estimator=self, table=table, n_obs=len(df), tau=tau, curves=curves,
-                          labels=labels, reference=reference, warnings=warnings)
+
+def _with_contrasts(per_group: list[dict], reference, measure: str, conf_level: float):
+    """Per-group rows plus difference and ratio rows against the reference, with Wald CIs.
+
+    A ratio with a zero restricted mean is undefined (its log-scale SE divides by it): that row
+    is NaN and a note says why.
+    """
+    base = next(r for r in per_group if r["group"] == reference)
+    contrasts, notes = [], []
+    for row in per_group:
+        if row["group"] == reference:
+            continue
+        name = f"{row['group']} vs {reference}"
+        contrasts.append({"group": row["group"], "contrast": name, "term": f"{measure}_difference",
+                          "estimate": row["estimate"] - base["estimate"],
+                          "std_error": float(np.hypot(row["std_error"], base["std_error"])),
+                          "tau": row["tau"]})
+        ratio = {"group": row["group"], "contrast": name, "term": f"{measure}_ratio",
+                 "estimate": np.nan, "std_error": np.nan, "std_error_log": np.nan,
+                 "tau": row["tau"]}
+        zero = [r["group"] for r in (row, base) if not r["estimate"] > 0]
+        if zero:
+            notes.append(f"the {measure} ratio {name} is undefined: the restricted mean of "
+                         f"{', '.join(repr(g) for g in zero)} is 0 up to tau = {row['tau']:g}; "
+                         "compare the difference instead")
+        else:
+            se_log = float(np.hypot(row["std_error"] / row["estimate"],
+                                    base["std_error"] / base["estimate"]))
+            estimate = row["estimate"] / base["estimate"]
+            ratio.update(estimate=estimate, std_error=estimate * se_log, std_error_log=se_log)
+        contrasts.append(ratio)
+    frame = pd.DataFrame(per_group + contrasts)
+    if "std_error_log" not in frame.columns:
+        frame["std_error_log"] = np.nan
+    z = stats.norm.ppf(0.5 + conf_level / 2)
+    is_ratio = frame["term"].str.endswith("_ratio").to_numpy()
+    is_diff = frame["term"].str.endswith("_difference").to_numpy()
+    est = frame["estimate"].to_numpy(dtype=float)
+    se = frame["std_error"].to_numpy(dtype=float)
+    se_log = frame["std_error_log"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_est = np.log(np.where(is_ratio, est, 1.0))
+        frame["statistic"] = np.where(is_ratio, log_est / se_log,
+                                      np.where(is_diff & (se > 0), est / se, np.nan))
+        frame["conf_low"] = np.where(is_ratio, np.exp(log_est - z * se_log), est - z * se)
+        frame["conf_high"] = np.where(is_ratio, np.exp(log_est + z * se_log), est + z * se)
+    frame["p_value"] = 2 * stats.norm.sf(np.abs(frame["statistic"]))
+    return frame, notes
 
 
 __all__ = ["RMST", "RMSTResult"]

@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 
+from causalips.inference import Bootstrap
 from causalips.survival.caps import SupportCap
 from causalips.survival.competing import CumulativeIncidence
 from causalips.survival.finegray import FineGray
@@ -15,7 +16,8 @@ def _data():
     t = rng.integers(5, 400, n).astype(float)
     route = rng.choice([0, 1, 2], n, p=[0.2, 0.5, 0.3])
     return pd.DataFrame({"days": t, "route": route, "job": (route == 1).astype(int),
-                         "arm": rng.choice(["25h", "40h"], n), "age": rng.integers(18, 65, n)})
+                         "arm": rng.choice(["25h", "40h"], n), "age": rng.integers(18, 65, n),
+                         "entry": np.floor(t * rng.uniform(0, 0.5, n))})
 
 
 CASES = [
@@ -28,9 +30,11 @@ CASES = [
                                  reference="40h", measure="rmtl"), _data),
     ("fine_gray", lambda: FineGray(duration="days", event="route", cause=1,
                                    covariates=["arm", "age"]), _data),
-    ("support_cap", lambda: SupportCap(duration="days", event="job", cap=[90, 180], reps=50,
-                                       seed=1), _data),
+    ("support_cap", lambda: SupportCap(duration="days", event="job", cap=[90, 180],
+                                       inference=Bootstrap(reps=50, seed=1)), _data),
     ("support_cap_in_work", lambda: SupportCap(duration="days", event="job", cap=[3, 6],
                                                cap_unit="months", kind="in_work", group="arm",
-                                               reps=20, seed=2), _data),
+                                               inference=Bootstrap(reps=20, seed=2)), _data),
+    ("cumulative_incidence_entry",
+     lambda: CumulativeIncidence(duration="days", event="route", entry="entry"), _data),
 ]

@@ -72,3 +72,28 @@ def test_end_before_start_and_bad_cutoff():
         durations_from_dates(df, start="start", event="job", end="left", cutoff="2024-01-01")
     with pytest.raises(SpecificationError, match="cutoff must be a date"):
         durations_from_dates(df, start="start", event="job", cutoff="soon")
+
+
+def test_integer_dates_are_refused_with_how_to_convert():
+    df = _df(start=[20230101, 20230105], job=["2023-02-01", None])
+    with pytest.raises(DataError, match=r"holds numbers \(e.g. 20230101\).*format='%Y%m%d'"):
+        durations_from_dates(df, start="start", event="job", cutoff="2024-01-01")
+    with pytest.raises(SpecificationError, match="got the number 20240101"):
+        durations_from_dates(_df(start=["2023-01-01"], job=[None]), start="start",
+                             event="job", cutoff=20240101)
+
+
+def test_time_zones_must_not_be_mixed():
+    df = _df(start=["2023-01-01", "2023-01-05"], job=["2023-02-01", None])
+    with pytest.raises(DataError, match="mix time zones.*'the cut-off' have a time zone"):
+        durations_from_dates(df, start="start", event="job",
+                             cutoff=pd.Timestamp("2024-01-01", tz="UTC"))
+    offsets = df.assign(start=["2023-01-01T00:00+01:00", "2023-01-01T00:00+00:00"])
+    with pytest.raises(DataError, match="different time zones or UTC offsets"):
+        durations_from_dates(offsets, start="start", event="job", cutoff="2024-01-01")
+    # all with a zone: counted on the start column's calendar
+    aware = df.assign(start=pd.to_datetime(df["start"]).dt.tz_localize("Europe/London"),
+                      job=pd.to_datetime(df["job"]).dt.tz_localize("UTC"))
+    out = durations_from_dates(aware, start="start", event="job",
+                               cutoff=pd.Timestamp("2024-01-01", tz="UTC"))
+    assert out["duration"].tolist() == [31, 361]

@@ -39,8 +39,8 @@ def _close(ours, theirs, tol):
 
 def _fits(veteran, ct):
     return {
-        "by_trt": KaplanMeier(duration="time", event="status", group="trt", conf_type=ct).fit(veteran),
-        "overall": KaplanMeier(duration="time", event="status", conf_type=ct).fit(veteran),
+        "by_trt": KaplanMeier(duration="time", event="status", group="trt", ci_method=ct).fit(veteran),
+        "overall": KaplanMeier(duration="time", event="status", ci_method=ct).fit(veteran),
     }
 
 
@@ -66,7 +66,7 @@ def test_full_table(ref, veteran, ct):
             _close(ours["std_error_cumhaz"], ft["std_err_cumhaz"], SE_TOL)
             _close(ours["conf_low"], ft[f"lower95_{ct}"], SE_TOL)
             _close(ours["conf_high"], ft[f"upper95_{ct}"], SE_TOL)
-            assert res.glance().set_index("group").loc[_label(key, name), "n_events"] == grp["events"]
+            assert res.by_group().set_index("group").loc[_label(key, name), "n_events"] == grp["events"]
 
 
 @pytest.mark.parametrize("ct", CONF_TYPES)
@@ -123,7 +123,7 @@ def test_rmst(ref, veteran, which):
 @pytest.mark.parametrize("ct", CONF_TYPES)
 def test_share_with_event_is_one_minus_km(prop_ref, veteran, ct):
     for key, group in (("overall", None), ("by_trt", "trt")):
-        res = KaplanMeier(duration="time", event="status", group=group, conf_type=ct,
+        res = KaplanMeier(duration="time", event="status", group=group, ci_method=ct,
                           curve="incidence").fit(veteran)
         at = res.at([91, 182, 273, 365])
         for name, r in prop_ref[key]["groups"].items():
@@ -134,3 +134,73 @@ def test_share_with_event_is_one_minus_km(prop_ref, veteran, ct):
             _close(ours["std_error"], r["std_err"], SE_TOL)
             _close(ours["conf_low"], r[f"prop_event_lower95_{ct}"], SE_TOL)
             _close(ours["conf_high"], r[f"prop_event_upper95_{ct}"], SE_TOL)
+
+
+# -- delayed entry: survfit(Surv(tstart, tstop, status) ~ 1 | treat, data=cgd) -----------------
+@pytest.fixture(scope="module")
+def entry_ref(reference_data):
+    return reference_data.json("survival/km_entry_cgd.json")["kaplan_meier"]
+
+
+@pytest.fixture(scope="module")
+def cgd(reference_data):
+    return reference_data.csv("survival/cgd.csv")
+
+
+def _entry_fits(cgd, ct):
+    plan = dict(duration="tstop", event="status", entry="tstart", ci_method=ct)
+    return {"overall": KaplanMeier(**plan).fit(cgd),
+            "by_treat": KaplanMeier(group="treat", **plan).fit(cgd)}
+
+
+def _entry_label(key, name):
+    return "all" if key == "overall" else name.split("=", 1)[1]
+
+
+@pytest.mark.parametrize("ct", CONF_TYPES)
+def test_delayed_entry_full_table(entry_ref, cgd, ct):
+    for key, res in _entry_fits(cgd, ct).items():
+        tidy = res.tidy()
+        for name, grp in entry_ref[key]["groups"].items():
+            ft = grp["full_table"]
+            ours = tidy[tidy["group"] == _entry_label(key, name)]
+            np.testing.assert_array_equal(ours["time"], ft["time"])
+            np.testing.assert_array_equal(ours["n_risk"], ft["n_risk"])
+            np.testing.assert_array_equal(ours["n_event"], ft["n_event"])
+            np.testing.assert_array_equal(ours["n_censor"], ft["n_censor"])
+            _close(ours["estimate"], ft["surv"], EST_TOL)
+            _close(ours["std_error"], ft["std_err_surv"], SE_TOL)
+            _close(ours["std_error_log"], ft["std_err_logsurv"], SE_TOL)
+            _close(ours["cumulative_hazard"], ft["cumhaz"], EST_TOL)
+            _close(ours["std_error_cumhaz"], ft["std_err_cumhaz"], SE_TOL)
+            _close(ours["conf_low"], ft[f"lower95_{ct}"], SE_TOL)
+            _close(ours["conf_high"], ft[f"upper95_{ct}"], SE_TOL)
+            row = res.by_group().set_index("group").loc[_entry_label(key, name)]
+            assert row["n_events"] == grp["events"]
+
+
+@pytest.mark.parametrize("ct", CONF_TYPES)
+def test_delayed_entry_at_times_quantiles_and_rmst(entry_ref, cgd, ct):
+    for key, res in _entry_fits(cgd, ct).items():
+        at = res.at(entry_ref[key]["groups"][next(iter(entry_ref[key]["groups"]))]["at_times"]
+                    ["times"])
+        q = res.quantiles([0.25, 0.5, 0.75])
+        for name, grp in entry_ref[key]["groups"].items():
+            label = _entry_label(key, name)
+            r = grp["at_times"]
+            ours = at[at["group"] == label]
+            np.testing.assert_array_equal(ours["n_risk"], r["n_risk"])
+            np.testing.assert_array_equal(ours["n_event"], r["n_event_in_interval"])
+            _close(ours["estimate"], r["surv"], EST_TOL)
+            _close(ours["std_error"], r["std_err_surv"], SE_TOL)
+            _close(ours["conf_low"], r[f"lower95_{ct}"], SE_TOL)
+            _close(ours["conf_high"], r[f"upper95_{ct}"], SE_TOL)
+            rq = grp["quantiles"][ct]
+            mine = q[q["group"] == label]
+            _close(mine["estimate"], rq["quantile"], EST_TOL)
+            _close(mine["conf_low"], rq["lower95"], EST_TOL)
+            _close(mine["conf_high"], rq["upper95"], EST_TOL)
+            rm = res.rmst(grp["rmean"]["tau"])
+            row = rm[rm["group"] == label].iloc[0]
+            assert row["estimate"] == pytest.approx(grp["rmean"]["rmean"], abs=EST_TOL)
+            assert row["std_error"] == pytest.approx(grp["rmean"]["se_rmean"], abs=SE_TOL)

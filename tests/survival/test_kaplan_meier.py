@@ -154,7 +154,21 @@ def test_bad_plan_refused():
     with pytest.raises(SpecificationError, match="conf_level"):
         KaplanMeier(duration="t", event="e", conf_level=95)
     with pytest.raises(SpecificationError, match="did you mean 'log-log'"):
-        KaplanMeier(duration="t", event="e", conf_type="log-logg")
+        KaplanMeier(duration="t", event="e", ci_method="log-logg")
+
+
+def test_conf_type_is_a_deprecated_alias_of_ci_method():
+    df = pd.DataFrame({"t": [1, 2, 3, 4], "e": [1, 0, 1, 1]})
+    with pytest.warns(FutureWarning, match="renamed ci_method"):
+        old = KaplanMeier(duration="t", event="e", conf_type="plain")
+    new = KaplanMeier(duration="t", event="e", ci_method="plain")
+    assert old.get_params() == new.get_params()
+    res = old.fit(df)
+    pd.testing.assert_frame_equal(res.tidy(), new.fit(df).tidy())
+    with pytest.warns(FutureWarning, match="renamed ci_method"):
+        assert res.conf_type == "plain"
+    with pytest.warns(FutureWarning, match="renamed ci_method"):
+        assert old.conf_type == "plain"
 
 
 def test_not_a_dataframe():
@@ -206,3 +220,120 @@ def test_logrank_strata_must_be_planned():
     res = KaplanMeier(duration="t", event="e", group="g").fit(df)
     with pytest.raises(SpecificationError, match="not in the plan"):
         res.logrank(strata="s")
+
+
+def test_time_spans_are_read_as_days_and_dates_refused():
+    days = pd.DataFrame({"t": [3.0, 5, 5, 8, 10.5], "e": [1, 1, 0, 1, 0], "g": list("ababa")})
+    spans = days.assign(t=pd.to_timedelta(days["t"], unit="D"))
+    plain = KaplanMeier(duration="t", event="e", group="g").fit(days)
+    res = KaplanMeier(duration="t", event="e", group="g").fit(spans)
+    pd.testing.assert_frame_equal(res.tidy(), plain.tidy())
+    assert res.glance()["time_unit"].item() == "days" and plain.time_unit is None
+    assert "read as days" in " ".join(res.warnings) and "(days)" in str(res.summary())
+    lr = LogRank(duration="t", event="e", group="g").fit(spans)
+    assert lr.chisq == pytest.approx(LogRank(duration="t", event="e", group="g").fit(days).chisq)
+    dated = days.assign(t=pd.Timestamp("2020-01-01") + spans["t"])
+    with pytest.raises(DataError, match="holds dates.*durations_from_dates"):
+        KaplanMeier(duration="t", event="e").fit(dated)
+    with pytest.raises(DataError, match="holds dates"):
+        LogRank(duration="t", event="e", group="g").fit(dated)
+
+
+def test_zero_weights_are_dropped_with_a_warning_giving_the_count():
+    from causalips.errors import DroppedRowsWarning
+
+    df = pd.DataFrame({"t": [1, 2, 3, 4, 5, 6], "e": [1, 0, 1, 1, 0, 1], "g": list("aabbab"),
+                       "w": [1.0, 0.0, 2.0, 0.0, 1.0, 3.0]})
+    kept = df[df["w"] > 0]
+    with pytest.warns(DroppedRowsWarning, match="2 of 6 rows have zero weight") as rec:
+        res = KaplanMeier(duration="t", event="e", group="g", weights="w").fit(df)
+    assert rec[0].message.n_dropped == 2 and res.n_obs == 4
+    pd.testing.assert_frame_equal(
+        res.tidy(), KaplanMeier(duration="t", event="e", group="g", weights="w").fit(kept).tidy())
+    with pytest.warns(DroppedRowsWarning, match="2 of 6"):
+        lr = LogRank(duration="t", event="e", group="g", weights="w").fit(df)
+    assert lr.chisq == pytest.approx(
+        LogRank(duration="t", event="e", group="g", weights="w").fit(kept).chisq, rel=1e-12)
+    with pytest.raises(DataError, match="every weight in 'w' is zero"), \
+            pytest.warns(DroppedRowsWarning):
+        KaplanMeier(duration="t", event="e", weights="w").fit(df.assign(w=0.0))
+
+
+def test_empty_data_and_odd_arguments_are_our_errors():
+    empty = pd.DataFrame({"t": pd.Series([], dtype=float), "e": pd.Series([], dtype=int),
+                          "g": pd.Series([], dtype=object)})
+    with pytest.raises(DataError, match="no rows"):
+        LogRank(duration="t", event="e", group="g").fit(empty)
+    with pytest.raises(DataError, match="no rows"):
+        KaplanMeier(duration="t", event="e").fit(empty)
+    df = pd.DataFrame({"t": [1, 2, 3], "e": [1, 0, 1]})
+    with pytest.raises(SpecificationError, match="times must be"):
+        KaplanMeier(duration="t", event="e").fit(df).at(["soon"])
+
+
+def test_categorical_and_arrow_text_groups_give_the_same_curves():
+    rng = np.random.default_rng(5)
+    n = 500
+    df = pd.DataFrame({"t": rng.integers(1, 90, n), "e": rng.integers(0, 2, n),
+                       "g": rng.choice(["control", "ips", "lite"], n)})
+    base = KaplanMeier(duration="t", event="e", group="g").fit(df).tidy()
+    for dtype in ("category", "string[pyarrow]", "string[python]"):
+        other = KaplanMeier(duration="t", event="e", group="g").fit(
+            df.assign(g=df["g"].astype(dtype))).tidy()
+        np.testing.assert_allclose(other["estimate"], base["estimate"], rtol=0, atol=1e-15)
+        assert other["group"].tolist() == base["group"].tolist()
+
+
+def test_delayed_entry_checks_and_reduces_to_the_plain_fit():
+    df = pd.DataFrame({"t": [4.0, 6, 5, 8, 3, 9], "e": [1, 0, 1, 1, 0, 1],
+                       "g": list("aabbab"), "entry": [0.0, 0, 2, 3, 1, 5]})
+    zero = KaplanMeier(duration="t", event="e", group="g", entry="z").fit(df.assign(z=0.0))
+    plain = KaplanMeier(duration="t", event="e", group="g").fit(df)
+    pd.testing.assert_frame_equal(zero.tidy(), plain.tidy())
+    with pytest.raises(DataError, match=r"1 rows have 'entry' >= 't' \(e.g. row 2: entry 5"):
+        KaplanMeier(duration="t", event="e", entry="entry").fit(df.assign(entry=[0, 0, 5, 3, 1, 5.]))
+    with pytest.raises(DataError, match="'entry' .*negative"):
+        KaplanMeier(duration="t", event="e", entry="entry").fit(df.assign(entry=-1.0))
+    with pytest.raises(DataError, match="both be time spans or both be numbers"):
+        KaplanMeier(duration="t", event="e", entry="entry").fit(
+            df.assign(entry=pd.to_timedelta(df["entry"], unit="D")))
+    res = KaplanMeier(duration="t", event="e", group="g", entry="entry").fit(df)
+    assert res.glance()["delayed_entry"].item()
+    with pytest.raises(SpecificationError, match="delayed entry"):
+        res.logrank()
+    assert "delayed entry" in str(res.summary())
+    res.report_section()  # no log-rank paragraph, no error
+
+
+def test_delayed_entry_risk_sets_by_brute_force():
+    rng = np.random.default_rng(9)
+    n = 300
+    entry = rng.integers(0, 40, n).astype(float)
+    t = entry + rng.integers(1, 60, n)
+    e = rng.integers(0, 2, n)
+    w = rng.integers(1, 4, n).astype(float)
+    df = pd.DataFrame({"t": t, "e": e, "entry": entry, "w": w})
+    tidy = KaplanMeier(duration="t", event="e", entry="entry", weights="w").fit(df).tidy()
+    times = np.unique(t)
+    risk = np.array([w[(entry < u) & (t >= u)].sum() for u in times])
+    d = np.array([w[(t == u) & (e == 1)].sum() for u in times])
+    np.testing.assert_allclose(tidy["n_risk"], risk)
+    np.testing.assert_allclose(tidy["estimate"], np.cumprod(1 - d / risk), rtol=1e-13)
+
+
+def test_a_list_as_a_column_name_and_a_nan_rho_are_our_errors():
+    df = pd.DataFrame({"t": [1.0, 2, 3], "e": [1, 0, 1], "g": list("aba")})
+    with pytest.raises(SpecificationError, match=r"duration= must be one column name; got \['t'\]"):
+        KaplanMeier(duration=["t"], event="e").fit(df)
+    with pytest.raises(SpecificationError, match="group= must be one column name"):
+        LogRank(duration="t", event="e", group=["g"]).fit(df)
+    with pytest.raises(SpecificationError, match="rho must be a number >= 0"):
+        LogRank(duration="t", event="e", group="g", rho=float("nan"))
+
+
+def test_with_inference_is_refused_clearly():
+    from causalips.inference import Bootstrap
+
+    res = KaplanMeier(duration="t", event="e").fit(pd.DataFrame({"t": [1, 2, 3], "e": [1, 0, 1]}))
+    with pytest.raises(SpecificationError, match="KaplanMeier results have one inference"):
+        res.with_inference(Bootstrap())
