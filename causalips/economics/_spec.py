@@ -4,7 +4,8 @@
 parameters and ``ReturnOnInvestment`` draws its uncertain inputs; all three read the number of
 draws and the seed from the same :class:`~causalips.inference.Bootstrap`, checked in
 ``inference.py``. The loose ``reps=`` / ``seed=`` options of earlier releases still work for one
-release: they build the spec, with a ``FutureWarning``.
+release: they build the spec, with a ``FutureWarning``; :func:`renamed` keeps other old
+attribute names readable for that release.
 """
 
 from __future__ import annotations
@@ -49,23 +50,22 @@ def redraw_spec(where: str, spec, *, what: str, cluster: bool = False) -> Bootst
     return bootstrap_spec(f"{where} results", spec, what=what, cluster=cluster)
 
 
+def renamed(old: str, new: str) -> property:
+    """A read-only attribute ``old`` that still gives ``new`` (a dotted path), with a warning."""
+
+    def get(self):
+        warnings.warn(f"{type(self).__name__}.{old} is renamed {new}; {old} will be removed in "
+                      "the next release", FutureWarning, stacklevel=2)
+        value = self
+        for part in new.split("."):
+            value = getattr(value, part)
+        return value
+
+    return property(get, doc=f"Deprecated name of ``{new}``.")
+
+
 class DeprecatedDrawOptions:
     """``estimator.reps`` / ``estimator.seed`` of earlier releases: read from ``inference``."""
 
-    inference: Bootstrap
-
-    @property
-    def reps(self) -> int:
-        _warn_attribute(self, "reps")
-        return self.inference.reps
-
-    @property
-    def seed(self) -> int | None:
-        _warn_attribute(self, "seed")
-        return self.inference.seed
-
-
-def _warn_attribute(estimator, name: str) -> None:
-    warnings.warn(f"{type(estimator).__name__}.{name} is now {type(estimator).__name__}"
-                  f".inference.{name}; the attribute will be removed in the next release",
-                  FutureWarning, stacklevel=3)
+    reps = renamed("reps", "inference.reps")
+    seed = renamed("seed", "inference.seed")

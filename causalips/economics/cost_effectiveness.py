@@ -10,7 +10,6 @@ regression coefficients) are computed by matrix operations (``_bootstrap``). The
 
 from __future__ import annotations
 
-import warnings as _warnings
 from collections.abc import Sequence
 from typing import Literal
 
@@ -24,7 +23,7 @@ from ..inference import Bootstrap
 from . import _bootstrap as bs
 from ._ce_sample import cluster_warnings, read_sample
 from ._ce_table import comparison_label, tidy_table
-from ._spec import DeprecatedDrawOptions, bootstrap_spec, redraw_spec
+from ._spec import DeprecatedDrawOptions, bootstrap_spec, redraw_spec, renamed
 from .decision import (
     acceptability,
     classify,
@@ -75,25 +74,10 @@ class CostEffectivenessResult(Result):
             a.setflags(write=False)
         self._freeze()
 
-    # -- deprecated names (arm -> group) ---------------------------------------------------
-    @property
-    def arms(self) -> tuple:
-        _warnings.warn("CostEffectivenessResult.arms is renamed groups; arms will be removed in "
-                       "the next release", FutureWarning, stacklevel=2)
-        return self.groups
-
-    @property
-    def arm_sizes(self) -> tuple:
-        _warnings.warn("CostEffectivenessResult.arm_sizes is renamed group_sizes; arm_sizes will "
-                       "be removed in the next release", FutureWarning, stacklevel=2)
-        return self.group_sizes
-
-    def arm_means(self) -> pd.DataFrame:
-        """Deprecated name of :meth:`group_means`."""
-        _warnings.warn("CostEffectivenessResult.arm_means() is renamed group_means(); "
-                       "arm_means() will be removed in the next release", FutureWarning,
-                       stacklevel=2)
-        return self.group_means()
+    # deprecated names (arm -> group), readable for one release
+    arms = renamed("arms", "groups")
+    arm_sizes = renamed("arm_sizes", "group_sizes")
+    arm_means = renamed("arm_means", "group_means")
 
     # -- accessors -------------------------------------------------------------------------
     def group_means(self) -> pd.DataFrame:
@@ -430,11 +414,7 @@ class CostEffectiveness(DeprecatedDrawOptions, Estimator):
         self.ci_method = check_choice("ci_method", ci_method, CI_METHODS)
         self.allow_negative_costs = bool(allow_negative_costs)
 
-    @property
-    def arm(self) -> str:
-        _warnings.warn("CostEffectiveness.arm is renamed group; arm will be removed in the next "
-                       "release", FutureWarning, stacklevel=2)
-        return self.group
+    arm = renamed("arm", "group")
 
     def fit(self, data) -> CostEffectivenessResult:
         sample, warns = read_sample(self, data)

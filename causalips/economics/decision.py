@@ -104,7 +104,7 @@ def discount_factors(year, rate: float) -> np.ndarray:
 
 def net_benefits(draws_cost: np.ndarray, draws_effect: np.ndarray,
                  thresholds: np.ndarray) -> np.ndarray:
-    """Net monetary benefit ``wtp * E - C`` of every option in every draw: thresholds x draws x k."""
+    """Net monetary benefit ``wtp * E - C`` of each option in each draw (thresholds x draws x k)."""
     lam = np.asarray(thresholds, dtype=float)
     return lam[:, None, None] * draws_effect[None] - draws_cost[None]
 

@@ -195,7 +195,8 @@ class ParametricSurvivalResult(Result):
             tables.append(("Differences between groups", diff[
                 ["group", "distribution", "estimate", "std_error", "conf_low", "conf_high"]]))
         notes = ("Choose a model by fit (AIC/BIC) and by plausibility of its extrapolation "
-                 "(compare with KM by eye and with external evidence), as NICE DSU TSD 14 advises.",)
+                 "(compare with KM by eye and with external evidence), as NICE DSU TSD 14 "
+                 "advises.",)
         return Summary(title="Parametric survival extrapolation", header=header,
                        tables=tuple(tables), notes=notes + self.warnings)
 

@@ -99,7 +99,8 @@ class Normal(_ByMeanSD):
                 f"(terms: {sorted(set(t['term']))})")
         est, se = float(t["estimate"].iloc[0]), float(t["std_error"].iloc[0])
         if not np.isfinite(est) or not np.isfinite(se):
-            raise SpecificationError(f"the result's estimate/std_error are not finite ({est}, {se})")
+            raise SpecificationError(
+                f"the result's estimate/std_error are not finite ({est}, {se})")
         return cls(est, se)
 
 
@@ -220,10 +221,37 @@ def as_input(x, *, name: str):
         f"or a distribution (Normal, Gamma, LogNormal, Beta, Uniform, Triangular); got {x!r}")
 
 
+def cost_input(x, name):
+    """A cost input; a negative fixed cost, or a distribution of mean below 0, is refused."""
+    value = as_input(x, name=name)
+    if not isinstance(value, str) and point_value(value) < 0:
+        raise SpecificationError(
+            f"{name} is a cost and cannot be negative; got {value!r}. Savings are benefits: "
+            "give them as Benefit(...)")
+    return value
+
+
+def benefit_list(benefits, sustained_jobs) -> tuple[Benefit, ...]:
+    """The plan's benefits as a tuple of uniquely named Benefit records."""
+    if isinstance(benefits, Benefit):
+        benefits = [benefits]
+    benefits = tuple(benefits)
+    for b in benefits:
+        if not isinstance(b, Benefit):
+            raise SpecificationError(f"benefits must be Benefit(...) records; got {b!r}")
+    names = [b.name for b in benefits]
+    if len(set(names)) != len(names):
+        raise SpecificationError(f"benefit names must be unique; got {names}")
+    if sustained_jobs is None and any(b.per == "sustained_job" for b in benefits):
+        raise SpecificationError("a benefit is counted per sustained_job but sustained_jobs= "
+                                 "is not set; name the column of sustained jobs")
+    return benefits
+
+
 def point_value(x) -> float:
     """The base-case value of an input: a distribution's mean, or the number itself."""
     return float(x.mean) if isinstance(x, Distribution) else float(x)
 
 
 __all__ = ["Distribution", "Normal", "Gamma", "LogNormal", "Beta", "Uniform", "Triangular",
-           "Benefit", "as_input", "point_value", "PER"]
+           "Benefit", "as_input", "cost_input", "benefit_list", "point_value", "PER"]

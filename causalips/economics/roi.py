@@ -43,6 +43,8 @@ from .inputs import (
     Triangular,
     Uniform,
     as_input,
+    benefit_list,
+    cost_input,
     point_value,
 )
 
@@ -254,10 +256,10 @@ class ReturnOnInvestment(DeprecatedDrawOptions, Estimator):
         self.sustained_jobs = sustained_jobs
         self.cost_per_fte = cost_per_fte
         self.other_costs = other_costs
-        self._cost_per_fte = _cost_input(cost_per_fte, "cost_per_fte")
-        self._other_costs = None if other_costs is None else _cost_input(other_costs,
+        self._cost_per_fte = cost_input(cost_per_fte, "cost_per_fte")
+        self._other_costs = None if other_costs is None else cost_input(other_costs,
                                                                          "other_costs")
-        self.benefits = _benefits(benefits, sustained_jobs)
+        self.benefits = benefit_list(benefits, sustained_jobs)
         self._benefit_inputs = tuple(
             (as_input(b.amount, name=f"{b.name}.amount"), as_input(b.value, name=f"{b.name}.value"))
             for b in self.benefits)
@@ -334,32 +336,6 @@ class ReturnOnInvestment(DeprecatedDrawOptions, Estimator):
                       "result_low": float(np.atleast_1d(low[out])[-1]),
                       "result_high": float(np.atleast_1d(high[out])[-1])} for out in OUTPUTS]
         return pd.DataFrame(rows), pd.DataFrame(in_rows)
-
-
-def _cost_input(x, name):
-    """A cost input; a negative fixed cost, or a distribution of mean below 0, is refused."""
-    value = as_input(x, name=name)
-    if not isinstance(value, str) and point_value(value) < 0:
-        raise SpecificationError(
-            f"{name} is a cost and cannot be negative; got {value!r}. Savings are benefits: "
-            "give them as Benefit(...)")
-    return value
-
-
-def _benefits(benefits, sustained_jobs) -> tuple[Benefit, ...]:
-    if isinstance(benefits, Benefit):
-        benefits = [benefits]
-    benefits = tuple(benefits)
-    for b in benefits:
-        if not isinstance(b, Benefit):
-            raise SpecificationError(f"benefits must be Benefit(...) records; got {b!r}")
-    names = [b.name for b in benefits]
-    if len(set(names)) != len(names):
-        raise SpecificationError(f"benefit names must be unique; got {names}")
-    if sustained_jobs is None and any(b.per == "sustained_job" for b in benefits):
-        raise SpecificationError("a benefit is counted per sustained_job but sustained_jobs= "
-                                 "is not set; name the column of sustained jobs")
-    return benefits
 
 
 def _column(df, col, label) -> np.ndarray:

@@ -31,10 +31,12 @@ def _sites():
 CASES = [
     ("CostEffectiveness", lambda: CostEffectiveness(
         group="arm", cost="cost_eur", effect="qaly_gain", reference="usual services",
-        wtp=[20000, 35000], inference=Bootstrap(reps=200, seed=1)), load_danish_trial),
+        wtp=[20000, 35000], inference=Bootstrap(reps=200, seed=1)),
+     load_danish_trial),
     ("CostEffectiveness-adjusted", lambda: CostEffectiveness(
         group="arm", cost="cost_eur", effect="qaly_gain", reference="usual services",
-        wtp=[35000], inference=Bootstrap(reps=100, seed=1), covariates=["age", "prior_admission"],
+        wtp=[35000], inference=Bootstrap(reps=100, seed=1),
+        covariates=["age", "prior_admission"],
         adjustment="glm"), load_danish_trial),
     ("ParametricSurvival", lambda: ParametricSurvival(
         duration="months", event="ended", distributions=["exponential", "weibull", "gompertz"],

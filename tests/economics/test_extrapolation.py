@@ -23,7 +23,8 @@ def weibull_data(seed=1, n=400):
 
 @pytest.fixture(scope="module")
 def fitted():
-    return ParametricSurvival(duration="months", event="ended", horizon=60.0, inference=Bootstrap(reps=300, seed=1)).fit(weibull_data())
+    return ParametricSurvival(duration="months", event="ended", horizon=60.0,
+                              inference=Bootstrap(reps=300, seed=1)).fit(weibull_data())
 
 
 def test_exponential_mle_closed_form():
