@@ -164,7 +164,12 @@ def _finish(est, groups, codes, sizes, cost, effect, cov, clusters):
         raise DataError("a gamma log-link cost model needs positive mean costs")
     if clusters is not None:
         clusters = pd.factorize(clusters, sort=True)[0].astype(np.int64)
-    return CESample(tuple(groups), codes, sizes, cost, effect, x, clusters), warns
+    arrays = [np.array(a) if a is not None else None  # own copies, read-only: results redraw
+              for a in (codes, sizes, cost, effect, x, clusters)]
+    for a in arrays:
+        if a is not None:
+            a.setflags(write=False)
+    return CESample(tuple(groups), *arrays), warns
 
 
 def cluster_warnings(sample: CESample, column: str) -> list[str]:

@@ -205,3 +205,15 @@ def test_groups_fit_separately_and_compare_projections():
     ax = res.plot()
     assert len(ax.lines) >= 6
     assert "Differences between groups" in str(res.summary())
+
+
+def test_blocked_projection_draws_equal_one_block(monkeypatch):
+    """Draws are integrated in blocks (bounded memory at any reps); blocks change no number."""
+    from causalips.economics import parametric_models
+
+    kw = dict(duration="months", event="ended", distributions=["weibull", "lognormal"],
+              horizon=60.0, inference=Bootstrap(reps=300, seed=5))
+    whole = ParametricSurvival(**kw).fit(weibull_data()).tidy()
+    monkeypatch.setattr(parametric_models, "MAX_CELLS", 7 * parametric_models.GRID_POINTS)
+    blocked = ParametricSurvival(**kw).fit(weibull_data()).tidy()
+    pd.testing.assert_frame_equal(whole, blocked)
