@@ -8,8 +8,9 @@ from causalips.datasets import load_danish_trial
 
 trial = load_danish_trial()  # SYNTHETIC, calibrated to Christensen et al. (2021)
 
-ce = ci.CostEffectiveness(arm="arm", cost="cost_eur", effect="qaly_gain", reference="usual services",
-                          wtp=[0, 20_000, 35_000, 50_000], reps=2000, seed=1)
+ce = ci.CostEffectiveness(group="arm", cost="cost_eur", effect="qaly_gain",
+                          reference="usual services", wtp=[0, 20_000, 35_000, 50_000],
+                          inference=ci.Bootstrap(reps=2000, seed=1))
 result = ce.fit(trial)
 
 print(result.summary())

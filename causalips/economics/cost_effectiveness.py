@@ -1,147 +1,90 @@
 """Person-level cost-effectiveness: incremental costs and effects, ICER, net benefit, CEAC, EVPI.
 
-Uncertainty comes from a non-parametric bootstrap of cost and effect *jointly* (people are
-resampled with both their cost and their effect, within arm, so the arm sizes stay as in the
-trial). The bootstrap is vectorised: the resampled rows of all draws are one array, and arm means
-(or regression coefficients) are computed by matrix operations.
+Uncertainty comes from a non-parametric bootstrap of cost and effect *jointly* (people, or whole
+clusters of people, are resampled with both their cost and their effect, within group, so the
+group sizes stay as in the trial), taken as ``inference=Bootstrap(reps=, seed=, cluster=)``. The
+bootstrap is vectorised: the resampled rows of all draws are one array, and group means (or
+regression coefficients) are computed by matrix operations (``_bootstrap``). The decision rules
+(dominance, ICER, net benefit, CEAC, EVPI) are the functions of :mod:`.decision`.
 """
 
 from __future__ import annotations
 
-import warnings as _warnings
 from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from .._checks import (
-    as_dataframe,
-    check_choice,
-    check_columns,
-    check_not_empty,
-    check_range,
-    numeric_column,
-)
-from ..base import Estimator, Result, Summary, tidy_frame
-from ..errors import ConvergenceWarning, DataError, SpecificationError, StatisticalWarning
+from .._checks import check_choice, check_range
+from ..base import Estimator, Result, Summary, warn_all
+from ..errors import ConvergenceWarning, SpecificationError, StatisticalWarning
+from ..inference import Bootstrap
 from . import _bootstrap as bs
+from ._ce_sample import cluster_warnings, read_sample
+from ._ce_table import comparison_label, tidy_table
+from ._spec import DeprecatedDrawOptions, bootstrap_spec, redraw_spec, renamed
+from .decision import (
+    acceptability,
+    classify,
+    discount_factors,
+    expected_value_of_perfect_information,
+    icer,
+    net_monetary_benefit,
+)
 
 ADJUSTMENTS = ("ols", "glm")
 CI_METHODS = ("percentile", "normal")
-FIRST_COLUMNS = ("comparison", "arm", "reference")
+WHAT_IS_DRAWN = "people (or clusters) with their cost and effect"
 
 
-# --------------------------------------------------------------------------------------------
-# closed-form helpers (public: they are the definitions the result uses)
-# --------------------------------------------------------------------------------------------
-def classify(incremental_cost: float, incremental_effect: float) -> str:
-    """Where an arm lies on the cost-effectiveness plane relative to its comparator.
-
-    Returns one of:
-
-    - ``"dominant"``: no more costly and no less effective, and better on at least one
-      (south-east quadrant, including the axes);
-    - ``"dominated"``: no less costly and no more effective, and worse on at least one
-      (north-west quadrant, including the axes);
-    - ``"ICER"``: more costly and more effective (north-east): the ICER is the extra cost per
-      extra unit of effect, cost-effective when ICER <= willingness to pay;
-    - ``"ICER_SW"``: less costly and less effective (south-west): the ratio is the saving per unit
-      of effect given up, cost-effective when ratio >= willingness to pay;
-    - ``"equivalent"``: identical costs and effects.
-    """
-    dc, de = _rounded_off(incremental_cost), _rounded_off(incremental_effect)
-    if not (np.isfinite(dc) and np.isfinite(de)):
-        return "undefined"
-    if dc == 0 and de == 0:
-        return "equivalent"
-    if de >= 0 and dc <= 0:
-        return "dominant"
-    if de <= 0 and dc >= 0:
-        return "dominated"
-    return "ICER" if de > 0 else "ICER_SW"
-
-
-def icer(incremental_cost: float, incremental_effect: float) -> float:
-    """ICER = incremental cost / incremental effect, or NaN where a ratio would mislead.
-
-    Only the north-east (``"ICER"``) and south-west (``"ICER_SW"``) quadrants give a ratio (always
-    positive). Dominant, dominated and equivalent arms get NaN: a negative ratio mixes a gain with
-    a loss and must never be read as a price of health.
-    """
-    kind = classify(incremental_cost, incremental_effect)
-    if kind in ("ICER", "ICER_SW"):
-        return float(incremental_cost) / float(incremental_effect)
-    return float("nan")
-
-
-def _rounded_off(difference: float) -> float:
-    """A difference smaller than the smallest normal double is round-off: treat it as zero.
-
-    Differences of means can come out as subnormal numbers (e.g. -5e-324) where the arms are
-    equal; read literally they would make an arm "cheaper" and its ICER underflow to 0.
-    """
-    value = float(difference)
-    return 0.0 if abs(value) < np.finfo(float).tiny else value
-
-
-def net_monetary_benefit(incremental_cost, incremental_effect, wtp):
-    """Incremental net monetary benefit, wtp * dE - dC (positive = cost-effective at wtp)."""
-    effect = np.asarray(incremental_effect, dtype=float)
-    cost = np.asarray(incremental_cost, dtype=float)
-    tiny = np.finfo(float).tiny  # subnormal differences are round-off, as in classify()
-    effect = np.where(np.abs(effect) < tiny, 0.0, effect)
-    cost = np.where(np.abs(cost) < tiny, 0.0, cost)
-    return np.asarray(wtp, dtype=float) * effect - cost
-
-
-def discount_factors(year: np.ndarray, rate: float) -> np.ndarray:
-    """Factor (1 + rate) ** -(year - 1): year 1 is not discounted, year 2 by one period, ..."""
-    year = np.asarray(year, dtype=float)
-    return (1.0 + rate) ** -(year - 1.0)
-
-
-# --------------------------------------------------------------------------------------------
 class CostEffectivenessResult(Result):
-    """A fitted cost-effectiveness comparison of arms against a reference arm.
+    """A fitted cost-effectiveness comparison of groups against a reference group.
 
-    ``tidy()`` has, per comparison (arm vs reference): ``incremental_cost``,
+    ``tidy()`` has, per comparison (group vs reference): ``incremental_cost``,
     ``incremental_effect``, ``icer`` (NaN unless the quadrant gives a meaningful ratio; see
     ``dominance``) and one ``net_benefit`` row per willingness-to-pay threshold (``wtp``), with
-    ``prob_cost_effective`` (share of bootstrap draws with positive net benefit) and ``evpi``
-    (expected value of perfect information per person, over all arms). Every row carries
-    ``icer``, ``dominance``, ``n_arm`` and ``n_reference``. ``std_error`` is the bootstrap standard
-    deviation; ``conf_low``/``conf_high`` are bootstrap percentile limits (or normal limits with
-    the bootstrap SE when the plan says ``ci_method="normal"``); ``p_value`` is the two-sided
-    bootstrap p-value 2 * min(P(d* <= 0), P(d* >= 0)).
+    ``prob_cost_effective`` (share of bootstrap draws in which the group's net benefit beats the
+    reference's) and ``evpi`` (expected value of perfect information per person, over all
+    groups). Every row carries ``icer``, ``dominance``, ``n_group`` and ``n_reference``.
+    ``std_error`` is the bootstrap standard deviation; ``conf_low``/``conf_high`` are bootstrap
+    percentile limits (or normal limits with the bootstrap SE when the plan says
+    ``ci_method="normal"``); ``p_value`` is the two-sided bootstrap p-value
+    2 * min(P(d* <= 0), P(d* >= 0)). :meth:`with_inference` re-draws from the same sample.
     """
 
-    count_columns = ("n_arm", "n_reference")
+    count_columns = ("n_group", "n_reference")
 
-    def __init__(self, *, estimator, table, n_obs, arms, sizes, point_cost, point_effect,
-                 draws_cost, draws_effect, warnings=()):
-        super().__init__(estimator=estimator, table=table, n_obs=n_obs, warnings=warnings)
-        self.arms = tuple(arms)
-        self.reference = arms[0]
-        self.arm_sizes = tuple(int(s) for s in sizes)
-        self.reps = int(draws_cost.shape[0])
-        self.seed = estimator.seed
+    def __init__(self, *, estimator, table, sample, inference, point, draws, warnings=(),
+                 sample_warnings=()):
+        super().__init__(estimator=estimator, table=table, n_obs=sample.n, warnings=warnings)
+        self.groups = tuple(sample.groups)
+        self.reference = sample.groups[0]
+        self.group_sizes = tuple(int(s) for s in sample.sizes)
+        self.inference = inference
+        self.reps = inference.reps
+        self.seed = inference.seed
         self.wtp = tuple(estimator.wtp)
         self.conf_level = estimator.conf_level
-        self._point_cost = np.asarray(point_cost, dtype=float)
-        self._point_effect = np.asarray(point_effect, dtype=float)
-        self._draws_cost = np.asarray(draws_cost, dtype=float)
-        self._draws_effect = np.asarray(draws_effect, dtype=float)
-        self._draws_cost.setflags(write=False)
-        self._draws_effect.setflags(write=False)
+        self._sample = sample
+        self._sample_warnings = tuple(sample_warnings)
+        self._point_cost, self._point_effect = (np.asarray(p, dtype=float) for p in point)
+        self._draws_cost, self._draws_effect = (np.asarray(d, dtype=float) for d in draws)
+        for a in (self._point_cost, self._point_effect, self._draws_cost, self._draws_effect):
+            a.setflags(write=False)
         self._freeze()
 
-    # -- accessors ---------------------------------------------------------------------------
-    def arm_means(self) -> pd.DataFrame:
-        """Mean (or adjusted mean) cost and effect per arm, with bootstrap SEs."""
+    # deprecated names (arm -> group), readable for one release
+    arms = renamed("arms", "groups")
+    arm_sizes = renamed("arm_sizes", "group_sizes")
+    arm_means = renamed("arm_means", "group_means")
+
+    # -- accessors -------------------------------------------------------------------------
+    def group_means(self) -> pd.DataFrame:
+        """Mean (or adjusted mean) cost and effect per group, with bootstrap SEs."""
         return pd.DataFrame({
-            "arm": list(self.arms),
-            "n": list(self.arm_sizes),
+            "group": list(self.groups),
+            "n": list(self.group_sizes),
             "mean_cost": self._point_cost,
             "std_error_cost": self._draws_cost.std(axis=0, ddof=1),
             "mean_effect": self._point_effect,
@@ -150,28 +93,25 @@ class CostEffectivenessResult(Result):
 
     def draws(self) -> pd.DataFrame:
         """The bootstrap draws of incremental cost and effect (one row per draw and comparison)."""
-        parts = []
-        for a in range(1, len(self.arms)):
-            parts.append(pd.DataFrame({
-                "comparison": _label(self.arms[a], self.reference),
-                "draw": np.arange(self.reps),
-                "incremental_cost": self._draws_cost[:, a] - self._draws_cost[:, 0],
-                "incremental_effect": self._draws_effect[:, a] - self._draws_effect[:, 0],
-            }))
-        return pd.concat(parts, ignore_index=True)
+        k = len(self.groups)
+        return pd.DataFrame({
+            "comparison": np.repeat([comparison_label(g, self.reference) for g in self.groups[1:]],
+                                    self.reps),
+            "draw": np.tile(np.arange(self.reps), k - 1),
+            "incremental_cost": (self._draws_cost[:, 1:] - self._draws_cost[:, :1]).T.ravel(),
+            "incremental_effect": (self._draws_effect[:, 1:]
+                                   - self._draws_effect[:, :1]).T.ravel(),
+        })
 
     def incremental(self) -> pd.DataFrame:
         """Point incremental cost and effect, ICER and dominance per comparison."""
         t = self._table
-        rows = []
-        for comp, g in t.groupby("comparison", sort=False):
-            est = dict(zip(g["term"], g["estimate"], strict=False))
-            rows.append({"comparison": comp, "arm": g["arm"].iloc[0],
-                         "reference": g["reference"].iloc[0],
-                         "incremental_cost": est["incremental_cost"],
-                         "incremental_effect": est["incremental_effect"],
-                         "icer": g["icer"].iloc[0], "dominance": g["dominance"].iloc[0]})
-        return pd.DataFrame(rows)
+        cost = t[t["term"] == "incremental_cost"].reset_index(drop=True)
+        effect = t.loc[t["term"] == "incremental_effect", "estimate"].to_numpy()
+        return pd.DataFrame({
+            "comparison": cost["comparison"], "group": cost["group"],
+            "reference": cost["reference"], "incremental_cost": cost["estimate"],
+            "incremental_effect": effect, "icer": cost["icer"], "dominance": cost["dominance"]})
 
     def _thresholds(self, thresholds) -> np.ndarray:
         if thresholds is None:
@@ -186,26 +126,22 @@ class CostEffectivenessResult(Result):
     def ceac(self, thresholds: Sequence[float] | None = None) -> pd.DataFrame:
         """Cost-effectiveness acceptability curve(s).
 
-        For each threshold (willingness to pay per unit of effect) and arm: the share of bootstrap
-        draws in which that arm has the highest net monetary benefit, ``wtp * E - C``. With two
-        arms this is P(incremental net benefit > 0). Also per comparison (arm vs reference):
-        ``prob_cost_effective_vs_reference``. Probabilities over arms sum to 1 at each threshold
-        (ties go to the first arm in order, reference first).
+        For each threshold (willingness to pay per unit of effect) and group: the share of
+        bootstrap draws in which that group has the highest net monetary benefit, ``wtp * E - C``
+        (``prob_optimal``). With two groups this is P(incremental net benefit > 0). Also per
+        comparison (group vs reference): ``prob_cost_effective_vs_reference``. Probabilities over
+        groups sum to 1 at each threshold (ties go to the first group, reference first).
 
-        Properties: at threshold 0 the probability for an arm vs the reference is P(dC < 0); as the
-        threshold grows it tends to P(dE > 0); when every draw has dE > 0 the curve is
+        Properties: at threshold 0 the probability for a group vs the reference is P(dC < 0); as
+        the threshold grows it tends to P(dE > 0); when every draw has dE > 0 the curve is
         non-decreasing.
         """
         lam = self._thresholds(thresholds)
-        nb = lam[:, None, None] * self._draws_effect[None] - self._draws_cost[None]  # L x B x k
-        best = nb.argmax(axis=2)  # L x B
-        k = len(self.arms)
-        prob = (best[:, :, None] == np.arange(k)).mean(axis=1)  # L x k
-        inc = nb[:, :, 1:] - nb[:, :, :1]
-        vs_ref = np.concatenate([np.full((lam.size, 1), np.nan), (inc > 0).mean(axis=1)], axis=1)
+        prob, vs_ref = acceptability(self._draws_cost, self._draws_effect, lam)
+        k = len(self.groups)
         return pd.DataFrame({
             "wtp": np.repeat(lam, k),
-            "arm": np.tile(np.array(self.arms, dtype=object), lam.size),
+            "group": np.tile(np.array(self.groups, dtype=object), lam.size),
             "prob_optimal": prob.ravel(),
             "prob_cost_effective_vs_reference": vs_ref.ravel(),
         })
@@ -214,28 +150,47 @@ class CostEffectivenessResult(Result):
              population: float | None = None) -> pd.DataFrame:
         """Expected value of perfect information per person at each threshold.
 
-        EVPI = E[max_j NB_j] - max_j E[NB_j] over the bootstrap distribution of arm means, with
-        NB_j = wtp * E_j - C_j, in cost units per person. ``population`` (the number of people
-        the decision affects over its lifetime, discounted) adds ``evpi_population``, an upper
-        bound on the value of further research.
+        EVPI = E[max_j NB_j] - max_j E[NB_j] over the bootstrap distribution of group means,
+        with NB_j = wtp * E_j - C_j, in cost units per person; it is exactly 0 when no draw would
+        change the decision (see :func:`~causalips.economics.decision.
+        expected_value_of_perfect_information`). ``population`` (the number of people the
+        decision affects over its lifetime, discounted) adds ``evpi_population``, an upper bound
+        on the value of further research.
         """
         lam = self._thresholds(thresholds)
-        nb = lam[:, None, None] * self._draws_effect[None] - self._draws_cost[None]
-        value = np.maximum(nb.max(axis=2).mean(axis=1) - nb.mean(axis=1).max(axis=1), 0.0)
+        value = expected_value_of_perfect_information(self._draws_cost, self._draws_effect, lam)
         out = pd.DataFrame({"wtp": lam, "evpi": value})
         if population is not None:
             out["evpi_population"] = value * check_range("population", population, 0, np.inf)
         return out
 
-    # -- the common interface ----------------------------------------------------------------
+    def with_inference(self, spec) -> CostEffectivenessResult:
+        """The same comparison with another bootstrap (re-drawn from the same sample).
+
+        ``spec`` is a :class:`~causalips.inference.Bootstrap`; its ``cluster`` must be the one of
+        the fit (the cluster ids are kept only when the plan clustered) or None (people).
+        """
+        est = self.estimator
+        spec = redraw_spec("CostEffectiveness", spec, what=WHAT_IS_DRAWN, cluster=True)
+        fitted = est.inference.cluster
+        if spec.cluster is not None and spec.cluster != fitted:
+            raise SpecificationError(
+                f"with_inference(Bootstrap(cluster={spec.cluster!r})): the fit kept the clusters "
+                f"of {fitted!r} only" if fitted else
+                f"with_inference(Bootstrap(cluster={spec.cluster!r})): the fit did not keep "
+                "cluster ids; fit with inference=Bootstrap(cluster=...) to resample clusters")
+        return bootstrapped(est, self._sample, spec, self._sample_warnings)
+
+    # -- the common interface --------------------------------------------------------------
     def glance(self) -> pd.DataFrame:
         est = self.estimator
         return pd.DataFrame([{
             "n_obs": self.n_obs,
-            "n_arms": len(self.arms),
+            "n_groups": len(self.groups),
             "reference": self.reference,
             "reps": self.reps,
             "seed": self.seed,
+            "cluster": self.inference.cluster,
             "conf_level": self.conf_level,
             "ci_method": est.ci_method,
             "adjustment": est.adjustment if est.covariates else "none",
@@ -245,7 +200,6 @@ class CostEffectivenessResult(Result):
 
     def summary(self) -> Summary:
         est = self.estimator
-        inc = self.incremental()
         nb = self._table[self._table["term"] == "net_benefit"][
             ["comparison", "wtp", "estimate", "conf_low", "conf_high", "prob_cost_effective",
              "evpi"]].rename(columns={"estimate": "net_benefit"})
@@ -256,23 +210,23 @@ class CostEffectivenessResult(Result):
                 "gamma GLM, log link, for costs; Gaussian identity for effects") +
                 f" on {', '.join(est.covariates)}; recycled predictions")
         else:
-            adj = "unadjusted difference in arm means"
+            adj = "unadjusted difference in group means"
         header = (
-            ("cost", est.cost), ("effect", est.effect), ("arms", f"{est.arm} (reference "
-                                                                 f"{self.reference!r})"),
+            ("cost", est.cost), ("effect", est.effect),
+            ("groups", f"{est.group} (reference {self.reference!r})"),
             ("incremental estimates", adj),
-            ("uncertainty", f"non-parametric bootstrap of cost and effect jointly, within arm; "
+            ("uncertainty", f"{_resampling_text(self.inference, self._sample)}; "
                             f"{self.reps} draws, seed {self.seed}; {self.conf_level:.0%} "
                             f"{est.ci_method} intervals"),
             ("discounting", _discount_text(est)),
         )
         notes = ("ICER is reported only where it is a meaningful ratio (north-east quadrant: cost "
                  "per unit gained; south-west 'ICER_SW': saving per unit forgone); dominant and "
-                 "dominated arms get no ratio. Its interval is a bootstrap percentile interval, "
+                 "dominated groups get no ratio. Its interval is a bootstrap percentile interval, "
                  "given only when every draw lies in the same quadrant. Decide with net benefit "
-                 "and the CEAC.",)
+                 "and the CEAC. EVPI is 0 when no draw would change the decision.",)
         return Summary(title="Cost-effectiveness", header=header,
-                       tables=(("Arms", self.arm_means()), ("Incremental", inc),
+                       tables=(("Groups", self.group_means()), ("Incremental", self.incremental()),
                                ("Net monetary benefit", nb)),
                        notes=notes + self.warnings)
 
@@ -296,7 +250,7 @@ class CostEffectivenessResult(Result):
         section = ReportSection(
             title=summ.title,
             paragraphs=tuple(f"{k}: {v}" for k, v in summ.header),
-            tables=tuple((h, t, ("n",) if h == "Arms" else ()) for h, t in summ.tables),
+            tables=tuple((h, t, ("n",) if h == "Groups" else ()) for h, t in summ.tables),
             figures=(("Cost-effectiveness plane", ax1.get_figure()),
                      ("Cost-effectiveness acceptability curve", ax2.get_figure())),
             notes=summ.notes,
@@ -304,16 +258,6 @@ class CostEffectivenessResult(Result):
         plt.close(ax1.get_figure())
         plt.close(ax2.get_figure())
         return section
-
-
-def _row(df, mask) -> str:
-    """The first offending row label, printed plainly."""
-    v = df.index[np.asarray(mask)][0]
-    return repr(v.item() if isinstance(v, np.generic) else v)
-
-
-def _label(arm, reference) -> str:
-    return f"{arm} vs {reference}"
 
 
 def _discount_text(est) -> str:
@@ -324,25 +268,57 @@ def _discount_text(est) -> str:
             f"(factor (1+r)^-(year-1), year column {est.year!r})")
 
 
-class CostEffectiveness(Estimator):
-    """Cost-effectiveness of trial arms (or matched groups) against a reference arm.
+def _resampling_text(spec, sample) -> str:
+    if spec.cluster is None:
+        return "non-parametric bootstrap of cost and effect jointly, people resampled within group"
+    where = "within group" if bs.nested(sample.codes, sample.clusters) else (
+        "across groups (clusters hold people of several groups)")
+    return (f"cluster bootstrap of cost and effect jointly, clusters of {spec.cluster!r} "
+            f"resampled {where}")
+
+
+# --------------------------------------------------------------------------------------------
+def bootstrapped(est, sample, spec, sample_warnings) -> CostEffectivenessResult:
+    """Point estimates, ``spec``'s draws and the tidy table: the result of a fit or a redraw."""
+    warns = list(sample_warnings)
+    if spec.cluster is not None:
+        warns += cluster_warnings(sample, spec.cluster)
+    warn_all(warns, StatisticalWarning)
+    point_c, point_e, _ = bs.group_means(sample, np.ones((1, sample.n)), est.adjustment)
+    draws_c, draws_e, converged = bs.draw_means(sample, spec, est.adjustment)
+    if not converged:
+        warns.append("the gamma GLM for costs did not converge in some bootstrap draws")
+        warn_all(warns[-1:], ConvergenceWarning)
+    table = tidy_table(est, sample, point_c[0], point_e[0], draws_c, draws_e)
+    return CostEffectivenessResult(estimator=est, table=table, sample=sample, inference=spec,
+                                   point=(point_c[0], point_e[0]), draws=(draws_c, draws_e),
+                                   warnings=warns, sample_warnings=sample_warnings)
+
+
+# --------------------------------------------------------------------------------------------
+class CostEffectiveness(DeprecatedDrawOptions, Estimator):
+    """Cost-effectiveness of trial arms (or matched groups) against a reference group.
 
     Parameters
     ----------
-    arm : str
-        Column naming each person's arm.
+    group : str
+        Column naming each person's group (trial arm). Was ``arm=`` (still accepted, with a
+        FutureWarning, for one release).
     cost : str
         Column of costs per person (or per person-year row when ``year`` is given).
     effect : str
         Column of the effect measure (QALYs, days worked, job obtained 0/1, ...).
     reference : optional
-        Value of ``arm`` that is the comparator (usual services). Required.
+        Value of ``group`` that is the comparator (usual services). Required.
     wtp : sequence of float
         Willingness-to-pay thresholds per unit of effect at which net benefit is reported.
-    reps : int
-        Bootstrap draws (default 5000).
-    seed : int, optional
-        Seed of the bootstrap (numpy Generator); the same seed gives the same draws.
+    inference : Bootstrap, optional
+        The joint non-parametric bootstrap: ``Bootstrap(reps=5000, seed=None)`` by default.
+        People are drawn with replacement within group, each with both their cost and their
+        effect; with ``Bootstrap(cluster="site")`` whole clusters are drawn (within group when
+        every cluster lies in one group, as in a cluster-randomised trial; across groups
+        otherwise). The loose ``reps=`` / ``seed=`` of earlier releases build this spec (with a
+        FutureWarning) for one release.
     conf_level : float
         Level of the intervals (default 0.95).
     discount_rate : float or (float, float)
@@ -357,11 +333,11 @@ class CostEffectiveness(Estimator):
     covariates : sequence of str, optional
         Baseline covariates for adjusted incremental costs and effects.
     adjustment : {"ols", "glm"}
-        With covariates: "ols" fits cost and effect each by least squares on arm dummies and the
+        With covariates: "ols" fits cost and effect each by least squares on group dummies and the
         covariates - the seemingly-unrelated-regressions estimator, which equals equation-by-
         equation OLS when both equations share the regressors; "glm" fits costs by a gamma GLM
         with log link and effects by a Gaussian GLM with identity link. Incremental values are
-        recycled predictions (every person set to each arm). Both are bootstrapped jointly.
+        recycled predictions (every person set to each group). Both are bootstrapped jointly.
     ci_method : {"percentile", "normal"}
         Bootstrap percentile intervals (default: right for skewed costs) or normal intervals with
         the bootstrap SE.
@@ -377,8 +353,9 @@ class CostEffectiveness(Estimator):
     -------
     >>> import causalips as ci
     >>> from causalips.datasets import load_danish_trial
-    >>> res = ci.CostEffectiveness(arm="arm", cost="cost_eur", effect="qaly_gain",
-    ...     reference="usual services", wtp=[35000], reps=2000, seed=1).fit(load_danish_trial())
+    >>> res = ci.CostEffectiveness(group="arm", cost="cost_eur", effect="qaly_gain",
+    ...     reference="usual services", wtp=[35000],
+    ...     inference=ci.Bootstrap(reps=2000, seed=1)).fit(load_danish_trial())
     >>> res.incremental()["dominance"].iloc[0]
     'dominant'
 
@@ -387,20 +364,20 @@ class CostEffectiveness(Estimator):
     ParametricSurvival, ReturnOnInvestment
     """
 
-    _param_names = ("arm", "cost", "effect", "reference", "wtp", "reps", "seed", "conf_level",
+    _param_names = ("group", "cost", "effect", "reference", "wtp", "inference", "conf_level",
                     "discount_rate", "year", "id", "covariates", "adjustment", "ci_method",
                     "allow_negative_costs")
+    _renamed = {"arm": "group"}
 
     def __init__(
         self,
         *,
-        arm: str,
+        group: str,
         cost: str,
         effect: str,
         reference=None,
         wtp: Sequence[float] = (20000.0, 30000.0),
-        reps: int = 5000,
-        seed: int | None = None,
+        inference: Bootstrap | None = None,
         conf_level: float = 0.95,
         discount_rate: float | tuple[float, float] = 0.035,
         year: str | None = None,
@@ -409,39 +386,26 @@ class CostEffectiveness(Estimator):
         adjustment: Literal["ols", "glm"] = "ols",
         ci_method: Literal["percentile", "normal"] = "percentile",
         allow_negative_costs: bool = False,
+        reps: int | None = None,
+        seed: int | None = None,
     ):
-        for name, value in (("arm", arm), ("cost", cost), ("effect", effect)):
+        for name, value in (("group", group), ("cost", cost), ("effect", effect)):
             if not isinstance(value, str):
                 raise SpecificationError(f"{name} must be a column name; got {value!r}")
-        self.arm, self.cost, self.effect = arm, cost, effect
+        self.group, self.cost, self.effect = group, cost, effect
         if reference is None:
-            raise SpecificationError(
-                "reference= is required: name the comparator arm (e.g. reference='usual services')")
+            raise SpecificationError("reference= is required: name the comparator group "
+                                     "(e.g. reference='usual services')")
         self.reference = reference
         wtp_list = [wtp] if np.isscalar(wtp) else list(wtp)
         if not wtp_list:
             raise SpecificationError("wtp must list at least one willingness-to-pay threshold")
         self.wtp = tuple(check_range("wtp", w, 0, np.inf, inclusive=(True, False))
                          for w in wtp_list)
-        if isinstance(reps, bool) or not isinstance(reps, int | np.integer) or reps < 2:
-            raise SpecificationError(f"reps must be an integer >= 2; got {reps!r}")
-        self.reps = int(reps)
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)):
-            raise SpecificationError(f"seed must be an integer or None; got {seed!r}")
-        self.seed = seed
+        self.inference = bootstrap_spec("CostEffectiveness", inference, reps=reps, seed=seed,
+                                        default_reps=5000, what=WHAT_IS_DRAWN, cluster=True)
         self.conf_level = check_range("conf_level", conf_level, 0, 1)
-        if isinstance(discount_rate, tuple | list):
-            if len(discount_rate) != 2:
-                raise SpecificationError("discount_rate must be a number or a pair "
-                                         f"(cost rate, effect rate); got {discount_rate!r}")
-            rates = tuple(check_range("discount_rate", r, -1, 1, inclusive=(False, True))
-                          for r in discount_rate)
-            self.discount_rate = tuple(discount_rate)
-        else:
-            r = check_range("discount_rate", discount_rate, -1, 1, inclusive=(False, True))
-            rates = (r, r)
-            self.discount_rate = discount_rate
-        self._rates = rates
+        self.discount_rate, self._rates = _discount_rates(discount_rate)
         self.year, self.id = year, id
         if covariates is not None and isinstance(covariates, str):
             covariates = [covariates]
@@ -450,211 +414,24 @@ class CostEffectiveness(Estimator):
         self.ci_method = check_choice("ci_method", ci_method, CI_METHODS)
         self.allow_negative_costs = bool(allow_negative_costs)
 
-    # ----------------------------------------------------------------------------------------
+    arm = renamed("arm", "group")
+
     def fit(self, data) -> CostEffectivenessResult:
-        df = as_dataframe(data)
-        roles = {"arm": self.arm, "cost": self.cost, "effect": self.effect, "year": self.year,
-                 "id": self.id}
-        for i, c in enumerate(self.covariates or ()):
-            roles[f"covariates[{i}]"] = c
-        check_columns(df, roles)
-        check_not_empty(df)
-        cost = numeric_column(df, self.cost, role="cost")
-        effect = numeric_column(df, self.effect, role="effect")
-        if not self.allow_negative_costs and np.any(cost < 0):
-            neg = cost < 0
-            raise DataError(
-                f"column {self.cost!r} (the cost) has {int(neg.sum())} negative values (e.g. row "
-                f"{_row(df, neg)}: {float(cost[neg][0])!r}); costs cannot be negative. If these are "
-                "net costs after savings, pass allow_negative_costs=True.")
-        arm_s = df[self.arm]
-        if arm_s.isna().any():
-            miss = arm_s.isna().to_numpy()
-            raise DataError(f"column {self.arm!r} (the arm) has {int(miss.sum())} missing values "
-                            f"(e.g. row {_row(df, miss)}); drop them or give them an arm.")
-        labels = pd.unique(arm_s)
-        if self.reference not in set(labels.tolist()):
-            shown = ", ".join(repr(v) for v in labels[:8])
-            raise DataError(f"reference={self.reference!r} is not an arm in column {self.arm!r} "
-                            f"(arms seen: {shown}); pass one of them.")
-        if len(labels) < 2:
-            raise DataError(f"column {self.arm!r} has a single arm ({labels[0]!r}); a "
-                            "cost-effectiveness comparison needs the reference and at least one "
-                            "other arm.")
-        cov = None
-        if self.covariates:
-            cov = np.column_stack([numeric_column(df, c, role="covariate")
-                                   for c in self.covariates])
-        person = None
-        if self.year is not None:
-            year = numeric_column(df, self.year, role="year")
-            if np.any(year < 1) or np.any(year != np.round(year)):
-                bad = (year < 1) | (year != np.round(year))
-                raise DataError(f"column {self.year!r} (the year) must hold whole years 1, 2, ... "
-                                f"({int(bad.sum())} rows do not, e.g. row "
-                                f"{_row(df, bad)}: {float(year[bad][0])!r}); year 1 is undiscounted.")
-            rc, re_ = self._rates
-            cost = cost * discount_factors(year, rc)
-            effect = effect * discount_factors(year, re_)
-        arm_values = arm_s.to_numpy()
-        if self.id is not None:
-            person = df[self.id].to_numpy()
-            frame = pd.DataFrame({"id": person, "arm": arm_values, "cost": cost,
-                                  "effect": effect})
-            n_arms = frame.groupby("id", sort=False)["arm"].nunique()
-            if (n_arms > 1).any():
-                bad_id = n_arms.index[n_arms > 1][0]
-                raise DataError(f"person {bad_id!r} (column {self.id!r}) appears in more than one "
-                                f"arm; each person must stay in one arm of {self.arm!r}.")
-            agg = frame.groupby("id", sort=False).agg(arm=("arm", "first"), cost=("cost", "sum"),
-                                                       effect=("effect", "sum"))
-            if cov is not None:
-                cov = pd.DataFrame(cov).groupby(person, sort=False).first().loc[agg.index]
-                cov = cov.to_numpy(dtype=float)
-            arm_values = agg["arm"].to_numpy()
-            cost, effect = agg["cost"].to_numpy(float), agg["effect"].to_numpy(float)
+        sample, warns = read_sample(self, data)
+        return bootstrapped(self, sample, self.inference, warns)
 
-        others = sorted((v for v in labels.tolist() if v != self.reference), key=str)
-        arms = [self.reference] + others
-        code_of = {a: i for i, a in enumerate(arms)}
-        codes = np.array([code_of[v] for v in arm_values], dtype=np.int64)
-        order = np.argsort(codes, kind="stable")
-        codes, cost, effect = codes[order], cost[order], effect[order]
-        if cov is not None:
-            cov = cov[order]
-        k = len(arms)
-        sizes = np.bincount(codes, minlength=k)
-        small = [f"{arms[a]!r} ({sizes[a]})" for a in range(k) if sizes[a] < 2]
-        if small:
-            raise DataError(f"arms need at least 2 people each to bootstrap; too few in "
-                            f"{', '.join(small)}")
-        warns: list[str] = []
-        for a in range(k):
-            if sizes[a] < 30:
-                warns.append(f"arm {arms[a]!r} has only {sizes[a]} people; bootstrap intervals "
-                             "may be too narrow")
-        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-        x = bs.design(codes, k, cov) if cov is not None else None
-        if x is not None and np.linalg.matrix_rank(x) < x.shape[1]:
-            raise DataError("the covariates are collinear with each other or with the arms; "
-                            f"drop one of {list(self.covariates)}")
-        if x is not None and self.adjustment == "glm" and np.mean(cost) <= 0:
-            raise DataError("a gamma log-link cost model needs positive mean costs")
 
-        point_c, point_e, conv = self._arm_means(np.ones((1, cost.size)), cost, effect, codes,
-                                                 sizes, x, k)
-        n = cost.size
-        rng = np.random.default_rng(self.seed)
-        block = max(1, min(self.reps, bs.MAX_CELLS // max(n, 1)))
-        draws_c = np.empty((self.reps, k))
-        draws_e = np.empty((self.reps, k))
-        converged = conv
-        for b0 in range(0, self.reps, block):  # loop over blocks of draws, not over draws
-            b1 = min(self.reps, b0 + block)
-            u = rng.random((b1 - b0, n))
-            pos = bs.resample_positions(u, starts, sizes)
-            w = bs.counts_from_positions(pos, n)
-            dc, de, ok = self._arm_means(w, cost, effect, codes, sizes, x, k, pos=pos)
-            draws_c[b0:b1], draws_e[b0:b1] = dc, de
-            converged = converged and ok
-        if not converged:
-            warns.append("the gamma GLM for costs did not converge in some bootstrap draws")
-            _warnings.warn(warns[-1], ConvergenceWarning, stacklevel=2)
-        for m in warns:
-            if "people" in m:
-                _warnings.warn(m, StatisticalWarning, stacklevel=2)
-        table = self._table(arms, sizes, point_c[0], point_e[0], draws_c, draws_e)
-        return CostEffectivenessResult(
-            estimator=self, table=table, n_obs=n, arms=arms, sizes=sizes,
-            point_cost=point_c[0], point_effect=point_e[0], draws_cost=draws_c,
-            draws_effect=draws_e, warnings=warns)
-
-    def _arm_means(self, w, cost, effect, codes, sizes, x, k, pos=None):
-        """Arm means (or adjusted means) of cost and effect for each row of weights."""
-        if x is None:
-            if pos is not None:  # direct: mean of the resampled values within each arm
-                starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-                mc = np.column_stack([cost[pos[:, s:s + m]].mean(axis=1)
-                                      for s, m in zip(starts, sizes, strict=True)])
-                me = np.column_stack([effect[pos[:, s:s + m]].mean(axis=1)
-                                      for s, m in zip(starts, sizes, strict=True)])
-                return mc, me, True
-            onehot = (codes[:, None] == np.arange(k)).astype(float)
-            mc = (w @ (cost[:, None] * onehot)) / (w @ onehot)
-            me = (w @ (effect[:, None] * onehot)) / (w @ onehot)
-            return mc, me, True
-        beta_e = bs.wls(x, effect, w)
-        me = bs.adjusted_means(x, beta_e, w, k, "identity")
-        if self.adjustment == "ols":
-            beta_c = bs.wls(x, cost, w)
-            mc = bs.adjusted_means(x, beta_c, w, k, "identity")
-            return mc, me, True
-        beta_c, ok = bs.gamma_log_irls(x, cost, w)
-        mc = bs.adjusted_means(x, beta_c, w, k, "log")
-        return mc, me, ok
-
-    def _table(self, arms, sizes, pc, pe, dc, de) -> pd.DataFrame:
-        alpha = 1.0 - self.conf_level
-        rows = []
-        lam = np.array(self.wtp)
-        nb_all = lam[:, None, None] * de[None] - dc[None]
-        evpi = nb_all.max(axis=2).mean(axis=1) - nb_all.mean(axis=1).max(axis=1)
-        for a in range(1, len(arms)):
-            comp = _label(arms[a], arms[0])
-            d_cost, d_eff = pc[a] - pc[0], pe[a] - pe[0]
-            kind = classify(d_cost, d_eff)
-            ratio = icer(d_cost, d_eff)
-            b_cost, b_eff = dc[:, a] - dc[:, 0], de[:, a] - de[:, 0]
-            common = {"comparison": comp, "arm": arms[a], "reference": arms[0],
-                      "icer": ratio, "dominance": kind, "n_arm": int(sizes[a]),
-                      "n_reference": int(sizes[0])}
-            rows.append({**common, "term": "incremental_cost", "wtp": np.nan,
-                         **self._interval(d_cost, b_cost, alpha)})
-            rows.append({**common, "term": "incremental_effect", "wtp": np.nan,
-                         **self._interval(d_eff, b_eff, alpha)})
-            rows.append({**common, "term": "icer", "wtp": np.nan, "estimate": ratio,
-                         **self._icer_interval(kind, b_cost, b_eff, alpha)})
-            for i, w in enumerate(lam):
-                draws = w * b_eff - b_cost
-                rows.append({**common, "term": "net_benefit", "wtp": float(w),
-                             **self._interval(w * d_eff - d_cost, draws, alpha),
-                             "prob_cost_effective": float(np.mean(draws > 0)),
-                             "evpi": float(max(evpi[i], 0.0))})
-        return tidy_frame(rows, extra_first=FIRST_COLUMNS)
-
-    @staticmethod
-    def _icer_interval(kind, b_cost, b_eff, alpha) -> dict:
-        """Percentile CI of the ICER, only when every draw lies in the estimate's quadrant.
-
-        Within one quadrant (north-east or south-west) the ratio is a monotone summary and its
-        percentiles are meaningful; once draws cross an axis they are not (use the CEAC).
-        """
-        if kind == "ICER":
-            same = np.all((b_eff > 0) & (b_cost > 0))
-        elif kind == "ICER_SW":
-            same = np.all((b_eff < 0) & (b_cost < 0))
-        else:
-            same = False
-        if not same:
-            return {}
-        ratios = b_cost / b_eff
-        lo, hi = np.quantile(ratios, [alpha / 2, 1 - alpha / 2])
-        return {"std_error": float(np.std(ratios, ddof=1)), "conf_low": float(lo),
-                "conf_high": float(hi)}
-
-    def _interval(self, estimate, draws, alpha) -> dict:
-        se = float(np.std(draws, ddof=1))
-        if self.ci_method == "percentile":
-            lo, hi = np.quantile(draws, [alpha / 2, 1 - alpha / 2])
-        else:
-            from scipy import stats
-
-            z = stats.norm.ppf(1 - alpha / 2)
-            lo, hi = estimate - z * se, estimate + z * se
-        p = min(1.0, 2.0 * min(np.mean(draws <= 0), np.mean(draws >= 0)))
-        stat = estimate / se if se > 0 else np.nan
-        return {"estimate": float(estimate), "std_error": se, "statistic": stat,
-                "p_value": float(p), "conf_low": float(lo), "conf_high": float(hi)}
+def _discount_rates(discount_rate):
+    """(the value as given, (cost rate, effect rate)), each rate in (-1, 1]."""
+    if isinstance(discount_rate, tuple | list):
+        if len(discount_rate) != 2:
+            raise SpecificationError("discount_rate must be a number or a pair "
+                                     f"(cost rate, effect rate); got {discount_rate!r}")
+        rates = tuple(check_range("discount_rate", r, -1, 1, inclusive=(False, True))
+                      for r in discount_rate)
+        return tuple(discount_rate), rates
+    r = check_range("discount_rate", discount_rate, -1, 1, inclusive=(False, True))
+    return discount_rate, (r, r)
 
 
 __all__ = ["CostEffectiveness", "CostEffectivenessResult", "classify", "icer",

@@ -1,4 +1,8 @@
-"""Economic evaluation plots: CE plane, CEAC, tornado, parametric extrapolation against KM."""
+"""Economic evaluation plots: CE plane, CEAC, tornado, Monte Carlo draws, extrapolation vs KM.
+
+Each function takes what it needs from the result it is given (or a table / array of draws) and
+imports no estimator module.
+"""
 
 from __future__ import annotations
 
@@ -48,28 +52,35 @@ def plot_ce_plane(result, *, ax=None, wtp: Sequence[float] | None = None,
 
 
 def plot_ceac(result, *, ax=None, thresholds: Sequence[float] | None = None,
-              title: str | None = None, all_arms: bool | None = None):
-    """Cost-effectiveness acceptability curve(s): probability each arm is cost-effective.
+              title: str | None = None, all_groups: bool | None = None,
+              all_arms: bool | None = None):
+    """Cost-effectiveness acceptability curve(s): probability each group is cost-effective.
 
-    With two arms one curve (the intervention vs the reference); with more, one curve per arm
-    (probability of the highest net benefit) unless ``all_arms=False``. Vertical dotted lines
-    mark the plan's thresholds. Returns the Axes.
+    With two groups one curve (the intervention vs the reference); with more, one curve per
+    group (probability of the highest net benefit) unless ``all_groups=False`` (``all_arms`` is
+    its old name). Vertical dotted lines mark the plan's thresholds. Returns the Axes.
     """
     ax = get_ax(ax)
     ce = result.ceac(thresholds)
-    arms = list(result.arms)
-    if all_arms is None:
-        all_arms = len(arms) > 2
-    if all_arms:
-        for k, a in enumerate(arms):
-            rows = ce[ce["arm"] == a]
+    groups = list(result.groups)
+    if all_arms is not None:
+        import warnings
+
+        warnings.warn("plot_ceac(all_arms=) is renamed all_groups=; all_arms= will be removed in "
+                      "the next release", FutureWarning, stacklevel=2)
+        all_groups = all_arms if all_groups is None else all_groups
+    if all_groups is None:
+        all_groups = len(groups) > 2
+    if all_groups:
+        for k, a in enumerate(groups):
+            rows = ce[ce["group"] == a]
             ax.plot(rows["wtp"], rows["prob_optimal"], color=PALETTE[k % len(PALETTE)],
                     lw=1.8, label=str(a))
     else:
-        for k, a in enumerate(arms[1:]):
-            rows = ce[ce["arm"] == a]
+        for k, a in enumerate(groups[1:]):
+            rows = ce[ce["group"] == a]
             ax.plot(rows["wtp"], rows["prob_cost_effective_vs_reference"],
-                    color=PALETTE[k % len(PALETTE)], lw=1.8, label=f"{a} vs {arms[0]}")
+                    color=PALETTE[k % len(PALETTE)], lw=1.8, label=f"{a} vs {groups[0]}")
     for w in result.wtp:
         ax.axvline(w, ls=":", color="grey", lw=1.0)
     ax.set_ylim(-0.02, 1.02)
@@ -110,6 +121,25 @@ def plot_tornado(table, *, ax=None, output: str = "net_benefit", base: float | N
     ax.set_yticklabels(labels, fontsize=8)
     ax.set_xlabel(output.replace("_", " "))
     ax.set_title(title or f"One-way sensitivity: {output.replace('_', ' ')}")
+    return ax
+
+
+def plot_draws(draws, *, ax=None, output: str = "net_benefit", reference: float = 0.0,
+               title: str | None = None, bins: int = 50):
+    """Histogram of Monte Carlo draws of one output (probabilistic sensitivity analysis).
+
+    ``draws`` is an array (e.g. ``ReturnOnInvestmentResult.draws(output)``); non-finite draws
+    are left out. A vertical line marks ``reference``, the break-even value (0 for net benefit,
+    1 for a benefit-cost ratio). Returns the Axes.
+    """
+    ax = get_ax(ax)
+    d = np.asarray(draws, dtype=float)
+    ax.hist(d[np.isfinite(d)], bins=bins, color=PALETTE[0], alpha=0.8)
+    ax.axvline(reference, color="black", lw=1.0)
+    label = output.replace("_", " ")
+    ax.set_xlabel(label)
+    ax.set_ylabel("Monte Carlo draws")
+    ax.set_title(title or f"Probabilistic sensitivity: {label}")
     return ax
 
 
@@ -175,4 +205,4 @@ def plot_extrapolation(result, *, ax=None, distributions: Sequence[str] | None =
     return ax
 
 
-__all__ = ["plot_ce_plane", "plot_ceac", "plot_tornado", "plot_extrapolation"]
+__all__ = ["plot_ce_plane", "plot_ceac", "plot_tornado", "plot_draws", "plot_extrapolation"]

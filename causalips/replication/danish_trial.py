@@ -39,7 +39,8 @@ UK_BCR = 1.41
 
 
 def uk_estimator(seed: int = 2014, reps: int = 5000):
-    from ..economics.roi import Benefit, Gamma, ReturnOnInvestment
+    from ..economics import Benefit, Gamma, ReturnOnInvestment
+    from ..inference import Bootstrap
 
     cost_per_fte = UK_PEOPLE * UK_COST_PER_CLIENT
     gain_per_job = UK_BCR * cost_per_fte / UK_JOBS  # derived
@@ -48,7 +49,7 @@ def uk_estimator(seed: int = 2014, reps: int = 5000):
         cost_per_fte=Gamma(cost_per_fte, 0.10 * cost_per_fte),
         benefits=[Benefit("savings and gains per job outcome", amount=1.0,
                           value=Gamma(gain_per_job, 0.25 * gain_per_job), per="job_outcome")],
-        reps=reps, seed=seed)
+        inference=Bootstrap(reps=reps, seed=seed))
 
 
 def uk_data() -> pd.DataFrame:
@@ -57,15 +58,17 @@ def uk_data() -> pd.DataFrame:
 
 def run(*, reps: int = 5000, seed: int = 2021) -> ReplicationResult:
     from ..datasets.danish_trial import load_danish_trial
-    from ..economics.cost_effectiveness import CostEffectiveness
+    from ..economics import CostEffectiveness
+    from ..inference import Bootstrap
 
-    ce = CostEffectiveness(arm="arm", cost="cost_eur", effect="qaly_gain",
-                           reference="usual services", wtp=[35000.0], reps=reps, seed=seed)
+    ce = CostEffectiveness(group="arm", cost="cost_eur", effect="qaly_gain",
+                           reference="usual services", wtp=[35000.0],
+                           inference=Bootstrap(reps=reps, seed=seed))
     res = ce.fit(load_danish_trial())
     t = res.tidy()
     d_cost = float(t.loc[t["term"] == "incremental_cost", "estimate"].iloc[0])
     nb = t[t["term"] == "net_benefit"].iloc[0]
-    means = res.arm_means().set_index("arm")
+    means = res.group_means().set_index("group")
     roi = uk_estimator(reps=reps).fit(uk_data())
     rt = roi.tidy().set_index("term")
     comps = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from causalips import Bootstrap
 from causalips.datasets.danish_trial import load_danish_trial
 from causalips.economics import (
     Benefit,
@@ -29,18 +30,20 @@ def _sites():
 
 CASES = [
     ("CostEffectiveness", lambda: CostEffectiveness(
-        arm="arm", cost="cost_eur", effect="qaly_gain", reference="usual services",
-        wtp=[20000, 35000], reps=200, seed=1), load_danish_trial),
+        group="arm", cost="cost_eur", effect="qaly_gain", reference="usual services",
+        wtp=[20000, 35000], inference=Bootstrap(reps=200, seed=1)),
+     load_danish_trial),
     ("CostEffectiveness-adjusted", lambda: CostEffectiveness(
-        arm="arm", cost="cost_eur", effect="qaly_gain", reference="usual services",
-        wtp=[35000], reps=100, seed=1, covariates=["age", "prior_admission"],
+        group="arm", cost="cost_eur", effect="qaly_gain", reference="usual services",
+        wtp=[35000], inference=Bootstrap(reps=100, seed=1),
+        covariates=["age", "prior_admission"],
         adjustment="glm"), load_danish_trial),
     ("ParametricSurvival", lambda: ParametricSurvival(
         duration="months", event="ended", distributions=["exponential", "weibull", "gompertz"],
-        horizon=60, reps=100, seed=1), _tenure),
+        horizon=60, inference=Bootstrap(reps=100, seed=1)), _tenure),
     ("ReturnOnInvestment", lambda: ReturnOnInvestment(
         site="site", fte="fte", people="people", job_outcomes="jobs",
         cost_per_fte=Gamma(75000, 7500),
         benefits=[Benefit("savings per job", value=Gamma(6000, 1500), per="job_outcome")],
-        reps=500, seed=1), _sites),
+        inference=Bootstrap(reps=500, seed=1)), _sites),
 ]

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from causalips import Bootstrap
 from causalips.economics import CostEffectiveness
 from causalips.economics.cost_effectiveness import (
     classify,
@@ -35,9 +36,9 @@ def simulated(seed=0, n=300, d_cost=-500.0, d_effect=0.05):
     return pd.DataFrame({"arm": arm, "cost": cost, "effect": effect, "age": age})
 
 
-def est(**kw):
-    base = dict(arm="arm", cost="cost", effect="effect", reference="usual", wtp=[1000.0],
-                reps=200, seed=1)
+def est(reps=200, seed=1, cluster=None, **kw):
+    base = dict(group="arm", cost="cost", effect="effect", reference="usual", wtp=[1000.0],
+                inference=Bootstrap(reps=reps, seed=seed, cluster=cluster))
     base.update(kw)
     return CostEffectiveness(**base)
 
@@ -209,7 +210,7 @@ def test_ceac_limits():
     df = simulated(d_cost=100.0, d_effect=0.01)
     res = est(reps=1000).fit(df)
     d = res.draws()
-    ce = res.ceac([0.0, 1e12]).query("arm == 'ips'")
+    ce = res.ceac([0.0, 1e12]).query("group == 'ips'")
     assert ce["prob_cost_effective_vs_reference"].iloc[0] == pytest.approx(
         np.mean(d["incremental_cost"] < 0))
     assert ce["prob_cost_effective_vs_reference"].iloc[1] == pytest.approx(
@@ -221,7 +222,7 @@ def test_ceac_monotone_when_every_draw_gains():
     df = simulated(d_cost=800.0, d_effect=0.3)
     res = est(reps=500).fit(df)
     assert (res.draws()["incremental_effect"] > 0).all()
-    ce = res.ceac(np.linspace(0, 20000, 60)).query("arm == 'ips'")
+    ce = res.ceac(np.linspace(0, 20000, 60)).query("group == 'ips'")
     p = ce["prob_cost_effective_vs_reference"].to_numpy()
     assert np.all(np.diff(p) >= 0)
     assert p[0] < 0.5 and p[-1] > 0.99
@@ -232,7 +233,7 @@ def test_tidy_probability_matches_ceac():
     df = simulated()
     res = est(wtp=[500.0, 3000.0]).fit(df)
     nb = res.tidy().query("term == 'net_benefit'")
-    ce = res.ceac([500.0, 3000.0]).query("arm == 'ips'")
+    ce = res.ceac([500.0, 3000.0]).query("group == 'ips'")
     np.testing.assert_allclose(nb["prob_cost_effective"], ce["prob_cost_effective_vs_reference"])
 
 
@@ -249,6 +250,33 @@ def test_evpi_definition_and_bounds():
     assert got >= 0
     sure = est(reps=300).fit(simulated(d_cost=-900.0, d_effect=0.3))
     assert sure.evpi([lam])["evpi"].iloc[0] == pytest.approx(0.0, abs=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_evpi_is_exactly_zero_when_no_draw_changes_the_decision(seed):
+    # issue 12 item 11: E[max NB] - max E[NB] left round-off such as 2.3e-11 or 7.6e-10 here
+    res = est(reps=5000, seed=seed, wtp=[20000.0, 35000.0]).fit(
+        simulated(d_cost=-900.0, d_effect=0.3))
+    d = res.draws()
+    lam = np.array([20000.0, 35000.0, 1e6])
+    assert all((w * d["incremental_effect"] - d["incremental_cost"] > 0).all() for w in lam)
+    assert (res.evpi(lam)["evpi"] == 0.0).all()
+    nb = res.tidy().query("term == 'net_benefit'")
+    assert (nb["evpi"] == 0.0).all() and (nb["prob_cost_effective"] == 1.0).all()
+    assert "e-1" not in str(res.summary())  # nothing printed as 2.3e-10
+
+
+def test_evpi_equals_the_textbook_formula_on_three_groups():
+    from causalips.economics.decision import expected_value_of_perfect_information
+
+    rng = np.random.default_rng(8)
+    c, e = rng.normal(1000, 300, (2000, 3)), rng.normal(0.5, 0.1, (2000, 3))
+    lam = np.array([0.0, 2000.0, 5000.0, 1e5])
+    nb = lam[:, None, None] * e[None] - c[None]
+    textbook = nb.max(axis=2).mean(axis=1) - nb.mean(axis=1).max(axis=1)
+    got = expected_value_of_perfect_information(c, e, lam)
+    np.testing.assert_allclose(got, textbook, rtol=1e-9)
+    assert (got > 0).all()
 
 
 # -- discounting -------------------------------------------------------------------------------
@@ -271,7 +299,7 @@ def test_discounting_person_years():
     ips_cost = (50 * (1 + fc) + 60 * (1 + fc)) / 2
     usual_eff = (0.5 * (1 + fe + fe**2) + 0.4 * (1 + fe)) / 2
     ips_eff = (0.6 * (1 + fe) + 0.7 * (1 + fe)) / 2
-    m = res.arm_means().set_index("arm")
+    m = res.group_means().set_index("group")
     assert m.loc["usual", "mean_cost"] == pytest.approx(usual_cost, rel=1e-12)
     assert m.loc["ips", "mean_cost"] == pytest.approx(ips_cost, rel=1e-12)
     assert m.loc["usual", "mean_effect"] == pytest.approx(usual_eff, rel=1e-12)
@@ -350,18 +378,18 @@ def test_negative_costs_refused_unless_allowed():
     assert np.isfinite(res.tidy()["estimate"].iloc[0])
 
 
-def test_missing_reference_arm():
-    with pytest.raises(DataError, match="is not an arm"):
+def test_missing_reference_group():
+    with pytest.raises(DataError, match="is not a group"):
         est(reference="control").fit(small_trial())
 
 
-def test_single_arm():
+def test_single_group():
     df = small_trial().query("arm == 'usual'")
-    with pytest.raises(DataError, match="single arm"):
+    with pytest.raises(DataError, match="single group"):
         est().fit(df)
 
 
-def test_arm_with_one_person():
+def test_group_with_one_person():
     df = pd.concat([small_trial().query("arm == 'usual'"),
                     small_trial().query("arm == 'ips'").head(1)])
     with pytest.raises(DataError, match="at least 2 people"):
@@ -377,13 +405,13 @@ def test_missing_values_and_columns():
         est(cost="costs").fit(small_trial())
     df = small_trial()
     df.loc[0, "arm"] = None
-    with pytest.raises(DataError, match="the arm"):
+    with pytest.raises(DataError, match="the group"):
         est().fit(df)
 
 
 def test_bad_plan():
     with pytest.raises(SpecificationError, match="reference= is required"):
-        CostEffectiveness(arm="a", cost="c", effect="e")
+        CostEffectiveness(group="a", cost="c", effect="e")
     with pytest.raises(SpecificationError, match="wtp must lie"):
         est(wtp=[-1.0])
     with pytest.raises(SpecificationError, match="reps"):
@@ -400,7 +428,7 @@ def test_bad_years_and_ids():
     with pytest.raises(DataError, match="whole years"):
         est(year="year").fit(df)
     df = small_trial().assign(id=[0] * 12)
-    with pytest.raises(DataError, match="more than one arm"):
+    with pytest.raises(DataError, match="more than one group"):
         est(id="id").fit(df)
 
 

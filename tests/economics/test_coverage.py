@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from causalips import Bootstrap
 from causalips.economics import CostEffectiveness, ParametricSurvival
 
 
@@ -18,8 +19,9 @@ def _ce_coverage(n_sims, seed):
         cost = rng.gamma(2.0, 1000.0, 2 * n) + np.where(arm == "ips", 1000 + true_dc, 1000)
         eff = rng.normal(0.1, 0.2, 2 * n) + np.where(arm == "ips", true_de, 0)
         df = pd.DataFrame({"arm": arm, "cost": cost, "effect": eff})
-        t = CostEffectiveness(arm="arm", cost="cost", effect="effect", reference="usual",
-                              wtp=[10000.0], reps=400, seed=s).fit(df).tidy()
+        t = CostEffectiveness(group="arm", cost="cost", effect="effect", reference="usual",
+                              wtp=[10000.0],
+                              inference=Bootstrap(reps=400, seed=s)).fit(df).tidy()
         c = t[t["term"] == "incremental_cost"].iloc[0]
         nb = t[t["term"] == "net_benefit"].iloc[0]
         hits_c += c["conf_low"] <= true_dc <= c["conf_high"]
@@ -54,7 +56,8 @@ def test_extrapolation_interval_coverage_exponential():
         c = rng.uniform(6, 24, 200)
         df = pd.DataFrame({"t": np.minimum(t, c), "e": (t <= c).astype(int)})
         row = ParametricSurvival(duration="t", event="e", distributions=["exponential"],
-                                 horizon=horizon, reps=400, seed=s).fit(df).tidy()
+                                 horizon=horizon,
+                                 inference=Bootstrap(reps=400, seed=s)).fit(df).tidy()
         row = row[row["term"] == "restricted_mean"].iloc[0]
         hits += row["conf_low"] <= truth <= row["conf_high"]
     cov = hits / n_sims

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from causalips import Bootstrap
 from causalips.economics import ParametricSurvival
 from causalips.economics.extrapolation import survival
 from causalips.errors import DataError, SpecificationError
@@ -22,14 +23,14 @@ def weibull_data(seed=1, n=400):
 
 @pytest.fixture(scope="module")
 def fitted():
-    return ParametricSurvival(duration="months", event="ended", horizon=60.0, reps=300,
-                              seed=1).fit(weibull_data())
+    return ParametricSurvival(duration="months", event="ended", horizon=60.0,
+                              inference=Bootstrap(reps=300, seed=1)).fit(weibull_data())
 
 
 def test_exponential_mle_closed_form():
     df = weibull_data()
     res = ParametricSurvival(duration="months", event="ended", distributions=["exponential"],
-                             horizon=60.0, reps=50, seed=1).fit(df)
+                             horizon=60.0, inference=Bootstrap(reps=50, seed=1)).fit(df)
     scale = df["months"].sum() / df["ended"].sum()  # total time / events
     assert res.params("exponential")["lambda_"] == pytest.approx(scale, rel=1e-5)
     # log-likelihood: d log(1/scale) - T/scale
@@ -47,14 +48,14 @@ def test_exponential_restricted_mean_closed_form():
     df = weibull_data()
     h = 36.0
     res = ParametricSurvival(duration="months", event="ended", distributions=["exponential"],
-                             horizon=h, reps=50, seed=1).fit(df)
+                             horizon=h, inference=Bootstrap(reps=50, seed=1)).fit(df)
     lam = res.params("exponential")["lambda_"]
     proj = res.tidy().query("term == 'restricted_mean'").iloc[0]
     assert proj["estimate"] == pytest.approx(lam * (1 - np.exp(-h / lam)), rel=1e-9)
     at_h = res.tidy().query("term == 'survival_at_horizon'").iloc[0]
     assert at_h["estimate"] == pytest.approx(np.exp(-h / lam), rel=1e-12)
     after = ParametricSurvival(duration="months", event="ended", distributions=["exponential"],
-                               horizon=h, reps=50, seed=1,
+                               horizon=h, inference=Bootstrap(reps=50, seed=1),
                                projection="time_after_event").fit(df)
     est = after.tidy().query("term == 'time_after_event'")["estimate"].iloc[0]
     assert est == pytest.approx(h - lam * (1 - np.exp(-h / lam)), rel=1e-9)
@@ -90,7 +91,7 @@ def test_gompertz_likelihood_and_recovery():
     c = rng.uniform(0, 40, n)
     df = pd.DataFrame({"t": np.minimum(t, c), "e": (t <= c).astype(int)})
     res = ParametricSurvival(duration="t", event="e", distributions=["gompertz"], horizon=50,
-                             reps=50, seed=1).fit(df)
+                             inference=Bootstrap(reps=50, seed=1)).fit(df)
     p = res.params("gompertz")
     rows = res.tidy().query("term in ('rate_', 'shape_')").set_index("term")
     assert abs(p["rate_"] - rate) < 4 * rows.loc["rate_", "std_error"]
@@ -133,10 +134,10 @@ def test_comparison_and_best_model(fitted):
 def test_projection_interval_reproducible_and_contains_estimate():
     df = weibull_data()
     kw = dict(duration="months", event="ended", distributions=["weibull", "lognormal"],
-              horizon=60.0, reps=400)
-    a = ParametricSurvival(**kw, seed=9).fit(df).tidy()
-    b = ParametricSurvival(**kw, seed=9).fit(df).tidy()
-    c = ParametricSurvival(**kw, seed=10).fit(df).tidy()
+              horizon=60.0)
+    a = ParametricSurvival(**kw, inference=Bootstrap(reps=400, seed=9)).fit(df).tidy()
+    b = ParametricSurvival(**kw, inference=Bootstrap(reps=400, seed=9)).fit(df).tidy()
+    c = ParametricSurvival(**kw, inference=Bootstrap(reps=400, seed=10)).fit(df).tidy()
     pd.testing.assert_frame_equal(a, b)
     proj = a[a["term"] == "restricted_mean"]
     assert (proj["conf_low"] < proj["estimate"]).all() and (proj["estimate"] < proj["conf_high"]).all()
@@ -147,7 +148,7 @@ def test_projection_uncertainty_matches_delta_method_exponential():
     df = weibull_data(n=800)
     h = 24.0
     res = ParametricSurvival(duration="months", event="ended", distributions=["exponential"],
-                             horizon=h, reps=4000, seed=2).fit(df)
+                             horizon=h, inference=Bootstrap(reps=4000, seed=2)).fit(df)
     lam = res.params("exponential")["lambda_"]
     se_lam = res.tidy().query("term == 'lambda_'")["std_error"].iloc[0]
     deriv = (1 - np.exp(-h / lam)) - (h / lam) * np.exp(-h / lam)
@@ -184,7 +185,7 @@ def test_groups_fit_separately_and_compare_projections():
     b = weibull_data(seed=2, n=300).assign(arm="usual", months=lambda d: d["months"] * 0.7)
     df = pd.concat([a, b], ignore_index=True)
     kw = dict(duration="months", event="ended", distributions=["exponential", "weibull"],
-              horizon=48.0, reps=300, seed=4)
+              horizon=48.0, inference=Bootstrap(reps=300, seed=4))
     res = ParametricSurvival(group="arm", **kw).fit(df)
     assert res.groups == ("ips", "usual")
     alone = ParametricSurvival(**kw).fit(b)
@@ -204,3 +205,15 @@ def test_groups_fit_separately_and_compare_projections():
     ax = res.plot()
     assert len(ax.lines) >= 6
     assert "Differences between groups" in str(res.summary())
+
+
+def test_blocked_projection_draws_equal_one_block(monkeypatch):
+    """Draws are integrated in blocks (bounded memory at any reps); blocks change no number."""
+    from causalips.economics import parametric_models
+
+    kw = dict(duration="months", event="ended", distributions=["weibull", "lognormal"],
+              horizon=60.0, inference=Bootstrap(reps=300, seed=5))
+    whole = ParametricSurvival(**kw).fit(weibull_data()).tidy()
+    monkeypatch.setattr(parametric_models, "MAX_CELLS", 7 * parametric_models.GRID_POINTS)
+    blocked = ParametricSurvival(**kw).fit(weibull_data()).tidy()
+    pd.testing.assert_frame_equal(whole, blocked)

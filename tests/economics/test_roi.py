@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from causalips import Bootstrap
 from causalips.economics import (
     Benefit,
     Beta,
@@ -29,7 +30,7 @@ def roi(**kw):
                 sustained_jobs="sustained", cost_per_fte=75000.0,
                 benefits=[Benefit("workdays", amount=(5.6, 1.28), value=150.0, per="person"),
                           Benefit("savings", amount=1.0, value=4000.0, per="job_outcome")],
-                reps=4000, seed=1)
+                inference=Bootstrap(reps=4000, seed=1))
     base.update(kw)
     return ReturnOnInvestment(**base)
 
@@ -97,8 +98,8 @@ def test_input_from_a_result_and_pairs():
     rng = np.random.default_rng(0)
     trial = pd.DataFrame({"arm": np.repeat(["usual", "ips"], 100),
                           "cost": rng.gamma(2, 100, 200), "effect": rng.normal(0, 1, 200)})
-    ce = CostEffectiveness(arm="arm", cost="cost", effect="effect", reference="usual",
-                           reps=100, seed=1).fit(trial)
+    ce = CostEffectiveness(group="arm", cost="cost", effect="effect", reference="usual",
+                           inference=Bootstrap(reps=100, seed=1)).fit(trial)
     n = Normal.from_result(ce, term="incremental_effect")
     row = ce.tidy().query("term == 'incremental_effect'").iloc[0]
     assert (n.mean, n.sd) == (row["estimate"], row["std_error"])
@@ -110,7 +111,8 @@ def test_one_row_programme_and_fixed_counts():
     res = ReturnOnInvestment(fte=1.0, people=36, job_outcomes=17,
                              cost_per_fte=Gamma(75096.0, 7509.6),
                              benefits=[Benefit("per job", value=Gamma(6228.5, 1557.0),
-                                               per="job_outcome")], seed=3, reps=3000).fit(
+                                               per="job_outcome")],
+                             inference=Bootstrap(reps=3000, seed=3)).fit(
         pd.DataFrame({"x": [0]}))
     assert out(res, "programme", "cost_per_person") == pytest.approx(2086.0)
     assert out(res, "programme", "benefit_cost_ratio") == pytest.approx(1.41, rel=1e-4)
@@ -119,8 +121,8 @@ def test_one_row_programme_and_fixed_counts():
 
 
 def test_seed_reproducible():
-    a = roi(seed=5).fit(SITES).tidy()
-    b = roi(seed=5).fit(SITES).tidy()
+    a = roi(inference=Bootstrap(reps=4000, seed=5)).fit(SITES).tidy()
+    b = roi(inference=Bootstrap(reps=4000, seed=5)).fit(SITES).tidy()
     pd.testing.assert_frame_equal(a, b)
 
 
@@ -176,8 +178,8 @@ def test_from_result_matches_other_columns():
     df = pd.DataFrame({"t": np.minimum(t, 20), "e": (t <= 20).astype(int),
                        "arm": np.repeat(["a", "b"], 200)})
     ps = ParametricSurvival(duration="t", event="e", group="arm",
-                            distributions=["exponential", "weibull"], horizon=36, reps=200,
-                            seed=1).fit(df)
+                            distributions=["exponential", "weibull"], horizon=36,
+                            inference=Bootstrap(reps=200, seed=1)).fit(df)
     n = Normal.from_result(ps, term="restricted_mean_difference", distribution="weibull")
     row = ps.tidy().query("term == 'restricted_mean_difference' and distribution == 'weibull'")
     assert n.mean == row["estimate"].iloc[0] and n.sd == row["std_error"].iloc[0]
