@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._engine import FixedEffects
+from ._within_ols import FixedEffects
 from .bootstrap import draw_weights
 from .randomization import count_assignments, enumerate_assignments
 

@@ -5,13 +5,13 @@ import pandas as pd
 import pytest
 from _did_helpers import person_panel
 
-from causalips.did import ConleyTaber, DiD
-from causalips.did._engine import FixedEffects
+from causalips.did import DiD
+from causalips.did._within_ols import FixedEffects
 from causalips.did.bootstrap import draw_weights
 from causalips.did.randomization import randomization_test
 from causalips.did.size_study import k1_bootstrap_t, size_study
 from causalips.errors import SpecificationError
-from causalips.inference import Randomization, WildBootstrap
+from causalips.inference import ConleyTaber, Randomization, WildBootstrap
 
 
 def quiet(est, df):
@@ -87,7 +87,7 @@ def test_randomization_betas_equal_refits_and_p_is_exact():
         refit = quiet(DiD(outcome="y", unit="m", time="year", treatment="d"), moved)
         f = firsts.copy()
         f[j] = 4
-        assert res._design.betas(f[None, :])[0] == pytest.approx(refit.att, abs=1e-10)
+        assert res._assignment_design().betas(f[None, :])[0, 0] == pytest.approx(refit.att, abs=1e-10)
     rank = np.sum(np.abs(out.placebo) >= abs(res.att) - 1e-12)
     assert ri.tidy()["p_value"].iloc[0] == pytest.approx(rank / 11)
     # at 95% a design with 11 assignments cannot reject anything: the inverted CI is unbounded
@@ -106,27 +106,26 @@ def test_randomization_sampled_with_many_assignments_is_seeded():
     assert a.p_value == b.p_value
     assert a.min_p_value == pytest.approx(1 / 500)
     # the interval inverts the test under a constant effect: p crosses 0.05 at its limits
-    from causalips.did.randomization import AssignmentDesign
+    import dataclasses
 
     lo, hi = a.conf_low, a.conf_high
     assert lo < res.att < hi
-    design = res._design
+    design = res._assignment_design()
     for bound, sign in ((lo, -1), (hi, 1)):
         width = hi - lo
         for shift, inside in ((-sign * 1e-3 * width, True), (sign * 1e-2 * width, False)):
             b = bound + shift
-            shifted = AssignmentDesign(q=design.q, r=design.r - b * (design.q @ _d_obs(design)),
-                                       cell_cluster=design.cell_cluster,
-                                       cell_period=design.cell_period,
-                                       first_by_cluster=design.first_by_cluster,
-                                       estimate=res.att - b)
-            p = randomization_test(shifted, reps=499, seed=1).p_value
+            # the outcome minus b * exposure: r moves by b * Q d_observed
+            shifted = dataclasses.replace(design, r=design.r - b * design.qx_obs[:, 0],
+                                          estimate=design.estimate - b)
+            p = randomization_test(shifted, reps=499, seed=1, progress=False)["att"].p_value
             assert (p > 0.05) == inside
 
 
 def test_conley_taber_interval():
     df = municipality_panel(seed=6, effect=2.0)
-    res = quiet(DiD(outcome="y", unit="m", time="year", treatment="d", vcov=ConleyTaber()), df)
+    res = quiet(DiD(outcome="y", unit="m", time="year", treatment="d",
+                    inference=ConleyTaber()), df)
     tab = res.tidy()
     out = res.details["att"]
     assert out.n_placebos == 10
@@ -140,12 +139,8 @@ def test_randomization_refused_with_person_level_timing():
     df = person_panel(seed=7)
     df["d"] = ((df["id"] % 2 == 0) & (df["t"] >= 4)).astype(float)
     res = quiet(DiD(outcome="y", unit="id", time="t", treatment="d", cluster="m"), df)
-    with pytest.raises(SpecificationError, match="assignment design"):
+    with pytest.raises(SpecificationError, match="varies within cluster-period cells"):
         res.with_inference(Randomization())
-
-
-def _d_obs(design):
-    return (design.cell_period >= design.first_by_cluster[design.cell_cluster]).astype(float)
 
 
 def _bound(rate_true, reps):
@@ -194,7 +189,7 @@ def test_randomization_with_staggered_timing_enumerates_distinct_arrangements():
     refit = quiet(DiD(outcome="y", unit="m", time="year", treatment="d"), moved)
     g = np.full(11, np.inf)
     g[0], g[j] = 4.0, 6.0
-    assert res._design.betas(g[None, :])[0] == pytest.approx(refit.att, abs=1e-10)
+    assert res._assignment_design().betas(g[None, :])[0, 0] == pytest.approx(refit.att, abs=1e-10)
 
 
 def test_ferman_pinto_correction_restores_size_with_a_small_treated_cluster():

@@ -35,7 +35,7 @@ def test_design_matches_the_published_study():
 
 def test_simulation_recovers_the_truth_on_average():
     """Unbiasedness: mean TWFE estimate over seeds within 3 MC SE of the mean true effect."""
-    from causalips.did._engine import FixedEffects
+    from causalips.did._within_ols import FixedEffects
 
     est, truth = [], []
     for seed in range(40):  # 40 small panels (loop over data sets, not rows)

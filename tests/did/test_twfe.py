@@ -81,7 +81,7 @@ def test_bad_input():
     df = person_panel(seed=7)
     with pytest.raises(SpecificationError, match="exactly one of treatment"):
         DiD(outcome="y", unit="id", time="t")
-    with pytest.raises(SpecificationError, match="vcov must be an inference spec"):
+    with pytest.raises(SpecificationError, match=r"vcov=\) takes a variance spec"):
         DiD(outcome="y", unit="id", time="t", treatment="d", vcov="hc1")
     with pytest.raises(SpecificationError, match="conf_level"):
         DiD(outcome="y", unit="id", time="t", treatment="d", conf_level=95)
