@@ -29,7 +29,7 @@ sys.path.insert(0, str(HERE.parent))
 from _common import machine, markdown  # noqa: E402  (pins BLAS threads before numpy)
 
 
-def make_panel(n_rows: int, n_clusters: int = 100, n_treated: int = 10, seed: int = 0):
+def make_panel(n_rows: int, n_clusters: int = 356, n_treated: int = 36, seed: int = 0):
     import numpy as np
     import pandas as pd
 

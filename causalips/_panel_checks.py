@@ -20,6 +20,13 @@ from .errors import DataError
 MAX_MAGNITUDE = 1e100
 
 
+def cell_key(outer: np.ndarray, n_inner: int, inner: np.ndarray) -> np.ndarray:
+    """``outer * n_inner + inner`` in one buffer (a pair of codes as one code)."""
+    key = np.multiply(outer, n_inner)
+    key += inner
+    return key
+
+
 def example_row(df: pd.DataFrame, mask: np.ndarray, cols: Sequence[str]) -> str:
     """``row <label>: {column: value}`` for the first row where ``mask`` holds."""
     i = int(np.flatnonzero(mask)[0])
@@ -44,7 +51,8 @@ def dense_codes(v: np.ndarray):
 
 def label_codes(s: pd.Series, role: str, col: str, *, sort: bool, plain: bool = True):
     """Codes 0..L-1 and labels of an id column (integer ids fast, others factorised)."""
-    if s.isna().any():
+    plain_int = s.dtype.kind in "iu"  # numpy integers cannot be missing
+    if not plain_int and s.isna().any():
         bad = s.isna().to_numpy()
         raise DataError(
             f"column {col!r} (the {role}) has {int(bad.sum())} missing values "
@@ -56,9 +64,10 @@ def label_codes(s: pd.Series, role: str, col: str, *, sort: bool, plain: bool = 
         codes, labels = dense_codes(s.to_numpy())
     if codes is None:
         codes, labels = pd.factorize(s, sort=sort)
+    codes = codes.astype(np.int64, copy=False)
     if not plain:
-        return codes.astype(np.int64), np.asarray(labels)
-    return codes.astype(np.int64), tuple(_plain(v) for v in labels)
+        return codes, np.asarray(labels)
+    return codes, tuple(_plain(v) for v in labels)
 
 
 def period_codes(df: pd.DataFrame, time: str, t: np.ndarray):
@@ -72,6 +81,8 @@ def period_codes(df: pd.DataFrame, time: str, t: np.ndarray):
 
 def bounded(values: np.ndarray, df: pd.DataFrame, col: str, role: str) -> np.ndarray:
     """Refuse values whose squares overflow double precision (e.g. 1e300)."""
+    if values.size == 0 or max(-float(values.min()), float(values.max())) <= MAX_MAGNITUDE:
+        return values  # two reductions, no temporary array
     big = np.abs(values) > MAX_MAGNITUDE
     if big.any():
         raise DataError(
@@ -107,7 +118,7 @@ class Layout:
 
 def check_layout(df, u_codes, n_units, t_codes, n_periods, unit, time, *, panel: bool) -> Layout:
     """Unit-period counts; in a panel each unit appears at most once per period."""
-    key = u_codes * n_periods + t_codes
+    key = cell_key(u_codes, n_periods, t_codes)
     if n_units * n_periods <= 4 * key.size + 1_000_000:
         counts = np.bincount(key, minlength=n_units * n_periods)
         if not panel:
@@ -143,7 +154,7 @@ def exposure_from_treatment(df, treatment, t, u_codes, n_units, unit, time, *, p
         )
     first = np.full(n_units, np.inf)
     np.minimum.at(first, u_codes, np.where(d == 1, t, np.inf))
-    off = (d == 0) & (t >= first[u_codes])
+    off = (d == 0) & (t >= np.take(first, u_codes))
     if off.any():
         where = (f"(e.g. {example_row(df, off, [unit, time, treatment])}; first exposed in "
                  f"{first[u_codes][off][0]:g})")
@@ -164,26 +175,29 @@ def exposure_from_treatment(df, treatment, t, u_codes, n_units, unit, time, *, p
 def exposure_from_first_treated(df, first_treated, t, periods, u_codes, n_units, unit, time):
     """(first exposed period per unit, 0/1 exposure per row); NaN/0/inf = never treated."""
     ft = numeric_column(df, first_treated, role="first_treated", allow_missing=True)
-    if np.any(periods == 0) and np.any(ft == 0):
-        zero = ft == 0
+    zero = ft == 0
+    has_zero = bool(zero.any())
+    if has_zero and np.any(periods == 0):
         raise DataError(
             f"column {first_treated!r} is 0 in {int(zero.sum())} rows but 0 is also an "
             f"observed period of {time!r}, so 0 cannot mean 'never treated' "
             f"(e.g. {example_row(df, zero, [unit, time, first_treated])}). Code never-treated "
             "units as missing (NaN) or inf."
         )
-    ft_fill = np.where(np.isfinite(ft) & (ft != 0), ft, -np.inf)  # never treated: -inf
-    lo = np.empty(n_units)
-    lo[u_codes] = ft_fill  # one value per unit (the last row's) ...
-    varies = lo[u_codes] != ft_fill  # ... which every row of the unit must equal
+    ft_fill = np.fmin(ft, np.inf)  # missing (never treated) -> +inf, in one pass
+    if has_zero or (ft_fill.size and ft_fill.min() == -np.inf):
+        ft_fill[zero | (ft_fill == -np.inf)] = np.inf  # 0 and -inf also mean never treated
+    first = np.empty(n_units)
+    first[u_codes] = ft_fill  # one value per unit (the last row's) ...
+    of_row = np.take(first, u_codes)
+    varies = of_row != ft_fill  # ... which every row of the unit must equal
     if varies.any():
         raise DataError(
             f"column {first_treated!r} (the first_treated period) changes within a unit "
             f"(e.g. {example_row(df, varies, [unit, time, first_treated])}). It must be one "
             "value per unit: the first period the unit is exposed."
         )
-    first = np.where(lo == -np.inf, np.inf, lo)
-    return first, (t >= first[u_codes]).astype(np.float64)
+    return first, np.greater_equal(t, of_row, out=np.empty(t.size), casting="unsafe")
 
 
 def always_treated_units(first, u_codes, t, n_units, periods, balanced) -> np.ndarray:
@@ -240,7 +254,7 @@ def count_gaps(layout: Layout, u_codes, t_codes, n_units, n_periods, *, panel: b
 
 def cluster_cells(c_codes, n_clusters, t_codes, n_periods, d):
     """(cell stats or None, exposed per cluster, exposure varies within a cell)."""
-    cell = c_codes * n_periods + t_codes
+    cell = cell_key(c_codes, n_periods, t_codes)
     if n_clusters * n_periods <= 4 * cell.size + 1_000_000:
         n_cell = np.bincount(cell, minlength=n_clusters * n_periods)
         d_cell = np.bincount(cell, weights=d, minlength=n_clusters * n_periods)
@@ -256,7 +270,7 @@ def cluster_cells(c_codes, n_clusters, t_codes, n_periods, d):
     return stats, exposed, within
 
 
-__all__ = ["MAX_MAGNITUDE", "Layout", "always_treated_units", "bounded", "check_groups",
+__all__ = ["MAX_MAGNITUDE", "Layout", "always_treated_units", "bounded", "cell_key", "check_groups",
            "check_layout", "cluster_cells", "count_gaps", "dense_codes", "example_row",
            "exposure_from_first_treated", "exposure_from_treatment", "label_codes",
            "period_codes", "read_weights"]

@@ -330,7 +330,7 @@ def _clusters(df, cluster, unit, u_codes, u_labels, n_units):
         c_codes, c_labels = pc.label_codes(df[cluster], "cluster", cluster, sort=True)
         c_unit = np.empty(n_units, dtype=np.int64)
         c_unit[u_codes] = c_codes
-        nested = bool(np.all(c_unit[u_codes] == c_codes))
+        nested = bool(np.array_equal(np.take(c_unit, u_codes), c_codes))
     if len(c_labels) < 2:
         raise DataError(f"column {cluster or unit!r} (the cluster) has a single value; "
                         "cluster-robust inference needs two or more clusters.")

@@ -231,15 +231,13 @@ def _check_something_left(keep, codes, names, panel: Panel) -> None:
     """Refuse clearly when dropping fixed-effect singletons leaves nothing to compare."""
     if keep.any() and np.any(panel.treat[keep] > 0) and np.any(panel.treat[keep] == 0):
         return
-    worst = max(range(len(codes)), key=lambda i: int(np.max(codes[i])))
-    name = names[worst]
+    levels = ", ".join(f"{n} {int(np.max(c)) + 1} levels" for n, c in zip(names, codes))
+    left = "no rows are left" if not keep.any() else "no exposed or no unexposed rows are left"
     raise DataError(
-        f"after dropping fixed-effect singletons (levels with a single row) "
-        f"{'no rows are left' if not keep.any() else 'no exposed or no unexposed rows are left'}"
-        f": the {name!r} fixed effect has {int(np.max(codes[worst])) + 1} levels in "
-        f"{keep.size} rows, nearly one row each. A DiD compares units observed in the same "
-        "period: if the time column holds dates or unique values, aggregate it to periods "
-        "(e.g. years) first.")
+        f"after dropping fixed-effect singletons (levels with a single row) {left}: in "
+        f"{keep.size} rows the fixed effects have {levels}, nearly one row per level. A DiD "
+        "compares units observed in the same period: if the time column holds dates or "
+        "values unique to a row, aggregate it to periods (e.g. years) first.")
 
 
 __all__ = ["FEPlan", "Prepared", "check_fixed_effects", "plan_specs", "split_spec",

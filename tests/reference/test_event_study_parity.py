@@ -3,6 +3,7 @@
 import warnings
 
 import numpy as np
+import pandas as pd
 import pyfixest as pf  # in the test extra: parity must run in CI, never skip
 import pytest
 from _did_helpers import person_panel
@@ -47,3 +48,28 @@ def test_twfe_event_study_matches_pyfixest_with_binned_endpoints():
     assert res.pretrend["df1"] == 2 and res.pretrend["df2"] == 19
     post = tab[tab["term"] == "post_average"].iloc[0]
     assert post["estimate"] == pytest.approx(coefs["estimate"].to_numpy()[2:].mean())
+
+
+def test_event_study_on_repeated_cross_sections_matches_pyfixest():
+    rng = np.random.default_rng(12)
+    cell = rng.integers(0, 25 * 7, 5000)
+    df = pd.DataFrame({"m": cell // 7, "t": cell % 7})
+    df["ft"] = np.where(df["m"] < 6, 3.0, np.where(df["m"] < 10, 4.0, np.nan))
+    df["y"] = 0.3 * df["m"] + 0.1 * df["t"] + rng.normal(size=len(df)) + np.where(
+        df["t"] >= df["ft"], 1.0, 0.0)
+    res = fit_quiet(EventStudy(outcome="y", unit="m", time="t", first_treated="ft",
+                               window=(-2, 2), panel=False), df)
+    e = (df["t"] - df["ft"]).clip(-2, 2)
+    names = []
+    for k in (-2, 0, 1, 2):
+        col = f"e{k + 10}"
+        df[col] = ((e == k) & df["ft"].notna()).astype(float)
+        names.append(col)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = pf.feols(f"y ~ {' + '.join(names)} | m + t", data=df, vcov={"CRV1": "m"},
+                       fixef_tol=1e-13)
+    tab = res.tidy()
+    coefs = tab[tab["term"].str.startswith("event_time::") & tab["std_error"].notna()]
+    np.testing.assert_allclose(coefs["estimate"], ref.coef(), atol=1e-8)
+    np.testing.assert_allclose(coefs["std_error"], ref.se(), rtol=1e-6)
