@@ -56,10 +56,13 @@ class Timing:
         return 1 if self.event_times is None else len(self.event_times)
 
     def regressors(self, cell_period: np.ndarray, first_of_cell: np.ndarray) -> np.ndarray:
-        """(J, B, k) regressors for ``first_of_cell`` (B, J): each cell's cluster timing."""
-        et = cell_period[:, None] - first_of_cell.T  # (J, B); -inf when never treated
+        """(J, B, k) regressors for ``first_of_cell`` (J, B): each cell's cluster timing."""
+        period = cell_period[:, None]
         if self.event_times is None:
-            return (et >= 0)[:, :, None].astype(np.float64)
+            out = np.empty(first_of_cell.shape + (1,))
+            np.greater_equal(period, first_of_cell, out=out[:, :, 0], casting="unsafe")
+            return out
+        et = period - first_of_cell  # -inf when never treated
         treated = np.isfinite(et)
         e = np.clip(np.where(treated, et, 0.0), self.lo, self.hi)
         out = np.zeros(et.shape + (len(self.event_times),))
@@ -124,7 +127,8 @@ class AssignmentDesign:
 
     def block(self, firsts: np.ndarray, qx_obs: np.ndarray) -> BlockStats:
         """Quantities for each row of ``firsts`` (B x G first-treated periods)."""
-        x = self.timing.regressors(self.cell_period, firsts[:, self.cell_cluster])
+        by_cluster = np.ascontiguousarray(firsts.T)  # (G, B)
+        x = self.timing.regressors(self.cell_period, np.take(by_cluster, self.cell_cluster, 0))
         n_cells, n_draws, k = x.shape
         qx = self.q(x.reshape(n_cells, n_draws * k)).reshape(n_cells, n_draws, k)
         return BlockStats(x=x, qx=qx, den=np.einsum("jbk,jbl->bkl", x, qx),
@@ -178,7 +182,7 @@ def build_design(source: DesignSource, *, progress: bool = True) -> AssignmentDe
     first_cl = _cluster_timing(cells.exposure / cells.weight, fit.cell_cluster, cell_period,
                                fit.n_clusters)
     t_idx = [fit.names.index(t) for t in source.treat_terms]
-    x_obs = source.timing.regressors(cell_period, first_cl[fit.cell_cluster][None, :])[:, 0, :]
+    x_obs = source.timing.regressors(cell_period, first_cl[fit.cell_cluster][:, None])[:, 0, :]
     if not np.allclose(x_obs, cells.wx[:, t_idx] / cells.weight[:, None], atol=1e-9):
         raise SpecificationError(
             "re-assigning treatment timing needs each cluster's first exposed period observed: "

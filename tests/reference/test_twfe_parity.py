@@ -19,6 +19,17 @@ def quiet_fit(est, df):
         return est.fit(df)
 
 
+def assert_matches_pyfixest(res, ref):
+    """Coefficients to 1e-8, SEs, p-values and CI limits to 1e-6 (relative), the same N."""
+    tab = res.tidy()
+    np.testing.assert_allclose(tab["estimate"], ref.coef().to_numpy(), rtol=0, atol=1e-8)
+    np.testing.assert_allclose(tab["std_error"], ref.se().to_numpy(), rtol=1e-6, atol=0)
+    np.testing.assert_allclose(tab["p_value"], ref.pvalue().to_numpy(), rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(tab["conf_low"], ref.confint().iloc[:, 0].to_numpy(), rtol=1e-6)
+    np.testing.assert_allclose(tab["conf_high"], ref.confint().iloc[:, 1].to_numpy(), rtol=1e-6)
+    assert res.n_obs == ref._N
+
+
 @pytest.mark.parametrize("drop_frac", [0.0, 0.2])
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("covariates", [(), ("x1",)])
@@ -31,12 +42,7 @@ def test_pyfixest_parity(drop_frac, weighted, covariates):
                        weights="w" if weighted else None, fixef_tol=1e-13)
     res = quiet_fit(DiD(outcome="y", unit="id", time="t", treatment="d", cluster="m",
                         covariates=covariates, weights="w" if weighted else None), df)
-    tab = res.tidy()
-    np.testing.assert_allclose(tab["estimate"], ref.coef().to_numpy(), rtol=0, atol=1e-8)
-    np.testing.assert_allclose(tab["std_error"], ref.se().to_numpy(), rtol=1e-6, atol=0)
-    np.testing.assert_allclose(tab["p_value"], ref.pvalue().to_numpy(), rtol=1e-6, atol=1e-12)
-    np.testing.assert_allclose(tab["conf_low"], ref.confint().iloc[:, 0].to_numpy(), rtol=1e-6)
-    assert res.n_obs == ref._N
+    assert_matches_pyfixest(res, ref)
 
 
 def test_pyfixest_parity_cluster_and_time_fe():
@@ -140,12 +146,8 @@ def test_repeated_cross_sections_match_pyfixest(weighted, covariates):
                        weights="w" if weighted else None, fixef_tol=1e-13)
     res = quiet_fit(DiD(outcome="y", unit="m", time="year", first_treated="ft", panel=False,
                         covariates=covariates, weights="w" if weighted else None), df)
-    tab = res.tidy()
-    np.testing.assert_allclose(tab["estimate"], ref.coef().to_numpy(), rtol=0, atol=1e-8)
-    np.testing.assert_allclose(tab["std_error"], ref.se().to_numpy(), rtol=1e-6, atol=0)
-    np.testing.assert_allclose(tab["p_value"], ref.pvalue().to_numpy(), rtol=1e-6, atol=1e-12)
-    np.testing.assert_allclose(tab["conf_high"], ref.confint().iloc[:, 1].to_numpy(), rtol=1e-6)
-    assert res.n_obs == ref._N and res.glance()["k"].iloc[0] == len(covariates) + 1 + 6
+    assert_matches_pyfixest(res, ref)
+    assert res.glance()["k"].iloc[0] == len(covariates) + 1 + 6  # regressors + year levels
 
 
 def test_cells_keep_a_municipality_seen_in_one_period_as_the_person_fit_does():
