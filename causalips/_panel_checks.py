@@ -174,7 +174,9 @@ def exposure_from_treatment(df, treatment, t, u_codes, n_units, unit, time, *, p
 
 def exposure_from_first_treated(df, first_treated, t, periods, u_codes, n_units, unit, time):
     """(first exposed period per unit, 0/1 exposure per row); NaN/0/inf = never treated."""
-    ft = numeric_column(df, first_treated, role="first_treated", allow_missing=True)
+    s = df[first_treated]
+    ft = (s.to_numpy() if s.dtype == np.float64  # already floats: read without a copy
+          else numeric_column(df, first_treated, role="first_treated", allow_missing=True))
     zero = ft == 0
     has_zero = bool(zero.any())
     if has_zero and np.any(periods == 0):
