@@ -19,9 +19,12 @@ with warnings.catch_warnings(record=True) as caught:
 print(did.summary())
 print("warning:", caught[0].message if caught else "none")
 
-for spec in (ci.WildBootstrap(reps=9999, seed=1), ci.Randomization(), ci.ConleyTaber()):
+# inference asked for after the fit: nothing is refitted, and the assignment design that
+# randomization inference and Conley-Taber need is built once, on first use
+for spec in (ci.WildBootstrap(reps=9999, seed=1), ci.Randomization(), ci.ConleyTaber(),
+             ci.ConleyTaber(heteroskedasticity=True)):
     row = did.with_inference(spec).tidy().iloc[0]
-    print(f"{type(spec).__name__:14s} p = {row['p_value']:.4f}  "
+    print(f"{spec.describe():40s} p = {row['p_value']:.4f}  "
           f"CI {row['conf_low']:.2f} to {row['conf_high']:.2f}")
 
 with warnings.catch_warnings():

@@ -3,7 +3,7 @@ control, and inference that stays honest with few clusters."""
 
 from __future__ import annotations
 
-from .conley_taber import ConleyTaber
+from ..inference import ConleyTaber
 from .event_study import EventStudy, EventStudyResult
 from .impact import implied_factor, years_of_work
 from .size_study import size_study

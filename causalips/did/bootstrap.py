@@ -23,9 +23,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from ..errors import SpecificationError
-from ._engine import LinearFit
+from ._within_ols import LinearFit
 
 #: largest draws x bootstrap-clusters weight matrix built in one piece
 MAX_DRAW_CELLS = 200_000_000
@@ -110,8 +111,13 @@ def wild_bootstrap(
     conf_level: float = 0.95,
     null: float = 0.0,
     correction: str = "CR1",
+    progress: bool = False,
 ) -> BootstrapOutcome:
-    """Wild cluster bootstrap-t p-value and CI for one coefficient (see module docstring)."""
+    """Wild cluster bootstrap-t p-value and CI for one coefficient (see module docstring).
+
+    ``progress`` shows a tqdm bar (on runs over about 2 seconds) counting the passes over the
+    draws: one for the p-value, then one per step of the interval's bisection.
+    """
     if term not in fit.names:
         raise SpecificationError(f"term {term!r} not in the fit; terms: {list(fit.names)}")
     a = fit.names.index(term)
@@ -123,6 +129,8 @@ def wild_bootstrap(
             f"(limit {MAX_DRAW_CELLS:.0e} weights); lower reps or bootstrap coarser clusters"
         )
     v, enumerated = draw_weights(n_units, reps, weights, seed)
+    bar = tqdm(desc=f"wild bootstrap ({term})", unit="pass", disable=not progress, delay=2.0,
+               leave=False)
     ssc = fit.ssc(correction)
     vc = fit.vcov(correction)
     se = float(np.sqrt(vc[a, a]))
@@ -145,6 +153,7 @@ def wild_bootstrap(
                 return (num0 - beta0 * num1) / s
 
         def pval(beta0: float) -> float:
+            bar.update(1)
             ts = t_star(beta0)
             t0 = (est - beta0) / se
             return float(np.mean(np.abs(ts) >= abs(t0) - 1e-12 * max(1.0, abs(t0))))
@@ -161,6 +170,7 @@ def wild_bootstrap(
         p = float(np.mean(np.abs(draws) >= abs(t_obs) - 1e-12 * max(1.0, abs(t_obs))))
         q = float(np.quantile(np.abs(draws[np.isfinite(draws)]), conf_level))
         lo, hi = est - q * se, est + q * se
+    bar.close()
     return BootstrapOutcome(
         estimate=est, std_error=se, statistic=t_obs, p_value=p, conf_low=lo, conf_high=hi,
         reps=int(v.shape[0]), enumerated=enumerated, restricted=restricted, weights=weights,

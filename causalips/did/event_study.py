@@ -26,9 +26,13 @@ from scipy import stats
 from .._checks import check_choice
 from ..base import Summary, tidy_frame
 from ..errors import DataError, DroppedRowsWarning, SpecificationError
-from ..inference import Cluster, WildBootstrap
+from ..inference import Cluster
 from ..panel import Panel
-from .twfe import _FEPlan, _FEResult, inference_table, run_inference_and_warn, trends_table
+from ._assignment import DesignSource, Timing
+from ._fe_plan import FEPlan
+from ._fe_result import FEResult, design_getter, fit_record, trends_table
+from ._inference_rows import inference_table, reassignment_label
+from .randomization import Combination, single_terms
 
 METHODS = ("twfe", "sun_abraham")
 
@@ -58,39 +62,42 @@ def pretrend_test(coef: np.ndarray, vcov: np.ndarray, n_clusters: int) -> dict:
     return {"statistic": w, "df1": q, "df2": df2, "p_value": float(stats.f.sf(w, q, df2))}
 
 
-class EventStudyResult(_FEResult):
+class EventStudyResult(FEResult):
     """A fitted event study.
 
     ``tidy()`` has one row per event time (term ``event_time::e``, extra column ``event_time``),
     the reference period with estimate 0, and a row ``post_average`` (mean of the post-period
-    coefficients). ``pretrend`` holds the joint Wald test of the pre-period coefficients.
+    coefficients). ``pretrend`` holds the joint Wald test of the pre-period coefficients (with
+    the analytic variance, whatever the resampling).
     """
 
-    def __init__(self, *, estimator, table, n_obs, warnings, fit, design, inference, details,
-                 notes, info, trends, pretrend, agg):
-        super().__init__(estimator=estimator, table=table, n_obs=n_obs, warnings=warnings)
-        self._init_common(fit=fit, design=design, inference=inference, details=details,
-                          notes=notes, info=info, trends=trends)
-        self.pretrend = pretrend
+    def __init__(self, *, estimator, fit, source, variance, inference, info, trends,
+                 base_warnings, agg, cache=None):
+        cache = {} if cache is None else cache
+        table, details, notes, pre, warns = build_table(
+            estimator, fit, variance, inference, agg, info, design_getter(cache, source))
+        super().__init__(estimator=estimator, table=table, n_obs=fit.n_obs,
+                         warnings=tuple(base_warnings) + tuple(warns))
+        self._init_common(fit=fit, source=source, variance=variance, inference=inference,
+                          details=details, notes=notes, info=info, trends=trends,
+                          base_warnings=base_warnings, cache=cache)
+        self.pretrend = pre
         self.reference = estimator.reference
         self._agg = agg  # (weights matrix rows=event times over fit coefs, event times)
         self._freeze()
 
-    def _rebuild(self, spec):
-        if not isinstance(spec, Cluster | WildBootstrap):
+    def _check_resampling(self, spec) -> None:
+        if self.estimator.method == "sun_abraham":
             raise SpecificationError(
-                "an event study supports Cluster(...) and WildBootstrap(...) inference; "
-                f"got {type(spec).__name__}. Use DiD for randomization / Conley-Taber."
-            )
-        if isinstance(spec, WildBootstrap) and self.estimator.method == "sun_abraham":
-            raise SpecificationError("the wild bootstrap is not available for Sun-Abraham "
-                                     "aggregates; use method='twfe' or Cluster")
-        table, details, notes, pre = build_table(self.estimator, self.fit, spec, self._agg,
-                                                 self.info)
-        return EventStudyResult(estimator=self.estimator, table=table, n_obs=self.n_obs,
-                                warnings=self.warnings, fit=self.fit, design=None,
-                                inference=spec, details=details, notes=notes, info=self.info,
-                                trends=self.trends, pretrend=pre, agg=self._agg)
+                f"{type(spec).__name__} is not available for Sun-Abraham aggregates (their "
+                "weights are cohort shares; re-drawing changes them): use method='twfe', or "
+                "Cluster(...)")
+
+    def _rebuild(self, variance, inference):
+        return EventStudyResult(estimator=self.estimator, fit=self.fit, source=self._source,
+                                variance=variance, inference=inference, info=self.info,
+                                trends=self.trends, base_warnings=self._base_warnings,
+                                agg=self._agg, cache=self._cache)
 
     def glance(self) -> pd.DataFrame:
         g = super().glance()
@@ -104,6 +111,7 @@ class EventStudyResult(_FEResult):
         pre = self.pretrend
         header = (
             ("outcome", e.outcome),
+            ("design", self._design_line()),
             ("method", "TWFE event study" if e.method == "twfe"
              else "Sun-Abraham interaction-weighted"),
             ("reference period", str(e.reference)),
@@ -122,57 +130,80 @@ class EventStudyResult(_FEResult):
         return plot_event_study(self, ax=ax, **style)
 
 
-def build_table(plan, fit, spec, agg, info):
-    """Tidy event-study table (TWFE coefficients or Sun-Abraham aggregates) + pre-trend test."""
+def _combinations(times) -> list[Combination]:
+    """Each event-time coefficient, and the average of the post-period ones."""
+    combos = single_terms([_term(e) for e in times])
+    post = np.asarray(times) >= 0
+    if post.any():
+        combos.append(Combination("post_average", post / post.sum(), post.astype(float)))
+    return combos
+
+
+def _sun_abraham_rows(fit, agg, correction, conf, info):
+    weights, times = agg
+    df = fit.n_clusters - 1
+    q = stats.t.ppf(0.5 + conf / 2, df)
+    est = weights @ fit.coef
+    vc = weights @ fit.vcov(correction) @ weights.T
+    se = np.sqrt(np.diag(vc))
+    t = est / se
+    table = pd.DataFrame({"term": [_term(e) for e in times], "estimate": est,
+                          "std_error": se, "statistic": t,
+                          "p_value": 2 * stats.t.sf(np.abs(t), df),
+                          "conf_low": est - q * se, "conf_high": est + q * se,
+                          "df": float(df), "inference": f"cluster-robust {correction}, t({df})"})
+    notes = [f"Sun-Abraham: cohort x event-time effects averaged with cohort shares; "
+             f"{correction} clustered by {info['cluster']} ({fit.n_clusters} clusters), shares "
+             "fixed"]
+    return table, est, vc, notes
+
+
+def build_table(plan, fit, variance, resampling, agg, info, design):
+    """(tidy table, details, notes, pre-trend test, warnings) of an event study."""
     weights, times = agg
     conf = plan.conf_level
+    correction = variance.correction or "CR1"
     df = fit.n_clusters - 1
     q = stats.t.ppf(0.5 + conf / 2, df)
     n_ev = len(times)
+    warns: list[str] = []
+    details: dict = {}
     if weights is None:  # TWFE: the coefficients themselves
-        terms = [_term(e) for e in times]
-        table, details, notes = inference_table(fit, spec, conf, terms, None, info["cluster"],
-                                                plan.time)
+        table, details, notes, warns = inference_table(
+            fit, variance, resampling, conf, _combinations(times), design=design,
+            cluster_name=info["cluster"], time_name=plan.time)
         table = table.iloc[:n_ev].copy()
-        vc = fit.vcov()[:n_ev, :n_ev]
+        vc = fit.vcov(correction)[:n_ev, :n_ev]
         est = fit.coef[:n_ev]
     else:
-        est = weights @ fit.coef
-        vc = weights @ fit.vcov() @ weights.T
-        se = np.sqrt(np.diag(vc))
-        t = est / se
-        table = pd.DataFrame({"term": [_term(e) for e in times], "estimate": est,
-                              "std_error": se, "statistic": t,
-                              "p_value": 2 * stats.t.sf(np.abs(t), df),
-                              "conf_low": est - q * se, "conf_high": est + q * se,
-                              "df": float(df), "inference": f"cluster-robust CR1, t({df})"})
-        details = {}
-        notes = [f"Sun-Abraham: cohort x event-time effects averaged with cohort shares; CR1 "
-                 f"clustered by {info['cluster']} ({fit.n_clusters} clusters), shares fixed"]
+        table, est, vc, notes = _sun_abraham_rows(fit, agg, correction, conf, info)
     table["event_time"] = np.asarray(times, dtype=float)
     times_arr = np.asarray(times)
     pre = times_arr < 0
     pre_test = pretrend_test(est[pre], vc[np.ix_(pre, pre)], fit.n_clusters)
     post = times_arr >= 0
+    rows = [{"term": _term(plan.reference), "estimate": 0.0, "std_error": np.nan,
+             "statistic": np.nan, "p_value": np.nan, "conf_low": np.nan, "conf_high": np.nan,
+             "df": np.nan, "inference": "reference period (fixed at 0)",
+             "event_time": float(plan.reference)}]
+    table = pd.concat([table, pd.DataFrame(rows)], ignore_index=True)
+    table = table.sort_values("event_time", kind="stable")
     if post.any():
         a = post / post.sum()
         pe, ps = float(a @ est), float(np.sqrt(a @ vc @ a))
-        post_row = {"term": "post_average", "estimate": pe, "std_error": ps,
-                    "statistic": pe / ps, "p_value": 2 * stats.t.sf(abs(pe / ps), df),
-                    "conf_low": pe - q * ps, "conf_high": pe + q * ps, "df": float(df),
-                    "inference": f"cluster-robust CR1, t({df})", "event_time": np.nan}
-    ref_row = {"term": _term(plan.reference), "estimate": 0.0, "std_error": np.nan,
-               "statistic": np.nan, "p_value": np.nan, "conf_low": np.nan, "conf_high": np.nan,
-               "df": np.nan, "inference": "reference period (fixed at 0)",
-               "event_time": float(plan.reference)}
-    table = pd.concat([table, pd.DataFrame([ref_row])], ignore_index=True)
-    table = table.sort_values("event_time", kind="stable")
-    if post.any():
-        table = pd.concat([table, pd.DataFrame([post_row])], ignore_index=True)
-    return tidy_frame(table), details, notes, pre_test
+        row = {"term": "post_average", "estimate": pe, "std_error": ps,
+               "statistic": pe / ps, "p_value": 2 * stats.t.sf(abs(pe / ps), df),
+               "conf_low": pe - q * ps, "conf_high": pe + q * ps, "df": float(df),
+               "inference": f"cluster-robust {correction}, t({df})", "event_time": np.nan}
+        out = details.get("post_average")
+        if out is not None:  # randomization inference / Conley-Taber on the average too
+            row.update(p_value=out.p_value, conf_low=out.conf_low, conf_high=out.conf_high,
+                       statistic=np.nan, df=np.nan, inference=reassignment_label(resampling))
+        table = pd.concat([table, pd.DataFrame([row])], ignore_index=True)
+    return tidy_frame(table), details, notes, pre_test, warns
 
 
-class EventStudy(_FEPlan):
+class EventStudy(FEPlan):
     """Event-study DiD: effects by period since first exposure.
 
     Parameters
@@ -187,13 +218,19 @@ class EventStudy(_FEPlan):
         Bin event times beyond the window into its end points (default) or drop those rows.
     method : {"twfe", "sun_abraham"}
         Ordinary TWFE event study or the Sun–Abraham interaction-weighted estimator.
-    vcov : Cluster or WildBootstrap, optional
-        Inference; default CR1 clustered on ``cluster``.
+    vcov : Cluster, optional
+        The variance; default CR1 clustered on ``cluster``.
+    inference : WildBootstrap, Randomization or ConleyTaber, optional
+        Resampling inference for each event-time coefficient (randomization inference and
+        Conley–Taber also for ``post_average``; they need ``method="twfe"`` and binned end
+        points). Also later through ``result.with_inference(spec)``.
     conf_level : float
         Confidence level (default 0.95).
     cell_counts : str, optional
         Rows are aggregated cluster x period cells with this many people (see
         :class:`~causalips.DiD`).
+    panel : bool
+        ``False`` for repeated cross-sections (see :class:`~causalips.DiD`).
 
     Returns
     -------
@@ -216,24 +253,26 @@ class EventStudy(_FEPlan):
 
     _param_names = ("outcome", "unit", "time", "treatment", "first_treated", "cluster",
                     "fixed_effects", "covariates", "weights", "window", "reference",
-                    "bin_endpoints", "method", "vcov", "conf_level", "cell_counts")
+                    "bin_endpoints", "method", "vcov", "inference", "conf_level", "cell_counts",
+                    "panel")
 
     def __init__(self, *, outcome: str, unit: str, time: str, treatment: str | None = None,
                  first_treated: str | None = None, cluster: str | None = None,
                  fixed_effects: Sequence[str] = ("unit", "time"), covariates: Sequence[str] = (),
                  weights: str | None = None, window: tuple[int, int] | None = None,
                  reference: int = -1, bin_endpoints: bool = True, method: str = "twfe",
-                 vcov=None, conf_level: float = 0.95, cell_counts: str | None = None):
+                 vcov=None, inference=None, conf_level: float = 0.95,
+                 cell_counts: str | None = None, panel: bool = True):
         self._validate_common(outcome=outcome, unit=unit, time=time, treatment=treatment,
                               first_treated=first_treated, cluster=cluster,
                               fixed_effects=fixed_effects, covariates=covariates, weights=weights,
-                              vcov=vcov, conf_level=conf_level, cell_counts=cell_counts)
-        if vcov is not None and not isinstance(vcov, Cluster | WildBootstrap):
-            raise SpecificationError("EventStudy supports vcov=Cluster(...) or WildBootstrap(...)")
+                              vcov=vcov, inference=inference, conf_level=conf_level,
+                              cell_counts=cell_counts, panel=panel)
         self.method = check_choice("method", method, METHODS)
-        if method == "sun_abraham" and isinstance(vcov, WildBootstrap):
-            raise SpecificationError("the wild bootstrap is not available for Sun-Abraham "
-                                     "aggregates; use method='twfe' or Cluster")
+        if method == "sun_abraham" and self.inference is not None:
+            raise SpecificationError(
+                f"{type(self.inference).__name__} is not available for Sun-Abraham aggregates; "
+                "use method='twfe', or Cluster")
         if not isinstance(reference, int | np.integer):
             raise SpecificationError(f"reference must be an integer event time; got {reference!r}")
         self.reference = int(reference)
@@ -274,14 +313,13 @@ class EventStudy(_FEPlan):
             present = set(np.unique(e[treated & ~outside if not self.bin_endpoints else treated]
                                     ).astype(int).tolist())
             times = [t for t in times if t in present]
+            holder["timing"] = Timing(tuple(times), lo, hi)
             if self.method == "twfe":
                 x = np.column_stack([(treated & (e == t)).astype(np.float64) for t in times])
                 names = tuple(_term(t) for t in times)
                 holder["agg"] = (None, times)
             else:
                 x, names = self._sun_abraham_x(panel, treated, e, times, holder)
-            if not self.bin_endpoints and outside.any():
-                holder["outside"] = outside
             if panel.covariates is not None:
                 x = np.column_stack([x, panel.covariates])
                 names += panel.covariate_names
@@ -289,14 +327,26 @@ class EventStudy(_FEPlan):
 
         data = self._drop_outside(data) if not self.bin_endpoints and self.window else data
         prep = self._prepare(data, build_x)
-        spec, _, _, _, _, warns, info = run_inference_and_warn(
-            self, prep, [], force_design=False)
-        table, details, notes, pre = build_table(self, prep.fit, spec, holder["agg"], info)
-        return EventStudyResult(estimator=self, table=table, n_obs=prep.fit.n_obs,
-                                warnings=warns, fit=prep.fit, design=None, inference=spec,
-                                details=details, notes=notes, info=info,
-                                trends=trends_table(prep.panel, prep.cells), pretrend=pre,
-                                agg=holder["agg"])
+        info, warns = fit_record(prep)
+        times = holder["agg"][1]
+        source = DesignSource(fit=prep.fit, fe=prep.fe, row_cell=prep.row_cell,
+                              periods=prep.panel.periods,
+                              treat_terms=tuple(_term(t) for t in times),
+                              timing=holder["timing"], refusal=self._reassignment_refusal())
+        return EventStudyResult(estimator=self, fit=prep.fit, source=source,
+                                variance=self.vcov or Cluster(prep.panel.cluster_name),
+                                inference=self.inference, info=info,
+                                trends=trends_table(prep.panel, prep.cells),
+                                base_warnings=warns, agg=holder["agg"])
+
+    def _reassignment_refusal(self) -> str:
+        if self.method == "sun_abraham":
+            return ("randomization inference and Conley-Taber are not available for "
+                    "Sun-Abraham aggregates: use method='twfe'")
+        if not self.bin_endpoints and self.window is not None:
+            return ("randomization inference and Conley-Taber re-assign timing, which would move "
+                    "the rows dropped outside the window: use bin_endpoints=True")
+        return ""
 
     def _drop_outside(self, data):
         """Without binning, drop rows of treated units outside the window (with a warning)."""
@@ -304,7 +354,7 @@ class EventStudy(_FEPlan):
 
         panel = validate_panel(data, outcome=self.outcome, unit=self.unit, time=self.time,
                                treatment=self.treatment, first_treated=self.first_treated,
-                               cluster=self.cluster, always_treated="keep")
+                               cluster=self.cluster, always_treated="keep", panel=self.panel)
         et = panel.event_time
         lo, hi = self.window
         out = np.isfinite(et) & ((et < lo) | (et > hi))

@@ -21,11 +21,13 @@ a p-value.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._engine import FixedEffects
+from ._within_ols import FixedEffects
 from .bootstrap import draw_weights
 from .randomization import count_assignments, enumerate_assignments
 
@@ -96,78 +98,126 @@ def size_study(*, n_clusters: int = 11, n_treated: int = 1, n_periods: int = 8,
     True
     """
     rng = np.random.default_rng(seed)
-    g, t = n_clusters, n_periods
-    unit, time = _panel(g, t)
-    n = unit.size
-    first = np.full(g, np.inf)
-    first[:n_treated] = first_period
-    d = (time >= first[unit]).astype(np.float64)
-    fe = FixedEffects.build([unit, time], [g, t], ["unit", "time"], np.ones(n))
-    dd = fe.residualise(d)
-    # outcomes: cluster effect + AR(1) noise, no treatment effect
+    sim = _Simulated.build(n_clusters, n_treated, n_periods, first_period)
+    sizes = np.ones(n_clusters) if cluster_sizes is None else np.asarray(cluster_sizes, float)
+    y = _null_outcomes(rng, sim, reps, cluster_sd, noise_sd, ar, sizes, person_sd)
+    yd = sim.fe.residualise(y)
+    out, beta = _analytic_and_bootstrap(rng, sim, yd, boot_reps, alpha)
+    q = sim.fe.residualise(np.eye(sim.unit.size))  # every row is its own cluster x period cell
+    out["RI"], min_ri = _randomization(rng, sim, q, yd, ri_reps, alpha)
+    out["CT"], out["CT-FP"], min_ct = _conley_taber(rng, sim, q, y, yd, beta, sizes, ri_reps,
+                                                    alpha)
+    min_p = {"RI": min_ri, "CT": min_ct, "CT-FP": min_ct}
+    rows = []
+    for m in METHODS:
+        rate = float(np.mean(out[m]))
+        rows.append({"method": m, "rejection_rate": rate,
+                     "mc_se": float(np.sqrt(max(rate * (1 - rate), 1e-12) / reps)),
+                     "alpha": alpha, "reps": reps, "n_clusters": n_clusters,
+                     "n_treated": n_treated, "min_p_value": min_p.get(m, np.nan)})
+    return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class _Simulated:
+    """The simulated cluster x period design (no outcomes)."""
+
+    unit: np.ndarray
+    time: np.ndarray
+    first: np.ndarray
+    d: np.ndarray
+    fe: FixedEffects
+    dd: np.ndarray  # exposure with the fixed effects removed
+    n_treated: int
+    first_period: int
+
+    @classmethod
+    def build(cls, g, n_treated, t, first_period):
+        unit, time = _panel(g, t)
+        first = np.full(g, np.inf)
+        first[:n_treated] = first_period
+        d = (time >= first[unit]).astype(np.float64)
+        fe = FixedEffects.build([unit, time], [g, t], ["unit", "time"], np.ones(unit.size))
+        return cls(unit=unit, time=time, first=first, d=d, fe=fe, dd=fe.residualise(d),
+                   n_treated=n_treated, first_period=first_period)
+
+    @property
+    def g(self) -> int:
+        return self.first.size
+
+
+def _null_outcomes(rng, sim, reps, cluster_sd, noise_sd, ar, sizes, person_sd):
+    """Outcomes (rows x reps): cluster effect + AR(1) noise (+ person noise), no effect."""
+    g, t = sim.g, sim.unit.size // sim.g
     eps = rng.normal(0, noise_sd, (g, t, reps))
     if ar:
         for s in range(1, t):  # loop over periods (few), not replications
             eps[:, s] = ar * eps[:, s - 1] + np.sqrt(1 - ar**2) * eps[:, s]
-    sizes = np.ones(g) if cluster_sizes is None else np.asarray(cluster_sizes, dtype=np.float64)
     if person_sd:
         eps = eps + rng.normal(0, 1, (g, t, reps)) * (person_sd / np.sqrt(sizes))[:, None, None]
     y = rng.normal(0, cluster_sd, (g, 1, reps)) + eps
-    y = y.reshape(n, reps)
-    yd = fe.residualise(y)
-    h = np.bincount(unit, weights=dd**2, minlength=g)
+    return y.reshape(g * t, reps)
+
+
+def _analytic_and_bootstrap(rng, sim, yd, boot_reps, alpha):
+    """CR1, WCR and WCU rejections; and the estimates."""
+    g, n = sim.g, sim.unit.size
+    h = np.bincount(sim.unit, weights=sim.dd**2, minlength=g)
     bread = 1.0 / h.sum()
-    gsc = np.zeros((g, reps))
-    np.add.at(gsc, unit, dd[:, None] * yd)
+    gsc = np.zeros((g, yd.shape[1]))
+    np.add.at(gsc, sim.unit, sim.dd[:, None] * yd)
     beta = bread * gsc.sum(0)
-    k = 1 + t  # regressor + period levels (cluster FE nested in clusters)
+    k = 1 + n // g  # regressor + period levels (cluster FE nested in clusters)
     ssc = g / (g - 1) * (n - 1) / (n - k)
     scores = gsc - h[:, None] * beta[None, :]
-    se = np.sqrt(ssc * bread**2 * np.sum(scores**2, axis=0))
-    tstat = beta / se
-    out = {}
-    out["CR1"] = 2 * stats.t.sf(np.abs(tstat), g - 1) <= alpha
+    tstat = beta / np.sqrt(ssc * bread**2 * np.sum(scores**2, axis=0))
+    out = {"CR1": 2 * stats.t.sf(np.abs(tstat), g - 1) <= alpha}
     v, _ = draw_weights(g, boot_reps, "rademacher", rng.integers(2**31))
     t_wcr = k1_bootstrap_t(gsc, h, bread, v, ssc)  # null beta = 0: scores = g_c
     out["WCR"] = np.mean(np.abs(t_wcr) >= np.abs(tstat)[None, :] - 1e-12, axis=0) <= alpha
     t_wcu = k1_bootstrap_t(scores, h, bread, v, ssc)
     out["WCU"] = np.mean(np.abs(t_wcu) >= np.abs(tstat)[None, :] - 1e-12, axis=0) <= alpha
-    # randomization inference: every row is its own cluster x period cell
-    q = np.zeros((n, n))
-    q[:, :] = fe.residualise(np.eye(n))
-    if count_assignments(first) <= ri_reps:
-        firsts = enumerate_assignments(first)
+    return out, beta
+
+
+def _randomization(rng, sim, q, yd, ri_reps, alpha):
+    """Randomization-inference rejections and the smallest attainable p-value."""
+    if count_assignments(sim.first) <= ri_reps:
+        firsts = enumerate_assignments(sim.first)
     else:
-        perm = rng.permuted(np.tile(first, (ri_reps, 1)), axis=1)
-        firsts = np.vstack([first[None, :], perm])
-    dmat = (time[None, :] >= firsts[:, unit]).astype(np.float64)
+        perm = rng.permuted(np.tile(sim.first, (ri_reps, 1)), axis=1)
+        firsts = np.vstack([sim.first[None, :], perm])
+    dmat = (sim.time[None, :] >= firsts[:, sim.unit]).astype(np.float64)
     den = np.einsum("aj,aj->a", dmat @ q, dmat)
     ok = den > 1e-12
     b_all = (dmat[ok] @ yd) / den[ok][:, None]
     p_ri = np.mean(np.abs(b_all) >= np.abs(b_all[0])[None, :] - 1e-12, axis=0)
-    out["RI"] = p_ri <= alpha
-    # Conley-Taber: placebo errors from control clusters' residuals
-    resid = yd - dd[:, None] * beta[None, :]
-    controls = np.arange(n_treated, g)
-    vals = np.where(np.arange(controls.size) < n_treated, float(first_period), np.inf)
+    return p_ri <= alpha, 1 / float(b_all.shape[0])
+
+
+def _conley_taber(rng, sim, q, y, yd, beta, sizes, ri_reps, alpha):
+    """Conley-Taber rejections, plain and with the Ferman-Pinto rescaling."""
+    resid = yd - sim.dd[:, None] * beta[None, :]
+    controls = np.arange(sim.n_treated, sim.g)
+    vals = np.where(np.arange(controls.size) < sim.n_treated, float(sim.first_period), np.inf)
     if count_assignments(vals) <= ri_reps:
         sets = enumerate_assignments(vals)
     else:
         sets = rng.permuted(np.tile(vals, (ri_reps, 1)), axis=1)
-    f_ct = np.full((sets.shape[0], g), np.inf)
+    f_ct = np.full((sets.shape[0], sim.g), np.inf)
     f_ct[:, controls] = sets
-    dct = (time[None, :] >= f_ct[:, unit]).astype(np.float64)
+    dct = (sim.time[None, :] >= f_ct[:, sim.unit]).astype(np.float64)
     den_ct = np.einsum("aj,aj->a", dct @ q, dct)
     errs = (dct @ resid) / den_ct[:, None]
     count = np.sum(np.abs(errs) >= np.abs(beta)[None, :], axis=0)
-    p_ct = (1 + count) / (1 + errs.shape[0])
-    out["CT"] = p_ct <= alpha
+    plain = (1 + count) / (1 + errs.shape[0]) <= alpha
     # Ferman-Pinto: variance A + B/size from squared residuals, rescale the placebo errors
+    d = sim.d
     qd = q @ d
     qres = q - np.outer(qd, qd) / (d @ qd)
     e_full = qres @ y  # unit weights: residuals of the cell means
     pm = qres**2
-    inv_size = 1.0 / sizes[unit]
+    inv_size = 1.0 / sizes[sim.unit]
     xv = np.column_stack([pm.sum(axis=1), pm @ inv_size])
     ab = np.maximum(np.linalg.lstsq(xv, e_full**2, rcond=None)[0], 0.0)  # (2, reps)
     a0 = qd / (d @ qd)
@@ -176,17 +226,8 @@ def size_study(*, n_clusters: int = 11, n_treated: int = 1, n_periods: int = 8,
     var_k = np.outer((bk**2).sum(axis=1), ab[0]) + np.outer((bk**2) @ inv_size, ab[1])
     scale = np.sqrt(np.divide(var0[None, :], var_k, out=np.ones_like(var_k), where=var_k > 0))
     count_fp = np.sum(np.abs(errs * scale) >= np.abs(beta)[None, :], axis=0)
-    out["CT-FP"] = (1 + count_fp) / (1 + errs.shape[0]) <= alpha
-    min_p = {"RI": 1 / float(b_all.shape[0]), "CT": 1 / float(1 + errs.shape[0]),
-             "CT-FP": 1 / float(1 + errs.shape[0])}
-    rows = []
-    for m in METHODS:
-        rate = float(np.mean(out[m]))
-        rows.append({"method": m, "rejection_rate": rate,
-                     "mc_se": float(np.sqrt(max(rate * (1 - rate), 1e-12) / reps)),
-                     "alpha": alpha, "reps": reps, "n_clusters": g, "n_treated": n_treated,
-                     "min_p_value": min_p.get(m, np.nan)})
-    return pd.DataFrame(rows)
+    fp = (1 + count_fp) / (1 + errs.shape[0]) <= alpha
+    return plain, fp, 1 / float(1 + errs.shape[0])
 
 
 __all__ = ["size_study", "k1_bootstrap_t", "METHODS"]

@@ -80,8 +80,10 @@ def test_wild_bootstrap_per_event_time_and_plot():
     assert set(boot.details) == set(est_rows["term"])
     ax = res.plot()
     assert len(ax.collections) >= 1 and len(ax.lines) >= 1
-    with pytest.raises(SpecificationError, match="supports Cluster"):
-        res.with_inference(Randomization())
+    sa = fit_quiet(EventStudy(outcome="y", unit="id", time="t", first_treated="ft",
+                              cluster="m", window=(-3, 3), method="sun_abraham"), df)
+    with pytest.raises(SpecificationError, match="not available for Sun-Abraham"):
+        sa.with_inference(Randomization())
 
 
 def test_plan_errors():
@@ -93,4 +95,4 @@ def test_plan_errors():
     with pytest.raises(SpecificationError, match="integer event time"):
         EventStudy(**kw, reference=-1.5)
     with pytest.raises(SpecificationError, match="not available for Sun-Abraham"):
-        EventStudy(**kw, method="sun_abraham", vcov=WildBootstrap())
+        EventStudy(**kw, method="sun_abraham", inference=WildBootstrap())

@@ -5,13 +5,13 @@ import pandas as pd
 import pytest
 from _did_helpers import person_panel
 
-from causalips.did import ConleyTaber, DiD
-from causalips.did._engine import FixedEffects
+from causalips.did import DiD, EventStudy
+from causalips.did._within_ols import FixedEffects
 from causalips.did.bootstrap import draw_weights
 from causalips.did.randomization import randomization_test
 from causalips.did.size_study import k1_bootstrap_t, size_study
 from causalips.errors import SpecificationError
-from causalips.inference import Randomization, WildBootstrap
+from causalips.inference import ConleyTaber, Randomization, WildBootstrap
 
 
 def quiet(est, df):
@@ -87,7 +87,7 @@ def test_randomization_betas_equal_refits_and_p_is_exact():
         refit = quiet(DiD(outcome="y", unit="m", time="year", treatment="d"), moved)
         f = firsts.copy()
         f[j] = 4
-        assert res._design.betas(f[None, :])[0] == pytest.approx(refit.att, abs=1e-10)
+        assert res._assignment_design().betas(f[None, :])[0, 0] == pytest.approx(refit.att, abs=1e-10)
     rank = np.sum(np.abs(out.placebo) >= abs(res.att) - 1e-12)
     assert ri.tidy()["p_value"].iloc[0] == pytest.approx(rank / 11)
     # at 95% a design with 11 assignments cannot reject anything: the inverted CI is unbounded
@@ -106,27 +106,26 @@ def test_randomization_sampled_with_many_assignments_is_seeded():
     assert a.p_value == b.p_value
     assert a.min_p_value == pytest.approx(1 / 500)
     # the interval inverts the test under a constant effect: p crosses 0.05 at its limits
-    from causalips.did.randomization import AssignmentDesign
+    import dataclasses
 
     lo, hi = a.conf_low, a.conf_high
     assert lo < res.att < hi
-    design = res._design
+    design = res._assignment_design()
     for bound, sign in ((lo, -1), (hi, 1)):
         width = hi - lo
         for shift, inside in ((-sign * 1e-3 * width, True), (sign * 1e-2 * width, False)):
             b = bound + shift
-            shifted = AssignmentDesign(q=design.q, r=design.r - b * (design.q @ _d_obs(design)),
-                                       cell_cluster=design.cell_cluster,
-                                       cell_period=design.cell_period,
-                                       first_by_cluster=design.first_by_cluster,
-                                       estimate=res.att - b)
-            p = randomization_test(shifted, reps=499, seed=1).p_value
+            # the outcome minus b * exposure: r moves by b * Q d_observed
+            shifted = dataclasses.replace(design, r=design.r - b * design.qx_obs[:, 0],
+                                          estimate=design.estimate - b)
+            p = randomization_test(shifted, reps=499, seed=1, progress=False)["att"].p_value
             assert (p > 0.05) == inside
 
 
 def test_conley_taber_interval():
     df = municipality_panel(seed=6, effect=2.0)
-    res = quiet(DiD(outcome="y", unit="m", time="year", treatment="d", vcov=ConleyTaber()), df)
+    res = quiet(DiD(outcome="y", unit="m", time="year", treatment="d",
+                    inference=ConleyTaber()), df)
     tab = res.tidy()
     out = res.details["att"]
     assert out.n_placebos == 10
@@ -140,12 +139,8 @@ def test_randomization_refused_with_person_level_timing():
     df = person_panel(seed=7)
     df["d"] = ((df["id"] % 2 == 0) & (df["t"] >= 4)).astype(float)
     res = quiet(DiD(outcome="y", unit="id", time="t", treatment="d", cluster="m"), df)
-    with pytest.raises(SpecificationError, match="assignment design"):
+    with pytest.raises(SpecificationError, match="varies within cluster-period cells"):
         res.with_inference(Randomization())
-
-
-def _d_obs(design):
-    return (design.cell_period >= design.first_by_cluster[design.cell_cluster]).astype(float)
 
 
 def _bound(rate_true, reps):
@@ -194,7 +189,7 @@ def test_randomization_with_staggered_timing_enumerates_distinct_arrangements():
     refit = quiet(DiD(outcome="y", unit="m", time="year", treatment="d"), moved)
     g = np.full(11, np.inf)
     g[0], g[j] = 4.0, 6.0
-    assert res._design.betas(g[None, :])[0] == pytest.approx(refit.att, abs=1e-10)
+    assert res._assignment_design().betas(g[None, :])[0, 0] == pytest.approx(refit.att, abs=1e-10)
 
 
 def test_ferman_pinto_correction_restores_size_with_a_small_treated_cluster():
@@ -254,3 +249,102 @@ def test_size_long_runs():
                    seed=102).set_index("method")["rejection_rate"]
     for m in ("RI", "WCR"):
         assert abs(r[m] - 0.05) <= _bound(0.05, reps), m
+
+
+def _moved(df, firsts_by_m, col="ft"):
+    """The panel with cluster m's first treated period set to firsts_by_m[m]."""
+    return df.assign(**{col: np.asarray(firsts_by_m)[df["m"].to_numpy()]})
+
+
+@pytest.mark.parametrize("fixed_effects", [("unit", "time"), ("unit", "time", "grp")])
+def test_reassigned_coefficients_equal_refits_on_an_unbalanced_person_panel(fixed_effects):
+    """Sparse person effects (and, with a second person-level factor, the dense fallback)."""
+    df = person_panel(seed=71, n_clusters=9, treated_clusters=2, drop_frac=0.3)
+    df["grp"] = (df["id"] % 5) * 10 + df["t"] // 4  # varies within cells
+    kw = dict(outcome="y", unit="id", time="t", first_treated="ft", cluster="m",
+              covariates=["x1"], fixed_effects=fixed_effects)
+    res = quiet(DiD(**kw), df)
+    design = res._assignment_design(progress=False)
+    assert design.betas(design.first_by_cluster[None, :])[0, 0] == pytest.approx(res.att,
+                                                                                 abs=1e-9)
+    moved = np.full(9, np.inf)
+    moved[[3, 6]] = [4.0, 4.0]
+    refit = quiet(DiD(**kw), _moved(df, moved))
+    assert design.betas(moved[None, :])[0, 0] == pytest.approx(refit.att, abs=1e-9)
+
+
+def test_event_study_randomization_equals_refits_and_fills_post_average():
+    df = person_panel(seed=72, n_clusters=10, treated_clusters=2, drop_frac=0.1)
+    kw = dict(outcome="y", unit="id", time="t", first_treated="ft", cluster="m",
+              window=(-3, 2))
+    res = quiet(EventStudy(**kw), df)
+    design = res._assignment_design(progress=False)
+    moved = np.full(10, np.inf)
+    moved[[5, 8]] = 4.0
+    refit = quiet(EventStudy(**kw), _moved(df, moved))
+    terms = list(design.terms)
+    want = refit.tidy().set_index("term").loc[terms, "estimate"].to_numpy()
+    np.testing.assert_allclose(design.betas(moved[None, :])[0], want, atol=1e-9)
+    ri = res.with_inference(Randomization(progress=False))
+    tab = ri.tidy().set_index("term")
+    assert tab.loc["post_average", "inference"].startswith("randomization")
+    assert ri.details["post_average"].n_assignments == 45  # 10 choose 2
+    assert tab.loc["event_time::0", "p_value"] == pytest.approx(
+        ri.details["event_time::0"].p_value)
+    ct = res.with_inference(ConleyTaber(progress=False))
+    assert ct.details["event_time::1"].n_placebos == 28  # 8 controls choose 2
+
+
+def test_conley_taber_warns_when_many_clusters_are_treated():
+    from causalips.errors import StatisticalWarning
+
+    df = municipality_panel(seed=73, g=12, treated=(0, 1, 2, 3))
+    res = quiet(DiD(outcome="y", unit="m", time="year", treatment="d"), df)
+    with pytest.warns(StatisticalWarning, match="4 of 12 clusters treated .* over-rejects"):
+        ct = res.with_inference(ConleyTaber(progress=False))
+    assert any("Conley-Taber with 4 of 12" in w for w in ct.warnings)
+    assert not any("Conley-Taber with" in w for w in res.warnings)
+    one = quiet(DiD(outcome="y", unit="m", time="year", treatment="d"),
+                municipality_panel(seed=73, g=12))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", StatisticalWarning)
+        one.with_inference(ConleyTaber(progress=False))  # 1 of 12: no warning
+
+
+def test_few_cluster_warning_names_the_size_correction_when_sizes_differ():
+    from causalips.errors import StatisticalWarning
+
+    rng = np.random.default_rng(74)
+    sizes = np.array([10] + [60] * 10)  # one small treated municipality
+    mun = np.repeat(np.arange(11), sizes)
+    df = pd.DataFrame({"p": np.repeat(np.arange(mun.size), 6), "t": np.tile(np.arange(6),
+                                                                             mun.size)})
+    df["m"] = mun[df["p"]]
+    df["ft"] = np.where(df["m"] == 0, 3.0, np.nan)
+    df["y"] = rng.normal(size=len(df))
+    with pytest.warns(StatisticalWarning, match=r"ConleyTaber\(heteroskedasticity=True\)"):
+        res = DiD(outcome="y", unit="p", time="t", first_treated="ft", cluster="m").fit(df)
+    assert "10 people against a median of 60" in res.warnings[0]
+    same = df[df["m"] != 0].assign(ft=lambda d: np.where(d["m"] == 1, 3.0, np.nan))
+    with pytest.warns(StatisticalWarning) as caught:
+        DiD(outcome="y", unit="p", time="t", first_treated="ft", cluster="m").fit(same)
+    assert "heteroskedasticity=True) (rescales" not in str(caught[0].message)
+
+
+def test_progress_bars_follow_the_spec(monkeypatch):
+    from causalips.did import _assignment
+
+    seen = []
+    real = _assignment.tqdm
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("disable"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_assignment, "tqdm", spy)
+    res = quiet(DiD(outcome="y", unit="m", time="year", treatment="d"), municipality_panel())
+    res.with_inference(Randomization(progress=False))
+    res.with_inference(Randomization())
+    assert seen == [True, False]
+    assert Randomization(progress=False) == Randomization()  # changes no number
+    assert "progress" not in Randomization(progress=False).describe()

@@ -35,7 +35,7 @@ def test_design_matches_the_published_study():
 
 def test_simulation_recovers_the_truth_on_average():
     """Unbiasedness: mean TWFE estimate over seeds within 3 MC SE of the mean true effect."""
-    from causalips.did._engine import FixedEffects
+    from causalips.did._within_ols import FixedEffects
 
     est, truth = [], []
     for seed in range(40):  # 40 small panels (loop over data sets, not rows)
@@ -60,3 +60,23 @@ def test_replication_case_runs_and_labels_synthetic():
     assert {"12.7", "23.8"} <= {str(v) for v in tab["published"]}
     assert len(out.sections) == 4
     assert any(s.figures for s in out.sections) and out.sections[-1].tables
+
+
+def test_replication_compares_like_with_like():
+    """The published p and CI (CR1, t(10)) stand beside our CR1 t(10) numbers; the other
+    methods have rows of their own, marked as not reported by the study."""
+    out = replicate("norway_did", boot_reps=999, progress=False)
+    tab = out.table().set_index("quantity")
+    did, ri = out.results[0], out.results[3]
+    published_p = tab.loc["p-value, cluster-robust t(10) (the published method)"]
+    assert published_p["published"] == 0.001
+    assert published_p["reproduced"] == pytest.approx(did.tidy()["p_value"].iloc[0], rel=1e-2)
+    assert did.tidy()["inference"].iloc[0] == "cluster-robust CR1, t(10)"
+    ci_row = tab.loc["95% CI, cluster-robust t(10) (the published method)"]
+    assert ci_row["published"] == "2.7 to 8.4"
+    ri_row = tab.loc["p-value, randomization inference"]
+    assert ri_row["published"] == "not reported"
+    assert ri_row["reproduced"] == pytest.approx(1 / 11, abs=1e-4)
+    assert ri.tidy()["inference"].iloc[0].startswith("randomization")
+    for name in ("95% CI, restricted wild cluster bootstrap", "95% CI, Conley-Taber"):
+        assert tab.loc[name, "published"] == "not reported"

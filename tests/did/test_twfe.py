@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from causalips.did import DiD
 from causalips.errors import (
     DataError,
+    DroppedRowsWarning,
     EstimationError,
     SpecificationError,
     StatisticalWarning,
@@ -81,7 +82,7 @@ def test_bad_input():
     df = person_panel(seed=7)
     with pytest.raises(SpecificationError, match="exactly one of treatment"):
         DiD(outcome="y", unit="id", time="t")
-    with pytest.raises(SpecificationError, match="vcov must be an inference spec"):
+    with pytest.raises(SpecificationError, match=r"vcov=\) takes a variance spec"):
         DiD(outcome="y", unit="id", time="t", treatment="d", vcov="hc1")
     with pytest.raises(SpecificationError, match="conf_level"):
         DiD(outcome="y", unit="id", time="t", treatment="d", conf_level=95)
@@ -180,3 +181,113 @@ def test_cell_path_with_cluster_and_time_fe_on_unbalanced_panel():
     assert res.att == pytest.approx(ref.coef().iloc[0], abs=1e-8)
     assert res.tidy()["std_error"].iloc[0] == pytest.approx(ref.se().iloc[0], rel=1e-6)
     assert res.glance()["r2_within"].iloc[0] == pytest.approx(ref._r2_within, rel=1e-6)
+
+
+def test_vcov_takes_the_variance_inference_the_resampling():
+    df = person_panel(seed=61, n_clusters=12, treated_clusters=3)
+    kw = dict(outcome="y", unit="id", time="t", treatment="d", cluster="m")
+    boot = quiet_fit(DiD(**kw, inference=WildBootstrap(reps=999, seed=1)), df)
+    assert boot.tidy()["inference"].iloc[0].startswith("wild cluster bootstrap")
+    assert isinstance(boot.variance, Cluster) and isinstance(boot.inference, WildBootstrap)
+    cr0 = quiet_fit(DiD(**kw, vcov=Cluster("m", correction="CR0")), df)
+    assert cr0.inference is None and cr0.glance()["vcov"].iloc[0] == "cluster CR0"
+    # vcov_matrix follows the variance spec
+    base = quiet_fit(DiD(**kw), df)
+    ratio = base.vcov_matrix().iloc[0, 0] / cr0.vcov_matrix().iloc[0, 0]
+    assert ratio == pytest.approx(base.fit.ssc("CR1"), rel=1e-12)
+    # with_inference takes either kind; the fit is shared, not redone
+    again = boot.with_inference(Cluster("m", correction="CR0"))
+    assert again.inference is None and again._cache is boot._cache
+    assert again.tidy()["std_error"].iloc[0] == pytest.approx(cr0.tidy()["std_error"].iloc[0])
+    with pytest.raises(SpecificationError, match=r"inference=\) takes"):
+        DiD(**kw, inference=Cluster("m"))
+    with pytest.raises(SpecificationError, match="WildBootstrap clusters on 'id'"):
+        DiD(**kw, inference=WildBootstrap(cluster="id"))
+
+
+def test_resampling_spec_as_vcov_still_works_with_a_future_warning():
+    df = person_panel(seed=62, n_clusters=12, treated_clusters=3)
+    kw = dict(outcome="y", unit="id", time="t", treatment="d", cluster="m")
+    with pytest.warns(FutureWarning, match="resampling goes to inference="):
+        old = DiD(**kw, vcov=WildBootstrap(reps=999, seed=1))
+    assert old.vcov is None and isinstance(old.inference, WildBootstrap)
+    new = DiD(**kw, inference=WildBootstrap(reps=999, seed=1))
+    pd.testing.assert_frame_equal(quiet_fit(old, df).tidy(), quiet_fit(new, df).tidy())
+
+
+def test_zero_weights_dropped_with_a_warning_and_pyfixest_on_the_rest():
+    df = person_panel(seed=63, drop_frac=0.1)
+    df.loc[df.index[::17], "w"] = 0.0
+    kw = dict(outcome="y", unit="id", time="t", treatment="d", cluster="m", weights="w")
+    with pytest.warns(DroppedRowsWarning, match=f"{int((df['w'] == 0).sum())} rows with zero "
+                                                 "weight in 'w' dropped"):
+        res = DiD(**kw).fit(df)
+    pos = df[df["w"] > 0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = pf.feols("y ~ d | id + t", data=pos, vcov={"CRV1": "m"}, weights="w",
+                       fixef_tol=1e-13)
+    assert res.att == pytest.approx(ref.coef().iloc[0], abs=1e-8)
+    assert res.tidy()["std_error"].iloc[0] == pytest.approx(ref.se().iloc[0], rel=1e-6)
+    assert res.n_obs == ref._N
+    assert any("zero weight" in w for w in res.warnings)
+
+
+def test_degenerate_inputs_give_one_line_errors():
+    rng = np.random.default_rng(64)
+    unique_times = pd.DataFrame({"id": np.repeat(np.arange(10), 4), "t": np.arange(40),
+                                 "y": rng.normal(size=40)})
+    unique_times["d"] = ((unique_times["id"] < 3) & (unique_times["t"] % 4 >= 2)).astype(int)
+    with pytest.raises(DataError, match="aggregate it to periods"):
+        quiet_fit(DiD(outcome="y", unit="id", time="t", treatment="d"), unique_times)
+    huge = person_panel(seed=64).assign(y=lambda d: d["y"] * 1e300)
+    with pytest.raises(DataError, match="overflow double precision"):
+        quiet_fit(DiD(outcome="y", unit="id", time="t", treatment="d"), huge)
+    ok = person_panel(seed=64).assign(y=lambda d: d["y"] * 1e90)  # large but representable
+    res = quiet_fit(DiD(outcome="y", unit="id", time="t", treatment="d", cluster="m"), ok)
+    base = quiet_fit(DiD(outcome="y", unit="id", time="t", treatment="d", cluster="m"),
+                     person_panel(seed=64))
+    assert res.att == pytest.approx(base.att * 1e90, rel=1e-9)
+    assert res.tidy()["std_error"].iloc[0] == pytest.approx(
+        base.tidy()["std_error"].iloc[0] * 1e90, rel=1e-9)
+
+
+def test_default_fit_builds_no_assignment_design_until_asked():
+    from causalips.inference import ConleyTaber, Randomization
+
+    df = person_panel(seed=65, n_clusters=11, treated_clusters=1)
+    res = quiet_fit(DiD(outcome="y", unit="id", time="t", treatment="d", cluster="m"), df)
+    assert "design" not in res._cache
+    ri = res.with_inference(Randomization(progress=False))
+    built = res._cache["design"]
+    ct = ri.with_inference(ConleyTaber(progress=False))
+    assert ct._assignment_design() is built  # built once per fit, shared by its results
+    assert ri.glance()["reps"].iloc[0] == 11 and ct.glance()["reps"].iloc[0] == 10
+    assert np.isnan(res.glance()["reps"].iloc[0])
+
+
+def test_repeated_cross_sections_summary_and_cells():
+    from causalips.inference import Randomization
+
+    rng = np.random.default_rng(66)
+    rows = rng.integers(0, 12 * 6, 3000)
+    df = pd.DataFrame({"m": rows // 6, "year": 2010 + rows % 6})
+    df["ft"] = np.where(df["m"] < 3, 2013.0, np.nan)
+    df["y"] = rng.normal(size=len(df)) + df["m"] * 0.3 + 1.2 * (df["year"] >= df["ft"])
+    with pytest.raises(DataError, match="panel=False"):
+        quiet_fit(DiD(outcome="y", unit="m", time="year", first_treated="ft"), df)
+    res = quiet_fit(DiD(outcome="y", unit="m", time="year", first_treated="ft", panel=False), df)
+    s = str(res.summary())
+    assert "repeated cross-sections: 3000 rows; 12 m" in s and "always treated" not in s
+    assert res.info["engine"] == "cell sufficient statistics"
+    assert res.glance()["data"].iloc[0] == "repeated cross-sections"
+    cells = (df.groupby(["m", "year"], as_index=False)
+               .agg(n=("y", "size"), y=("y", "mean"), ft=("ft", "first")))
+    agg = quiet_fit(DiD(outcome="y", unit="m", time="year", first_treated="ft",
+                        cell_counts="n"), cells)
+    for spec in (None, Randomization(progress=False)):
+        a = res if spec is None else res.with_inference(spec)
+        b = agg if spec is None else agg.with_inference(spec)
+        cols = ["estimate", "std_error", "p_value", "conf_low", "conf_high"]
+        np.testing.assert_allclose(a.tidy()[cols].to_numpy(float),
+                                   b.tidy()[cols].to_numpy(float), rtol=1e-8, atol=1e-10)

@@ -1,4 +1,4 @@
-"""Linear fixed-effects engine shared by DiD and EventStudy (our own numpy code).
+"""The within/OLS core of DiD and EventStudy: fixed effects removed, least squares, CR1 scores.
 
 Fixed effects are removed by the Frisch–Waugh–Lovell theorem:
 
@@ -134,20 +134,45 @@ class FixedEffects:
         return total, nested_levels, nested
 
 
-def drop_singletons(codes: list[np.ndarray]) -> np.ndarray:
-    """Boolean mask of rows kept after iteratively dropping fixed-effect singletons."""
+def drop_singletons(codes: list[np.ndarray], counts: np.ndarray | None = None) -> np.ndarray:
+    """Boolean mask of rows kept after iteratively dropping fixed-effect singletons.
+
+    A singleton is a level holding one observation. When the rows are aggregated cells,
+    ``counts`` gives the people behind each row: a level is then a singleton only if it holds
+    one person (a municipality seen in one year with three people is not), as the person-level
+    regression would judge it.
+    """
     n = codes[0].size if codes else 0
     keep = np.ones(n, dtype=bool)
     changed = True
     while changed and codes:
         changed = False
         for c in codes:
-            cnt = np.bincount(c[keep] if not keep.all() else c, minlength=int(c.max()) + 1)
-            single = keep & (cnt[c] == 1)
+            sub = c if keep.all() else c[keep]
+            weights = None if counts is None else (counts if keep.all() else counts[keep])
+            cnt = np.bincount(sub, weights=weights, minlength=int(c.max()) + 1)
+            single = keep & (cnt[c] <= 1 + 1e-9) if counts is not None else keep & (cnt[c] == 1)
             if single.any():
                 keep &= ~single
                 changed = True
     return keep
+
+
+@dataclass(frozen=True, eq=False)
+class CellSums:
+    """Per cluster x period cell sums that re-assignment inference needs (no rows kept).
+
+    ``weight`` = sum w, ``people`` = people behind the cell (rows, or the given cell counts),
+    ``wy`` = sum w * (residualised y), ``wxd`` (J, k) = sum w * (residualised x), ``wx``
+    (J, k) = sum w * x (raw regressors), ``exposure`` = sum w * (0/1 exposure).
+    """
+
+    weight: np.ndarray
+    people: np.ndarray
+    wy: np.ndarray
+    wxd: np.ndarray
+    wx: np.ndarray
+    exposure: np.ndarray
 
 
 @dataclass(frozen=True, eq=False)
@@ -161,6 +186,7 @@ class LinearFit:
     g_cell : (J, k) ``sum w x y`` per cluster x period cell; ``h_cell`` (J, k, k) ``sum w x x'``.
     cell_cluster, cell_time : (J,) cluster code and period code of each cell.
     n_obs, k_total (K of the small-sample factor), n_clusters, rss, tss_within.
+    cells : :class:`CellSums` of the same cells.
     """
 
     coef: np.ndarray
@@ -175,8 +201,9 @@ class LinearFit:
     n_clusters: int
     rss: float
     tss_within: float
+    cells: CellSums | None = None
 
-    def cluster_sums(self, b: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def cluster_sums(self) -> tuple[np.ndarray, np.ndarray]:
         """Per-cluster ``g`` (G, k) and ``H`` (G, k, k)."""
         g = np.zeros((self.n_clusters,) + self.g_cell.shape[1:])
         h = np.zeros((self.n_clusters,) + self.h_cell.shape[1:])
@@ -202,6 +229,28 @@ class LinearFit:
         return self.ssc(correction) * self.bread @ meat @ self.bread
 
 
+def cell_index(cluster_codes: np.ndarray, n_clusters: int, time_codes: np.ndarray,
+               n_periods: int) -> tuple[np.ndarray, np.ndarray]:
+    """(present cells as ``cluster * T + period``, the present-cell index of each row)."""
+    full = cluster_codes * n_periods + time_codes
+    if n_clusters * n_periods <= 4 * full.size + 100_000:
+        present_mask = np.bincount(full, minlength=n_clusters * n_periods) > 0
+        return np.flatnonzero(present_mask), (np.cumsum(present_mask) - 1)[full]
+    return np.unique(full, return_inverse=True)  # many sparse cells (clusters = people)
+
+
+def _check_collinear(names, fe: FixedEffects, x, xtx, w) -> None:
+    scale = np.sqrt(np.maximum(np.diag(x.T @ (w[:, None] * x)), 1e-300))
+    rel = np.diag(xtx) / scale**2
+    gone = [names[j] for j in range(len(names)) if rel[j] < 1e-11]
+    if gone:
+        raise EstimationError(
+            f"{', '.join(repr(g) for g in gone)} is collinear with the fixed effects "
+            f"({', '.join(fe.names)}): it does not vary within them. Drop it or change the "
+            "fixed effects."
+        )
+
+
 def fit_linear(
     y: np.ndarray,
     x: np.ndarray,
@@ -212,34 +261,27 @@ def fit_linear(
     time_codes: np.ndarray,
     n_periods: int,
     k_fe: int,
-) -> tuple[LinearFit, np.ndarray, np.ndarray]:
-    """Fit y on x with the fixed effects; return the fit, residualised x and y."""
+    *,
+    exposure: np.ndarray | None = None,
+    people: np.ndarray | None = None,
+) -> tuple[LinearFit, np.ndarray]:
+    """Fit y on x with the fixed effects; return the fit and each row's cell index.
+
+    ``exposure`` (0/1 per row) and ``people`` (people per row; default one) are summed per
+    cell for re-assignment inference (:class:`CellSums`).
+    """
     w = fe.weights
     both = fe.residualise(np.column_stack([y, x]))
     yd, xd = both[:, 0], both[:, 1:]
     xtx = xd.T @ (w[:, None] * xd)
-    scale = np.sqrt(np.maximum(np.diag(x.T @ (w[:, None] * x)), 1e-300))
-    rel = np.diag(xtx) / scale**2
-    gone = [names[j] for j in range(len(names)) if rel[j] < 1e-11]
-    if gone:
-        raise EstimationError(
-            f"{', '.join(repr(g) for g in gone)} is collinear with the fixed effects "
-            f"({', '.join(fe.names)}): it does not vary within them. Drop it or change the "
-            "fixed effects."
-        )
+    _check_collinear(names, fe, x, xtx, w)
     try:
         bread = np.linalg.inv(xtx)
     except np.linalg.LinAlgError:
         raise EstimationError("the regressors are collinear; drop one of them") from None
     coef = bread @ (xd.T @ (w * yd))
     resid = yd - xd @ coef
-    full = cluster_codes * n_periods + time_codes
-    if n_clusters * n_periods <= 4 * full.size + 100_000:
-        present_mask = np.bincount(full, minlength=n_clusters * n_periods) > 0
-        idx = np.flatnonzero(present_mask)
-        cell = (np.cumsum(present_mask) - 1)[full]
-    else:  # many sparse cells (e.g. clustering by person): compress by sorting
-        idx, cell = np.unique(full, return_inverse=True)
+    idx, cell = cell_index(cluster_codes, n_clusters, time_codes, n_periods)
     ncell = idx.size
     k = xd.shape[1]
     wx = w[:, None] * xd
@@ -250,13 +292,23 @@ def fit_linear(
             col = np.bincount(cell, weights=wx[:, i] * xd[:, j], minlength=ncell)
             h_cell[:, i, j] = col
             h_cell[:, j, i] = col
+    sums = CellSums(
+        weight=np.bincount(cell, weights=w, minlength=ncell),
+        people=np.bincount(cell, weights=people, minlength=ncell).astype(np.float64),
+        wy=np.bincount(cell, weights=w * yd, minlength=ncell),
+        wxd=_bincount_cols(cell, wx, ncell).reshape(ncell, k),
+        wx=_bincount_cols(cell, w[:, None] * x, ncell).reshape(ncell, k),
+        exposure=(np.zeros(ncell) if exposure is None
+                  else np.bincount(cell, weights=w * exposure, minlength=ncell)),
+    )
     fit = LinearFit(
         coef=coef, names=tuple(names), bread=bread, g_cell=g_cell, h_cell=h_cell,
         cell_cluster=idx // n_periods, cell_time=idx % n_periods, n_obs=int(y.size),
         k_total=int(k + k_fe), n_clusters=int(n_clusters), rss=float(np.sum(w * resid**2)),
-        tss_within=float(np.sum(w * yd**2)),
+        tss_within=float(np.sum(w * yd**2)), cells=sums,
     )
-    return fit, xd, yd
+    return fit, cell
 
 
-__all__ = ["FixedEffects", "LinearFit", "fit_linear", "drop_singletons"]
+__all__ = ["FixedEffects", "LinearFit", "CellSums", "fit_linear", "drop_singletons",
+           "cell_index"]
