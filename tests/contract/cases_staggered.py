@@ -5,7 +5,7 @@ import numpy as np
 from causalips.datasets import load_mpdta, simulate_staggered_panel
 from causalips.did.staggered import StaggeredDiD
 from causalips.did.synthetic import SyntheticControl, SyntheticDiD
-from causalips.inference import MultiplierBootstrap
+from causalips.inference import MultiplierBootstrap, Placebo
 
 
 def _one_treated():
@@ -34,8 +34,12 @@ CASES = [
      lambda: simulate_staggered_panel(n_municipalities=40, seed=3)),
     ("synthetic_control", lambda: SyntheticControl(
         outcome="workdays", unit="municipality", time="year", treated_unit="IPS",
-        treatment_start=2016), _one_treated),
+        treatment_start=2016, inference=Placebo(reps=8, seed=1)), _one_treated),
     ("synthetic_did", lambda: SyntheticDiD(outcome="workdays", unit="municipality",
-                                           time="year", treatment="d", reps=20, seed=1),
+                                           time="year", treatment="d",
+                                           inference=Placebo(reps=20, seed=1)),
      _one_treated),
+    ("synthetic_did_first_treated", lambda: SyntheticDiD(
+        outcome="workdays", unit="municipality", time="year", first_treated="first_treated",
+        inference=Placebo(reps=20, seed=1)), _one_treated),
 ]

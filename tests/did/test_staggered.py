@@ -400,3 +400,14 @@ def test_repeated_cross_section_plan_errors(mpdta):
     with pytest.raises(DataError, match="period"):
         StaggeredDiD(outcome="lemp", time="year", first_treated="first.treat",
                      panel=False).fit(rc[rc["year"] == 2004])
+
+
+def test_docstring_example_runs():
+    import doctest
+
+    import causalips
+    from causalips.did import staggered
+
+    failures, tried = doctest.testmod(staggered, extraglobs={"ci": causalips},
+                                      optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert tried > 0 and failures == 0
