@@ -45,6 +45,9 @@ def check_columns(df: pd.DataFrame, columns: dict[str, str | None]) -> None:
     for role, col in columns.items():
         if col is None:
             continue
+        if isinstance(col, list | set | dict | np.ndarray | pd.Index | pd.Series):
+            raise SpecificationError(
+                f"{role.split()[0]}= takes one column name; got {col!r}")
         if col not in df.columns:
             close = closest_names(col, df.columns)
             hint = f"; closest: {', '.join(repr(c) for c in close)}" if close else ""
@@ -115,6 +118,21 @@ def numeric_column(df: pd.DataFrame, col: str, *, role: str, allow_missing=False
                 f"values (e.g. row {_example_rows(df, missing)}); drop or impute those rows first."
             )
     return values
+
+
+#: Values beyond this overflow double precision once squared and summed.
+MAX_MAGNITUDE = 1e100
+
+
+def check_magnitude(values: np.ndarray, col: str, *, role: str) -> None:
+    """Refuse values whose squares overflow double precision (e.g. 1e300); missing and infinite
+    values are left to the missing-value checks."""
+    big = np.isfinite(values) & (np.abs(values) > MAX_MAGNITUDE)
+    if big.any():
+        raise DataError(
+            f"column {col!r} (the {role}) has {int(big.sum())} values beyond {MAX_MAGNITUDE:.0e} "
+            f"in absolute value (e.g. {values[big][0]:.3g}); their squares overflow. Rescale "
+            "the column (e.g. divide by 1e6) and scale the estimate back.")
 
 
 def duration_column(df: pd.DataFrame, col: str, *, role: str = "duration") -> np.ndarray:

@@ -12,13 +12,17 @@ Every result's ``with_inference(spec)`` takes either kind and returns a new resu
 fit, or refuses with the list of specs that apply. Every spec checks itself here, in one place:
 ``reps`` is a whole number within :data:`MAX_REPS`, ``seed`` is ``None`` or a non-negative whole
 number, and option values are one of the listed choices.
+
+Resampling specs take ``progress`` (default True): a tqdm progress bar on stderr for runs over
+about 2 seconds; ``progress=False`` silences it. It changes no number, so it is left out of the
+spec's equality and of summaries.
 """
 
 from __future__ import annotations
 
 import numbers
 import warnings
-from dataclasses import InitVar, dataclass, fields
+from dataclasses import InitVar, dataclass, field, fields
 from typing import Any, Literal
 
 from ._checks import check_choice
@@ -75,7 +79,7 @@ class _Spec:
     def describe(self) -> str:
         """One line for summaries, e.g. ``WildBootstrap(reps=9999, weights='webb', seed=1)``."""
         shown = [f"{f.name}={getattr(self, f.name)!r}" for f in fields(self)
-                 if getattr(self, f.name) != f.default]
+                 if getattr(self, f.name) != f.default and f.name != "progress"]
         return f"{type(self).__name__}({', '.join(shown)})"
 
 
@@ -142,6 +146,7 @@ class Bootstrap(_Spec):
     reps: int = 2000
     seed: int | None = None
     cluster: str | None = None
+    progress: bool = field(default=True, compare=False)
     kind = "resampling"
 
 
@@ -152,6 +157,7 @@ class MultiplierBootstrap(_Spec):
     reps: int = 999
     weights: Literal["mammen", "rademacher"] = "mammen"
     seed: int | None = None
+    progress: bool = field(default=True, compare=False)
     kind = "resampling"
 
     def __post_init__(self):
@@ -169,6 +175,7 @@ class WildBootstrap(_Spec):
     cluster: str | None = None
     subcluster: str | None = None
     seed: int | None = None
+    progress: bool = field(default=True, compare=False)
     kind = "resampling"
 
     def __post_init__(self):
@@ -183,6 +190,7 @@ class Randomization(_Spec):
     reps: int | None = None
     seed: int | None = None
     cluster: str | None = None
+    progress: bool = field(default=True, compare=False)
     kind = "resampling"
 
 
@@ -200,11 +208,14 @@ class ConleyTaber(_Spec):
     heteroskedasticity : bool
         Rescale placebo errors for cluster size (Ferman & Pinto 2019); use it when the treated
         clusters are much smaller or larger than the controls.
+    progress : bool
+        Show a progress bar on runs over about 2 seconds (default True).
     """
 
     reps: int | None = None
     seed: int | None = None
     heteroskedasticity: bool = False
+    progress: bool = field(default=True, compare=False)
     kind = "resampling"
 
 
@@ -218,6 +229,7 @@ class Placebo(_Spec):
 
     reps: int | None = None
     seed: int | None = None
+    progress: bool = field(default=True, compare=False)
     kind = "resampling"
 
 

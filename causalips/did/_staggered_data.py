@@ -11,7 +11,13 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .._checks import check_columns, check_not_empty, coded_column, numeric_column
+from .._checks import (
+    check_columns,
+    check_magnitude,
+    check_not_empty,
+    coded_column,
+    numeric_column,
+)
 from ..base import warn_all
 from ..errors import DataError, DroppedRowsWarning, StatisticalWarning
 from ..panel import validate_panel
@@ -82,6 +88,9 @@ def panel_sample(est, df) -> Sample:
     notes = [m for m in panel.warnings if "missing inside" not in m]
     if panel.dropped_always_treated:
         warn_all([m for m in panel.warnings if "always-treated" in m], DroppedRowsWarning)
+    check_magnitude(panel.outcome, est.outcome, role="outcome")
+    for j, name in enumerate(est.covariates):
+        check_magnitude(panel.covariates[:, j], name, role="covariate")
     n_u, n_t = panel.n_units, panel.n_periods
     Y = np.full((n_u, n_t), np.nan)
     Y[panel.unit_codes, panel.time_codes] = panel.outcome
@@ -134,14 +143,20 @@ def cross_section_sample(est, df) -> Sample:
     t = numeric_column(df, est.time, role="time")
     first = _first_treated_rows(df, est.first_treated, t)
     y = numeric_column(df, est.outcome, role="outcome", allow_missing=True)
+    check_magnitude(y, est.outcome, role="outcome")
     X = (np.column_stack([numeric_column(df, c, role="covariate", allow_missing=True)
                           for c in est.covariates]) if est.covariates else None)
+    for j, name in enumerate(est.covariates):
+        check_magnitude(X[:, j], name, role="covariate")
     clus = None
     if est.cluster is not None:
         coded = coded_column(df, est.cluster)
         if coded.n_missing:
             raise DataError(f"column {est.cluster!r} (the cluster) has {coded.n_missing} missing "
                             "values; give them a label or drop those rows")
+        if len(coded.levels) < 2:
+            raise DataError(f"column {est.cluster!r} (the cluster) has a single value; "
+                            "cluster-robust inference needs two or more clusters")
         clus = coded.codes
     notes: list[str] = []
     missing = ~np.isfinite(y) if X is None else ~(np.isfinite(y) & np.isfinite(X).all(axis=1))
@@ -154,6 +169,9 @@ def cross_section_sample(est, df) -> Sample:
             notes.append(f"{int(drop.sum())} {msg}")
             warn_all([notes[-1]], DroppedRowsWarning)
     keep = ~(missing | always)
+    if not keep.any():
+        raise DataError("no rows left after dropping rows with a missing outcome or covariate "
+                        "and rows of cohorts treated in or before the first period")
     periods, time_code = np.unique(t[keep], return_inverse=True)
     if periods.size < 2:
         raise DataError(f"column {est.time!r} has {periods.size} period(s) left; a DiD needs "

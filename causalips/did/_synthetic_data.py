@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .._checks import check_columns, check_not_empty, numeric_column
+from .._checks import check_columns, check_magnitude, check_not_empty, numeric_column
 from ..errors import DataError
 
 
@@ -29,11 +29,7 @@ def balanced_matrix(df, outcome, unit, time, extra: Sequence[str] = (), *,
     check_not_empty(df)
     y = numeric_column(df, outcome, role="outcome")
     t = numeric_column(df, time, role="time")
-    big = np.abs(y) > 1e100
-    if big.any():
-        raise DataError(f"column {outcome!r} (the outcome) has {int(big.sum())} values beyond "
-                        f"1e100 in size (e.g. {y[big][0]:g}), which overflow when squared; "
-                        "rescale it (e.g. to thousands)")
+    check_magnitude(y, outcome, role="outcome")
     if df[unit].isna().any():
         raise DataError(f"column {unit!r} (the unit) has {int(df[unit].isna().sum())} missing "
                         "values; give them a label or drop them")

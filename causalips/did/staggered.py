@@ -104,8 +104,8 @@ class StaggeredDiD(Estimator):
         ``MultiplierBootstrap(reps=999, weights="mammen")``, with a seed drawn and recorded in
         ``glance()`` when none is given), which adds bootstrap SEs and simultaneous bands; or
         ``None`` for analytic SEs only. ``result.with_inference(...)`` changes it after the fit.
-    progress : bool
-        Show a progress bar when the bootstrap runs longer than two seconds.
+        Runs over two seconds show a progress bar (``MultiplierBootstrap(progress=False)``
+        silences it).
     reps, bootstrap_weights, seed :
         Deprecated: use ``inference=MultiplierBootstrap(reps=, weights=, seed=)`` (``reps=0``:
         ``inference=None``).
@@ -131,8 +131,7 @@ class StaggeredDiD(Estimator):
     """
 
     _param_names = ("outcome", "unit", "time", "first_treated", "panel", "control", "covariates",
-                    "method", "anticipation", "base_period", "cluster", "conf_level", "inference",
-                    "progress")
+                    "method", "anticipation", "base_period", "cluster", "conf_level", "inference")
 
     reps = DeprecatedAttribute(lambda self: 0 if self.inference is None else self.inference.reps,
                                "inference.reps")
@@ -157,7 +156,6 @@ class StaggeredDiD(Estimator):
         cluster: str | None = None,
         conf_level: float = 0.95,
         inference: MultiplierBootstrap | None = DEFAULT_INFERENCE,
-        progress: bool = True,
         reps: int | None = None,
         bootstrap_weights: Literal["mammen", "rademacher"] | None = None,
         seed: int | None = None,
@@ -188,7 +186,6 @@ class StaggeredDiD(Estimator):
             bootstrap_weights=bootstrap_weights, seed=seed)
         self.inference = check_spec(inference, (MultiplierBootstrap,), where="StaggeredDiD",
                                     argument="inference")
-        self.progress = bool(progress)
 
     # -- the steps of a fit ----------------------------------------------------------------
     def _cohorts(self, sample):
@@ -297,8 +294,7 @@ class StaggeredDiD(Estimator):
         })
         clus = sample.cluster
         bands = BandTable(conf_level=self.conf_level, spec=self.inference,
-                          seed=draw_seed(self.inference), cluster_codes=clus,
-                          progress=self.progress)
+                          seed=draw_seed(self.inference), cluster_codes=clus)
         n = sample.n
         return StaggeredDiDResult(
             estimator=self, frame=frame, n_obs=sample.n_obs, warnings=notes, inf=est.inf,

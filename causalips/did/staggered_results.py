@@ -44,12 +44,11 @@ class BandTable:
     pointwise normal intervals, and with a :class:`MultiplierBootstrap` the bootstrap SEs and
     the simultaneous (sup-t) band."""
 
-    def __init__(self, *, conf_level, spec, seed, cluster_codes, progress=True):
+    def __init__(self, *, conf_level, spec, seed, cluster_codes):
         self.conf_level = conf_level
         self.spec = spec
         self.seed = seed
         self.cluster_codes = cluster_codes
-        self.progress = progress
 
     def table(self, est, inf, *, band: bool = True):
         """Columns of the tidy table, and the band's critical value (NaN without a band)."""
@@ -67,7 +66,7 @@ class BandTable:
         sig, crit = core.multiplier_bootstrap(
             inf, reps=self.spec.reps, seed=self.seed, kind=self.spec.weights,
             conf_level=self.conf_level, cluster_codes=self.cluster_codes,
-            progress=self.progress)
+            progress=self.spec.progress)
         if not band:  # one estimate: the interval is normal with the bootstrap SE
             crit = np.nan
         half = (z if np.isnan(crit) else crit) * sig
@@ -118,7 +117,7 @@ class StaggeredDiDResult(Result):
                           argument="inference")
         old = self._bands
         bands = BandTable(conf_level=old.conf_level, spec=spec, seed=draw_seed(spec),
-                          cluster_codes=old.cluster_codes, progress=old.progress)
+                          cluster_codes=old.cluster_codes)
         return StaggeredDiDResult(
             estimator=self.estimator, frame=self._frame, n_obs=self.n_obs,
             warnings=self.warnings, inf=self._inf, unit_group=self._unit_group,

@@ -66,7 +66,7 @@ def _rank_p_value(stat, placebo_stats):
     return (1 + np.sum(at_least, axis=0)) / (placebo_stats.shape[0] + 1)
 
 
-def _run_placebos(fit: _Fit, spec: Placebo, progress: bool) -> _Placebos:
+def _run_placebos(fit: _Fit, spec: Placebo) -> _Placebos:
     """Each chosen control in turn treated as if it were the treated unit (donors: the other
     controls); its gap path, pre-period RMSPE and post/pre ratio."""
     controls, seed = fit.controls, None
@@ -79,12 +79,12 @@ def _run_placebos(fit: _Fit, spec: Placebo, progress: bool) -> _Placebos:
         units = controls
     gaps = np.empty((units.size, fit.Y.shape[1]))
     with progress_bar(units.size, desc="synthetic control placebos", unit="fits",
-                      enabled=progress) as bar:
+                      enabled=spec.progress) as bar:
         for k, j in enumerate(units):
             gaps[k] = fit.Y[j] - _synthetic(fit.Y, fit.design, j, controls[controls != j])[1]
             bar.update(1)
     r_pre, r_post = _rmspe(gaps, fit.pre)
-    t_pre, t_post = (float(v[0]) for v in _rmspe(fit.gap, fit.pre))
+    t_pre, t_post = (v[0] for v in _rmspe(fit.gap, fit.pre))  # numpy floats: x / 0 is inf
     with np.errstate(divide="ignore", invalid="ignore"):
         ratios = r_post / r_pre
         p = _rank_p_value(t_post / t_pre, ratios)
@@ -263,7 +263,7 @@ class SyntheticControlResult(Result):
 
 def _result(est, fit: _Fit, spec, fit_notes) -> SyntheticControlResult:
     """Run the placebos ``spec`` asks for, warn, and build the result."""
-    placebos = None if spec is None else _run_placebos(fit, spec, est.progress)
+    placebos = None if spec is None else _run_placebos(fit, spec)
     notes = _placebo_notes(fit, placebos, len(est.predictors))
     warn_all(notes, StatisticalWarning)
     return SyntheticControlResult(estimator=est, fit=fit, inference=spec, placebos=placebos,
@@ -295,9 +295,8 @@ class SyntheticControl(Estimator):
         ``Placebo()`` (default): every control in turn as a placebo; ``Placebo(reps=k,
         seed=)``: k controls drawn at random (quicker with hundreds of donors; the smallest
         attainable p-value is then 1/(k+1)); ``None``: no placebos (no p-values).
-        ``result.with_inference(...)`` changes it after the fit.
-    progress : bool
-        Show a progress bar when the placebo fits run longer than two seconds.
+        ``result.with_inference(...)`` changes it after the fit. Runs over two seconds show a
+        progress bar (``Placebo(progress=False)`` silences it).
     placebos : bool
         Deprecated: ``placebos=True`` is ``inference=Placebo()``, ``False`` is
         ``inference=None``.
@@ -332,14 +331,13 @@ class SyntheticControl(Estimator):
     """
 
     _param_names = ("outcome", "unit", "time", "treated_unit", "treatment_start", "predictors",
-                    "inference", "progress")
+                    "inference")
 
     placebos = DeprecatedAttribute(lambda self: self.inference is not None, "inference")
 
     def __init__(self, *, outcome: str, unit: str, time: str, treated_unit,
                  treatment_start: float, predictors: Sequence[str] | None = None,
-                 inference: Placebo | None = DEFAULT_INFERENCE, progress: bool = True,
-                 placebos: bool | None = None):
+                 inference: Placebo | None = DEFAULT_INFERENCE, placebos: bool | None = None):
         self.outcome, self.unit, self.time = outcome, unit, time
         if treated_unit is None or isinstance(treated_unit, list | tuple | set):
             raise SpecificationError("treated_unit must be a single unit id (synthetic control "
@@ -354,7 +352,6 @@ class SyntheticControl(Estimator):
             lambda placebos: Placebo() if placebos else None, placebos=placebos)
         self.inference = check_spec(inference, (Placebo,), where="SyntheticControl",
                                     argument="inference")
-        self.progress = bool(progress)
 
     def fit(self, data) -> SyntheticControlResult:
         df = as_dataframe(data)

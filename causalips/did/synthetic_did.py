@@ -114,7 +114,7 @@ def _assignments(fit: _Fit, spec: Placebo, seed):
         yield np.argsort(rng.random((min(block, spec.reps - start), N0)), axis=1)
 
 
-def _placebo_estimates(fit: _Fit, spec: Placebo, seed, progress: bool) -> np.ndarray:
+def _placebo_estimates(fit: _Fit, spec: Placebo, seed) -> np.ndarray:
     """Arkhangelsky et al. (2021) Algorithm 4: controls re-assigned as pseudo-treated units,
     the weights re-fitted (starting from the fitted ones) and the estimate recomputed."""
     N0, T0 = fit.N0, fit.T0
@@ -122,7 +122,7 @@ def _placebo_estimates(fit: _Fit, spec: Placebo, seed, progress: bool) -> np.nda
     total = _n_assignments(spec, N0, N1)
     out = []
     with progress_bar(total, desc="synthetic DiD placebos", unit="draws",
-                      enabled=progress) as bar:
+                      enabled=spec.progress) as bar:
         for perms in _assignments(fit, spec, seed):
             r = perms.shape[0]
             Yp = fit.Y[:N0][perms]  # draws x N0 x T: the last N1 play the treated units
@@ -155,7 +155,7 @@ def _check_placebo(spec) -> None:
             "200), Placebo(reps=None) for every placebo assignment, or inference=None")
 
 
-def _inference(est, fit: _Fit, spec):
+def _inference(fit: _Fit, spec):
     """Placebo estimates (empty without a spec), their SE, the seed used, and the notes."""
     if spec is None:
         return np.empty(0), np.nan, None, []
@@ -167,7 +167,7 @@ def _inference(est, fit: _Fit, spec):
     if spec.reps is not None:
         seed = spec.seed if spec.seed is not None else int(
             np.random.SeedSequence().generate_state(1)[0])
-    placebo = _placebo_estimates(fit, spec, seed, est.progress)
+    placebo = _placebo_estimates(fit, spec, seed)
     notes = []
     if fit.N0 < 20:
         notes.append(f"only {fit.N0} control units: the placebo SE rests on few placebo units "
@@ -231,7 +231,7 @@ class SyntheticDiDResult(Result):
         (``None``); the weights are not re-fitted."""
         spec = check_spec(spec, (Placebo,), where="SyntheticDiD results", argument="inference")
         _check_placebo(spec)
-        placebo, se, seed, notes = _inference(self.estimator, self._fit, spec)
+        placebo, se, seed, notes = _inference(self._fit, spec)
         return SyntheticDiDResult(estimator=self.estimator, fit=self._fit, inference=spec,
                                   placebo=placebo, se=se, seed=seed,
                                   warnings=list(self._fit.notes) + notes)
@@ -327,9 +327,8 @@ class SyntheticDiD(Estimator):
         re-assignments of controls as pseudo-treated units, with ``seed=`` (drawn and recorded
         in ``glance()`` when None); ``Placebo(reps=None)``: every assignment (each control once
         when one unit is treated); ``None``: the point estimate only.
-        ``result.with_inference(...)`` changes it after the fit.
-    progress : bool
-        Show a progress bar when the placebo draws run longer than two seconds.
+        ``result.with_inference(...)`` changes it after the fit. Runs over two seconds show a
+        progress bar (``Placebo(progress=False)`` silences it).
     reps, seed :
         Deprecated: use ``inference=Placebo(reps=, seed=)`` (``reps=0``: ``inference=None``).
 
@@ -358,7 +357,7 @@ class SyntheticDiD(Estimator):
     """
 
     _param_names = ("outcome", "unit", "time", "treatment", "first_treated", "treated_unit",
-                    "treatment_start", "conf_level", "inference", "progress")
+                    "treatment_start", "conf_level", "inference")
 
     reps = DeprecatedAttribute(lambda self: 0 if self.inference is None else self.inference.reps,
                                "inference.reps")
@@ -368,8 +367,8 @@ class SyntheticDiD(Estimator):
     def __init__(self, *, outcome: str, unit: str, time: str, treatment: str | None = None,
                  first_treated: str | None = None, treated_unit=None,
                  treatment_start: float | None = None, conf_level: float = 0.95,
-                 inference: Placebo | None = DEFAULT_INFERENCE, progress: bool = True,
-                 reps: int | None = None, seed: int | None = None):
+                 inference: Placebo | None = DEFAULT_INFERENCE, reps: int | None = None,
+                 seed: int | None = None):
         self.outcome, self.unit, self.time = outcome, unit, time
         given = [n for n, v in (("treatment", treatment), ("first_treated", first_treated),
                                 ("treated_unit", treated_unit)) if v is not None]
@@ -392,7 +391,6 @@ class SyntheticDiD(Estimator):
         self.inference = check_spec(inference, (Placebo,), where="SyntheticDiD",
                                     argument="inference")
         _check_placebo(self.inference)
-        self.progress = bool(progress)
 
     def _design(self, df):
         """The outcome matrix (controls first, pre periods first), labels and timing."""
@@ -429,7 +427,7 @@ class SyntheticDiD(Estimator):
         fit = _Fit(Y=Y, N0=N0, T0=T0, omega=om, lam=lam, tau=sdid_estimate(Y, N0, T0, om, lam),
                    noise=noise, zeta_omega=zeta_omega, zeta_lambda=zeta_lambda, labels=labels,
                    periods=periods, notes=tuple(notes))
-        placebo, se, seed, more = _inference(self, fit, self.inference)
+        placebo, se, seed, more = _inference(fit, self.inference)
         return SyntheticDiDResult(estimator=self, fit=fit, inference=self.inference,
                                   placebo=placebo, se=se, seed=seed, warnings=notes + more)
 

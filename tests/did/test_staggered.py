@@ -411,3 +411,26 @@ def test_docstring_example_runs():
     failures, tried = doctest.testmod(staggered, extraglobs={"ci": causalips},
                                       optionflags=doctest.NORMALIZE_WHITESPACE)
     assert tried > 0 and failures == 0
+
+
+def test_degenerate_inputs_are_one_line_errors(mpdta):
+    rc = mpdta.drop(columns="countyreal")
+    panel_kw = dict(outcome="lemp", unit="countyreal", time="year", first_treated="first.treat",
+                    inference=None)
+    rc_kw = dict(outcome="lemp", time="year", first_treated="first.treat", panel=False,
+                 inference=None)
+    with pytest.raises(SpecificationError, match="outcome= takes one column name"):
+        StaggeredDiD(**{**panel_kw, "outcome": ["lemp", "lpop"]}).fit(mpdta)
+    for kw, data in ((panel_kw, mpdta), (rc_kw, rc)):
+        with pytest.raises(DataError, match="beyond 1e\\+100"):
+            StaggeredDiD(**kw).fit(data.assign(lemp=data["lemp"] * 1e300))
+        with pytest.raises(DataError, match="beyond 1e\\+100"):
+            StaggeredDiD(**kw, covariates=["lpop"]).fit(data.assign(lpop=1e300))
+    with pytest.raises(DataError, match="single value"):
+        StaggeredDiD(**rc_kw, cluster="c").fit(rc.assign(c=1))
+    with pytest.raises(DataError, match="no rows left"):
+        with pytest.warns(DroppedRowsWarning):
+            StaggeredDiD(**rc_kw).fit(rc.assign(lemp=np.nan))
+    # a constant outcome: zero effects with undefined (NaN) SEs, not a crash
+    flat = _fit(mpdta.assign(lemp=1.0)).tidy()
+    assert (flat["estimate"] == 0).all() and flat["std_error"].isna().all()

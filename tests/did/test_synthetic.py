@@ -333,7 +333,8 @@ def test_synthetic_control_warns_when_weights_not_identified_and_fit_exact():
     t0 = time.perf_counter()
     with pytest.warns(StatisticalWarning) as caught:
         res = SyntheticControl(outcome="y", unit="unit", time="year", treated_unit=treated,
-                               treatment_start=start, progress=False).fit(df)
+                               treatment_start=start,
+                               inference=Placebo(progress=False)).fit(df)
     assert time.perf_counter() - t0 < 20  # 280 placebo fits (52 s before the support polish)
     text = " | ".join(str(w.message) for w in caught)
     assert "280 donors but only 3 pre-period values" in text and "not identified" in text
@@ -488,6 +489,13 @@ def test_degenerate_synthetic_inputs_are_clear():
                            treatment_start=2005, inference=Placebo(reps=10, seed=1)).fit(
             _long(flat))
     assert res.att == pytest.approx(1.0) and np.isnan(res.std_error)
+    with pytest.warns(StatisticalWarning, match="near-perfect"):
+        sc = SyntheticControl(outcome="y", unit="unit", time="year", treated_unit="u11",
+                              treatment_start=2005).fit(_long(flat))
+    assert sc.att == pytest.approx(1.0) and 0 < sc.p_value <= 1
+    with pytest.raises(SpecificationError, match="outcome= takes one column name"):
+        SyntheticDiD(outcome=["y"], unit="unit", time="year", treated_unit="u11",
+                     treatment_start=2005).fit(_long(flat))
     huge = _long(rng.normal(size=(12, 8)) * 1e300)
     for est in (SyntheticDiD(outcome="y", unit="unit", time="year", treated_unit="u11",
                              treatment_start=2005),
@@ -499,11 +507,12 @@ def test_degenerate_synthetic_inputs_are_clear():
 
 @pytest.mark.parametrize("make", [
     lambda p: SyntheticControl(outcome="packs", unit="state", time="year",
-                               treated_unit="California", treatment_start=1989, progress=p),
+                               treated_unit="California", treatment_start=1989,
+                               inference=Placebo(progress=p)),
     lambda p: SyntheticDiD(outcome="packs", unit="state", time="year", treated_unit="California",
-                           treatment_start=1989, inference=Placebo(reps=5, seed=1), progress=p),
+                           treatment_start=1989, inference=Placebo(reps=5, seed=1, progress=p)),
     lambda p: StaggeredDiD(outcome="packs", unit="state", time="year", first_treated="ft",
-                           inference=MultiplierBootstrap(reps=50, seed=1), progress=p),
+                           inference=MultiplierBootstrap(reps=50, seed=1, progress=p)),
 ])
 def test_progress_bar_shows_on_long_runs_and_progress_false_silences_it(prop99, make, capsys,
                                                                        monkeypatch):
