@@ -196,18 +196,24 @@ def analytic_se(inf, cluster_codes=None):
     return se
 
 
+def influence_vcov(inf, cluster_codes=None):
+    """Covariance of the estimates from their influence functions (clustered: summed within
+    clusters first): F'F / n^2, whose diagonal is the squared :func:`analytic_se`."""
+    n = inf.shape[0]
+    f = inf if cluster_codes is None else cluster_sums(inf, cluster_codes)
+    return f.T @ f / n**2
+
+
 def pretest(att, inf, group, time, clus):
     """Wald test that all pre-treatment ATT(g,t) are zero (R att_gt's pre-test): (W, df, p)."""
-    n = inf.shape[0]
     pre = np.flatnonzero(group > time)
     se = analytic_se(inf[:, pre], clus) if pre.size else np.array([])
     pre = pre[np.isfinite(se)]
     if pre.size == 0:
         return (np.nan, 0, np.nan)
-    f = inf[:, pre] if clus is None else cluster_sums(inf[:, pre], clus)
     a = att[pre]
     try:
-        W = float(a @ np.linalg.solve(f.T @ f / n**2, a))
+        W = float(a @ np.linalg.solve(influence_vcov(inf[:, pre], clus), a))
     except np.linalg.LinAlgError:
         return (np.nan, int(pre.size), np.nan)
     return (W, int(pre.size), float(stats.chi2.sf(W, pre.size)))

@@ -124,6 +124,13 @@ class StaggeredDiDResult(Result):
             pretest=self.pretest, inference=spec, bands=bands, n_units=self.n_units,
             n_periods=self.n_periods, n_clusters=self.n_clusters, groups=self.groups)
 
+    def vcov_matrix(self) -> pd.DataFrame:
+        """Covariance of the ATT(g,t) from their influence functions (clustered if the plan
+        clusters), named by term; its diagonal is ``std_error`` squared."""
+        terms = list(self._table["term"])
+        V = core.influence_vcov(self._inf, self._bands.cluster_codes)
+        return pd.DataFrame(V, index=terms, columns=terms)
+
     def aggregate(self, type: Literal["simple", "group", "calendar", "dynamic"] = "simple", *,
                   min_e: float = -np.inf, max_e: float = np.inf) -> StaggeredAggregateResult:
         """Aggregate the ATT(g,t) as R's ``aggte``: a new result with its own SEs and bands.
@@ -168,7 +175,8 @@ class StaggeredDiDResult(Result):
         table = tidy_frame(frame, extra_first=("aggregation", "group", "time", "event_time"))
         return StaggeredAggregateResult(
             estimator=self.estimator, table=table, n_obs=self.n_obs, warnings=self.warnings,
-            type=type, crit=crit, parent=self, min_e=min_e, max_e=max_e)
+            type=type, crit=crit, parent=self, min_e=min_e, max_e=max_e,
+            inf=np.column_stack([agg.influence, agg.influences]))
 
     # -- the common interface ---------------------------------------------------------------
     def glance(self) -> pd.DataFrame:
@@ -255,9 +263,11 @@ class StaggeredAggregateResult(Result):
     (``conf_low_band``/``conf_high_band``) are simultaneous over the levels.
     """
 
-    def __init__(self, *, estimator, table, n_obs, warnings, type, crit, parent, min_e, max_e):
+    def __init__(self, *, estimator, table, n_obs, warnings, type, crit, parent, min_e, max_e,
+                 inf):
         super().__init__(estimator=estimator, table=table, n_obs=n_obs, warnings=warnings)
         self._parent = parent
+        self._inf = inf
         self.type = type
         self.critical_value = crit
         self.inference = parent.inference
@@ -273,6 +283,12 @@ class StaggeredAggregateResult(Result):
     def overall(self) -> pd.Series:
         """The overall row (term 'att')."""
         return self._table[self._table["term"] == "att"].iloc[0]
+
+    def vcov_matrix(self) -> pd.DataFrame:
+        """Covariance of the overall effect and the levels (rows of ``tidy()``, by term)."""
+        terms = list(self._table["term"])
+        V = core.influence_vcov(self._inf, self._parent._bands.cluster_codes)
+        return pd.DataFrame(V, index=terms, columns=terms)
 
     def with_inference(self, spec) -> StaggeredAggregateResult:
         """The same aggregation with other bootstrap draws, or analytic SEs only (``None``)."""

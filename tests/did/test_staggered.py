@@ -464,3 +464,19 @@ def test_repeated_cross_section_coverage_needs_the_cluster():
     mc = np.sqrt(0.95 * 0.05 / reps)
     assert abs(hits["municipality"] / reps - 0.95) < 3 * mc + 0.005, hits
     assert hits[None] / reps < 0.95 - 2 * mc, hits
+
+
+def test_vcov_matrix_from_influence_functions(mpdta):
+    res = _fit(mpdta, cluster="countyreal")
+    V = res.vcov_matrix()
+    assert list(V.index) == list(res.tidy()["term"]) == list(V.columns)
+    np.testing.assert_allclose(np.sqrt(np.diag(V)), res.tidy()["std_error"], rtol=1e-12)
+    np.testing.assert_allclose(V, V.T, atol=0)
+    dyn = res.aggregate("dynamic")
+    Vd = dyn.vcov_matrix()
+    np.testing.assert_allclose(np.sqrt(np.diag(Vd)), dyn.tidy()["std_error"], rtol=1e-12)
+    # the pre-test is the Wald statistic of the pre-period cells under this covariance
+    pre = res.tidy()["group"] > res.tidy()["time"]
+    a = res.tidy().loc[pre, "estimate"].to_numpy()
+    W = a @ np.linalg.solve(V.loc[pre.to_numpy(), pre.to_numpy()].to_numpy(), a)
+    assert W == pytest.approx(res.pretest[0], rel=1e-10)
