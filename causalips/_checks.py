@@ -144,6 +144,21 @@ def timespan_days(s: pd.Series) -> np.ndarray:
     return s.dt.total_seconds().to_numpy(dtype=np.float64, na_value=np.nan) / 86400.0
 
 
+#: Values beyond this overflow double precision once squared and summed.
+MAX_MAGNITUDE = 1e100
+
+
+def check_magnitude(values: np.ndarray, col: str, *, role: str) -> None:
+    """Refuse values whose squares overflow double precision (e.g. 1e300); missing and infinite
+    values are left to the missing-value checks."""
+    big = np.isfinite(values) & (np.abs(values) > MAX_MAGNITUDE)
+    if big.any():
+        raise DataError(
+            f"column {col!r} (the {role}) has {int(big.sum())} values beyond {MAX_MAGNITUDE:.0e} "
+            f"in absolute value (e.g. {values[big][0]:.3g}); their squares overflow. Rescale "
+            "the column (e.g. divide by 1e6) and scale the estimate back.")
+
+
 def duration_column(df: pd.DataFrame, col: str, *, role: str = "duration") -> np.ndarray:
     """A validated non-negative duration array; integer columns stay integer (the fast path).
 

@@ -3,9 +3,10 @@ says it is public published data (calibrated to published figures; see each load
 
 from .caseload import load_caseload, simulate_caseload
 from .sites import load_making_ips_work, simulate_wider_caseload
-from .staggered import load_mpdta, simulate_staggered_panel
+from .staggered import load_mpdta, simulate_staggered_cross_sections, simulate_staggered_panel
 
 __all__ = ["load_caseload", "simulate_caseload", "load_mpdta", "simulate_staggered_panel",
+           "simulate_staggered_cross_sections",
            "load_making_ips_work", "simulate_wider_caseload"]
 from .danish_trial import load_danish_trial, simulate_danish_trial  # noqa: E402
 

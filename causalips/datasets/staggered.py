@@ -1,8 +1,9 @@
-"""Staggered-adoption panels: a seeded municipality simulator and the public ``mpdta`` data.
+"""Staggered-adoption data: seeded municipality simulators and the public ``mpdta`` data.
 
 ``simulate_staggered_panel`` is SYNTHETIC: municipalities adopting IPS in different years, with
 known effects that differ by cohort and grow with time since adoption (the truth is in the
-``true_effect`` column). ``load_mpdta`` is PUBLIC published data (see its docstring).
+``true_effect`` column); ``simulate_staggered_cross_sections`` draws different people each year
+from it (a registry extract). ``load_mpdta`` is PUBLIC published data (see its docstring).
 """
 
 from __future__ import annotations
@@ -110,6 +111,45 @@ def simulate_staggered_panel(
     })
 
 
+def simulate_staggered_cross_sections(
+    n_municipalities: int = 60,
+    people_per_year: float = 30.0,
+    person_sd: float = 25.0,
+    seed: int = 2024,
+    **panel_options,
+) -> pd.DataFrame:
+    """Repeated cross-sections under staggered adoption: a registry extract with different
+    people each year and no person id.
+
+    SYNTHETIC DATA. Starts from :func:`simulate_staggered_panel` (municipality-year means with
+    known effects; ``panel_options`` are passed on) and draws, for every municipality and year, a
+    Poisson(``people_per_year``) number of people (at least one) whose workdays scatter around
+    the municipality-year mean with SD ``person_sd``. People share their municipality-year's
+    shock, so inference should cluster on ``municipality``.
+
+    Returns
+    -------
+    DataFrame
+        One row per person-year: the columns of :func:`simulate_staggered_panel` (``workdays``
+        now the person's), no person id. The true ATT(g,t) is ``true_effect`` of a cohort's rows
+        in year t (the same for all of them).
+
+    Example
+    -------
+    >>> from causalips.datasets import simulate_staggered_cross_sections
+    >>> df = simulate_staggered_cross_sections(n_municipalities=10, seed=1)
+    >>> bool(df.groupby(["municipality", "year"]).size().min() >= 1)
+    True
+    """
+    panel = simulate_staggered_panel(n_municipalities=n_municipalities, seed=seed,
+                                     **panel_options)
+    rng = np.random.default_rng([seed, 1])
+    counts = np.maximum(rng.poisson(people_per_year, len(panel)), 1)
+    rows = panel.loc[panel.index.repeat(counts)].reset_index(drop=True)
+    rows["workdays"] = rows["workdays"] + rng.normal(0, person_sd, len(rows))
+    return rows
+
+
 def load_mpdta() -> pd.DataFrame:
     """The ``mpdta`` minimum-wage panel (public data from R's ``did`` package).
 
@@ -132,4 +172,4 @@ def load_mpdta() -> pd.DataFrame:
         return pd.read_csv(p)
 
 
-__all__ = ["simulate_staggered_panel", "load_mpdta"]
+__all__ = ["simulate_staggered_panel", "simulate_staggered_cross_sections", "load_mpdta"]

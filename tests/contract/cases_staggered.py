@@ -5,6 +5,7 @@ import numpy as np
 from causalips.datasets import load_mpdta, simulate_staggered_panel
 from causalips.did.staggered import StaggeredDiD
 from causalips.did.synthetic import SyntheticControl, SyntheticDiD
+from causalips.inference import MultiplierBootstrap, Placebo
 
 
 def _one_treated():
@@ -19,16 +20,26 @@ def _one_treated():
 
 CASES = [
     ("staggered_mpdta", lambda: StaggeredDiD(outcome="lemp", unit="countyreal", time="year",
-                                             first_treated="first.treat", reps=99, seed=1),
+                                             first_treated="first.treat",
+                                             inference=MultiplierBootstrap(reps=99, seed=1)),
      load_mpdta),
+    ("staggered_repeated_cross_section", lambda: StaggeredDiD(
+        outcome="lemp", time="year", first_treated="first.treat", panel=False,
+        covariates=["lpop"], inference=MultiplierBootstrap(reps=49, seed=1)),
+     lambda: load_mpdta().drop(columns="countyreal")),
     ("staggered_dr_not_yet", lambda: StaggeredDiD(
         outcome="workdays", unit="municipality", time="year", first_treated="first_treated",
-        control="not_yet_treated", covariates=["unemployment"], reps=49, seed=2),
+        control="not_yet_treated", covariates=["unemployment"],
+        inference=MultiplierBootstrap(reps=49, seed=2)),
      lambda: simulate_staggered_panel(n_municipalities=40, seed=3)),
     ("synthetic_control", lambda: SyntheticControl(
         outcome="workdays", unit="municipality", time="year", treated_unit="IPS",
-        treatment_start=2016), _one_treated),
+        treatment_start=2016, inference=Placebo(reps=8, seed=1)), _one_treated),
     ("synthetic_did", lambda: SyntheticDiD(outcome="workdays", unit="municipality",
-                                           time="year", treatment="d", reps=20, seed=1),
+                                           time="year", treatment="d",
+                                           inference=Placebo(reps=20, seed=1)),
      _one_treated),
+    ("synthetic_did_first_treated", lambda: SyntheticDiD(
+        outcome="workdays", unit="municipality", time="year", first_treated="first_treated",
+        inference=Placebo(reps=20, seed=1)), _one_treated),
 ]

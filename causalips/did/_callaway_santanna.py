@@ -1,10 +1,14 @@
 """Numerical core of the Callaway–Sant'Anna estimator (no pandas, no user-facing checks).
 
-Everything works on a balanced panel pivoted once into a units x periods array ``Y``. Each
-group-time ATT(g,t) is a 2x2 comparison of the change ``Y[:, t] - Y[:, base]`` between the units
-first treated in ``g`` and a control set; its influence function is a length-n vector (zero for
-units in neither set), as in R's ``did`` (``att_gt``) and ``DRDID`` (``drdid_panel``,
-``reg_did_panel``, ``std_ipw_did_panel``).
+Each group-time ATT(g,t) is a 2x2 comparison between the units first treated in ``g`` and a
+control set, across a base period and period ``t``; its influence function is a length-n vector
+(zero outside the comparison), as in R's ``did`` (``att_gt``) with ``DRDID``'s 2x2 estimators
+(:mod:`._drdid`).
+
+- Panel data: a balanced panel pivoted once into a units x periods array ``Y``; the comparison
+  uses the change ``Y[:, t] - Y[:, base]``; n counts units.
+- Repeated cross-sections (R's ``panel = FALSE``): every row is its own draw; the comparison uses
+  the rows of the two periods; n counts rows.
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from ..errors import EstimationError
+from ._drdid import PANEL, REPEATED_CROSS_SECTION
+from ._progress_bar import progress_bar
 
 _EPS_SE = np.sqrt(np.finfo(float).eps) * 10  # R's did: SEs below this are reported as NA
 
@@ -97,112 +102,6 @@ def unconditional(Y, cells, treated, ctrl):
     return att, inf
 
 
-def _logit(X, d, max_iter=100, tol=1e-12):
-    """Logistic regression by Newton's method; fitted probabilities and (X'WX)^-1."""
-    beta = np.zeros(X.shape[1])
-    p0 = np.clip(d.mean(), 1e-10, 1 - 1e-10)
-    beta[0] = np.log(p0 / (1 - p0))  # first column is the intercept
-    for _ in range(max_iter):
-        eta = X @ beta
-        p = 1.0 / (1.0 + np.exp(-eta))
-        w = p * (1 - p)
-        hess = X.T @ (X * w[:, None])
-        grad = X.T @ (d - p)
-        try:
-            step = np.linalg.solve(hess, grad)
-        except np.linalg.LinAlgError:
-            raise EstimationError(
-                "the propensity-score logit is singular (a covariate is constant or collinear "
-                "within a group-time comparison); drop or recode that covariate"
-            ) from None
-        beta = beta + step
-        if np.max(np.abs(step)) < tol * (1 + np.max(np.abs(beta))):
-            break
-    else:
-        raise EstimationError(
-            "the propensity-score logit did not converge (covariates may separate the treated "
-            "group from its controls perfectly); use method='reg' or fewer covariates"
-        )
-    eta = X @ beta
-    p = 1.0 / (1.0 + np.exp(-eta))
-    w = p * (1 - p)
-    return p, np.linalg.inv(X.T @ (X * w[:, None]))
-
-
-def _wls_control(X, dy, d):
-    """Outcome regression of the change on covariates among the controls."""
-    c = d == 0
-    coef, *_ = np.linalg.lstsq(X[c], dy[c], rcond=None)
-    return X @ coef
-
-
-def _ols_lin_rep(X, dy, d, fitted):
-    n = d.size
-    w_ols = 1.0 - d
-    xpx = (X * w_ols[:, None]).T @ X / n
-    return (w_ols * (dy - fitted))[:, None] * X @ np.linalg.inv(xpx)
-
-
-def drdid_panel(dy, d, X, trim_level=0.995):
-    """Doubly robust DiD for panel data (Sant'Anna & Zhao 2020; DRDID::drdid_panel)."""
-    n = d.size
-    ps, hess_inv = _logit(X, d)
-    ps = np.minimum(ps, 1 - 1e-6)
-    trim = np.where(d == 0, ps < trim_level, True).astype(float)
-    fitted = _wls_control(X, dy, d)
-    w_t = trim * d
-    w_c = trim * ps * (1 - d) / (1 - ps)
-    resid = dy - fitted
-    eta_t = np.mean(w_t * resid) / np.mean(w_t)
-    eta_c = np.mean(w_c * resid) / np.mean(w_c)
-    att = eta_t - eta_c
-    lin_ols = _ols_lin_rep(X, dy, d, fitted)
-    lin_ps = ((d - ps)[:, None] * X) @ (hess_inv * n)
-    inf_t = (w_t * resid - w_t * eta_t) - lin_ols @ np.mean(w_t[:, None] * X, axis=0)
-    inf_t = inf_t / np.mean(w_t)
-    m2 = np.mean((w_c * (resid - eta_c))[:, None] * X, axis=0)
-    m3 = np.mean(w_c[:, None] * X, axis=0)
-    inf_c = (w_c * resid - w_c * eta_c) + lin_ps @ m2 - lin_ols @ m3
-    inf_c = inf_c / np.mean(w_c)
-    return att, inf_t - inf_c
-
-
-def reg_did_panel(dy, d, X):
-    """Outcome-regression DiD for panel data (Heckman et al. 1997; DRDID::reg_did_panel)."""
-    fitted = _wls_control(X, dy, d)
-    w_t = d
-    eta_t = np.mean(w_t * dy) / np.mean(w_t)
-    eta_c = np.mean(w_t * fitted) / np.mean(w_t)
-    att = eta_t - eta_c
-    lin_ols = _ols_lin_rep(X, dy, d, fitted)
-    inf_t = (w_t * dy - w_t * eta_t) / np.mean(w_t)
-    inf_c = (w_t * fitted - w_t * eta_c) + lin_ols @ np.mean(w_t[:, None] * X, axis=0)
-    inf_c = inf_c / np.mean(w_t)
-    return att, inf_t - inf_c
-
-
-def std_ipw_did_panel(dy, d, X, trim_level=0.995):
-    """Normalised (Hajek) IPW DiD for panel data (Abadie 2005; DRDID::std_ipw_did_panel)."""
-    n = d.size
-    ps, hess_inv = _logit(X, d)
-    ps = np.minimum(ps, 1 - 1e-6)
-    trim = np.where(d == 0, ps < trim_level, True).astype(float)
-    w_t = trim * d
-    w_c = trim * ps * (1 - d) / (1 - ps)
-    eta_t = np.mean(w_t * dy) / np.mean(w_t)
-    eta_c = np.mean(w_c * dy) / np.mean(w_c)
-    att = eta_t - eta_c
-    lin_ps = ((d - ps)[:, None] * X) @ (hess_inv * n)
-    inf_t = (w_t * dy - w_t * eta_t) / np.mean(w_t)
-    m2 = np.mean((w_c * (dy - eta_c))[:, None] * X, axis=0)
-    inf_c = (w_c * dy - w_c * eta_c) + lin_ps @ m2
-    inf_c = inf_c / np.mean(w_c)
-    return att, inf_t - inf_c
-
-
-METHODS = {"dr": drdid_panel, "reg": reg_did_panel, "ipw": std_ipw_did_panel}
-
-
 def conditional(Y, X, cells, treated, ctrl, method):
     """ATT(g,t) and influence functions with covariates (one small regression per cell).
 
@@ -212,7 +111,7 @@ def conditional(Y, X, cells, treated, ctrl, method):
     k = len(cells)
     att = np.zeros(k)
     inf = np.zeros((n, k))
-    fn = METHODS[method]
+    fn = PANEL[method]
     for j, c in enumerate(cells):
         if c.reference:
             continue
@@ -226,22 +125,98 @@ def conditional(Y, X, cells, treated, ctrl, method):
     return att, inf
 
 
+def cross_section_parts(time_code, first_treated, cells, control):
+    """Rows x cells booleans of a repeated cross-section: treated rows in period t and in the
+    base period, control rows in period t and in the base period (the four cell means)."""
+    treated, ctrl = masks(first_treated, cells, control)
+    in_t = time_code[:, None] == np.array([c.t_index for c in cells])[None, :]
+    in_b = time_code[:, None] == np.array([c.base_index for c in cells])[None, :]
+    return treated & in_t, treated & in_b, ctrl & in_t, ctrl & in_b
+
+
+def unconditional_rc(y, cells, parts):
+    """ATT(g,t) and row influence functions of repeated cross-sections (no covariates).
+
+    ATT = (treated mean in t - in base) - (control mean in t - in base); the influence function
+    of row i sums ``n * sign * P_i (y_i - m_P) / n_P`` over the four parts P (what R ``did``
+    computes with ``xformla = ~1``, whichever of dr / ipw / reg).
+    """
+    n = y.size
+    att = np.zeros(len(cells))
+    inf = np.zeros((n, len(cells)))
+    for sign, part in zip((1.0, -1.0, -1.0, 1.0), parts):
+        w = part.astype(float)
+        count = w.sum(axis=0)
+        mean = (w * y[:, None]).sum(axis=0) / count
+        att += sign * mean
+        inf += (sign * n / count) * w * (y[:, None] - mean)
+    ref = np.array([c.reference for c in cells])
+    att[ref] = 0.0
+    inf[:, ref] = 0.0
+    return att, inf
+
+
+def conditional_rc(y, X, cells, parts, method):
+    """ATT(g,t) and row influence functions of repeated cross-sections with covariates (each
+    row's own covariates; one small regression per cell, DRDID's ``*_rc`` estimators)."""
+    n = y.size
+    att = np.zeros(len(cells))
+    inf = np.zeros((n, len(cells)))
+    fn = REPEATED_CROSS_SECTION[method]
+    for j, c in enumerate(cells):
+        if c.reference:
+            continue
+        t1, t0, c1, c0 = (p[:, j] for p in parts)
+        keep = t1 | t0 | c1 | c0
+        post = (t1 | c1)[keep].astype(float)
+        d = (t1 | t0)[keep].astype(float)
+        Xc = np.column_stack([np.ones(post.size), X[keep]])
+        a, f = fn(y[keep], post, d, Xc)
+        att[j] = a
+        inf[keep, j] = f * (n / post.size)
+    return att, inf
+
+
+def cluster_sums(inf, cluster_codes):
+    """Influence functions summed within clusters (clusters x columns)."""
+    sums = np.zeros((int(cluster_codes.max()) + 1,) + inf.shape[1:])
+    np.add.at(sums, cluster_codes, inf)
+    return sums
+
+
 def analytic_se(inf, cluster_codes=None):
     """SE of each column's estimate from its influence function (sqrt(mean(IF^2)/n)).
 
     With ``cluster_codes``, the influence function is summed within clusters first.
     """
     n = inf.shape[0]
-    if cluster_codes is None:
-        se = np.sqrt(np.sum(inf**2, axis=0)) / n
-    else:
-        g = int(cluster_codes.max()) + 1
-        sums = np.zeros((g,) + inf.shape[1:])
-        np.add.at(sums, cluster_codes, inf)
-        se = np.sqrt(np.sum(sums**2, axis=0)) / n
-    se = np.asarray(se, dtype=float)
+    f = inf if cluster_codes is None else cluster_sums(inf, cluster_codes)
+    se = np.asarray(np.sqrt(np.sum(f**2, axis=0)) / n, dtype=float)
     se[se <= _EPS_SE] = np.nan
     return se
+
+
+def influence_vcov(inf, cluster_codes=None):
+    """Covariance of the estimates from their influence functions (clustered: summed within
+    clusters first): F'F / n^2, whose diagonal is the squared :func:`analytic_se`."""
+    n = inf.shape[0]
+    f = inf if cluster_codes is None else cluster_sums(inf, cluster_codes)
+    return f.T @ f / n**2
+
+
+def pretest(att, inf, group, time, clus):
+    """Wald test that all pre-treatment ATT(g,t) are zero (R att_gt's pre-test): (W, df, p)."""
+    pre = np.flatnonzero(group > time)
+    se = analytic_se(inf[:, pre], clus) if pre.size else np.array([])
+    pre = pre[np.isfinite(se)]
+    if pre.size == 0:
+        return (np.nan, 0, np.nan)
+    a = att[pre]
+    try:
+        W = float(a @ np.linalg.solve(influence_vcov(inf[:, pre], clus), a))
+    except np.linalg.LinAlgError:
+        return (np.nan, int(pre.size), np.nan)
+    return (W, int(pre.size), float(stats.chi2.sf(W, pre.size)))
 
 
 def multiplier_weights(rng, size, kind):
@@ -254,7 +229,7 @@ def multiplier_weights(rng, size, kind):
 
 
 def multiplier_bootstrap(inf, *, reps, seed, kind, conf_level, cluster_codes=None,
-                         block_elems=20_000_000):
+                         block_elems=4_000_000, progress=True):
     """R ``did``'s multiplier bootstrap on an n x k influence-function matrix.
 
     Each draw perturbs the influence function with i.i.d. multipliers (one per unit, or per
@@ -264,33 +239,24 @@ def multiplier_bootstrap(inf, *, reps, seed, kind, conf_level, cluster_codes=Non
     """
     inf = np.atleast_2d(inf.T).T
     n, k = inf.shape
-    if cluster_codes is not None:
-        g = int(cluster_codes.max()) + 1
-        sums = np.zeros((g, k))
-        np.add.at(sums, cluster_codes, inf)
-        base = sums
-    else:
-        base = inf
+    base = inf if cluster_codes is None else cluster_sums(inf, cluster_codes)
     m = base.shape[0]
     rng = np.random.default_rng(seed)
     per_block = max(1, block_elems // max(m, 1))
     draws = np.empty((reps, k))
-    done = 0
-    while done < reps:
-        b = min(per_block, reps - done)
-        v = multiplier_weights(rng, (b, m), kind)
-        draws[done:done + b] = v @ base / n
-        done += b
+    with progress_bar(reps, desc="multiplier bootstrap", unit="draws", enabled=progress) as bar:
+        for start in range(0, reps, per_block):
+            b = min(per_block, reps - start)
+            draws[start:start + b] = multiplier_weights(rng, (b, m), kind) @ base / n
+            bar.update(b)
     q75, q25 = np.quantile(draws, [0.75, 0.25], axis=0, method="inverted_cdf")
     sigma = (q75 - q25) / (stats.norm.ppf(0.75) - stats.norm.ppf(0.25))
     sigma = np.where(sigma <= _EPS_SE / np.sqrt(n), np.nan, sigma)
     ok = np.isfinite(sigma)
-    if ok.any():
-        t_max = np.max(np.abs(draws[:, ok] / sigma[ok]), axis=1)
-        crit = float(np.quantile(t_max, conf_level, method="inverted_cdf"))
-    else:
-        crit = np.nan
-    return sigma, crit
+    if not ok.any():
+        return sigma, np.nan
+    t_max = np.max(np.abs(draws[:, ok] / sigma[ok]), axis=1)
+    return sigma, float(np.quantile(t_max, conf_level, method="inverted_cdf"))
 
 
 def weights_if(keepers, pg, unit_group, groups_of_cells):
