@@ -419,7 +419,7 @@ def test_degenerate_inputs_are_one_line_errors(mpdta):
                     inference=None)
     rc_kw = dict(outcome="lemp", time="year", first_treated="first.treat", panel=False,
                  inference=None)
-    with pytest.raises(SpecificationError, match="outcome= takes one column name"):
+    with pytest.raises(SpecificationError, match="outcome= must be one column name"):
         StaggeredDiD(**{**panel_kw, "outcome": ["lemp", "lpop"]}).fit(mpdta)
     for kw, data in ((panel_kw, mpdta), (rc_kw, rc)):
         with pytest.raises(DataError, match="beyond 1e\\+100"):

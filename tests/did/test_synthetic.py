@@ -493,7 +493,7 @@ def test_degenerate_synthetic_inputs_are_clear():
         sc = SyntheticControl(outcome="y", unit="unit", time="year", treated_unit="u11",
                               treatment_start=2005).fit(_long(flat))
     assert sc.att == pytest.approx(1.0) and 0 < sc.p_value <= 1
-    with pytest.raises(SpecificationError, match="outcome= takes one column name"):
+    with pytest.raises(SpecificationError, match="outcome= must be one column name"):
         SyntheticDiD(outcome=["y"], unit="unit", time="year", treated_unit="u11",
                      treatment_start=2005).fit(_long(flat))
     huge = _long(rng.normal(size=(12, 8)) * 1e300)
