@@ -204,3 +204,12 @@ def test_delayed_entry_at_times_quantiles_and_rmst(entry_ref, cgd, ct):
             row = rm[rm["group"] == label].iloc[0]
             assert row["estimate"] == pytest.approx(grp["rmean"]["rmean"], abs=EST_TOL)
             assert row["std_error"] == pytest.approx(grp["rmean"]["se_rmean"], abs=SE_TOL)
+
+
+def test_reference_data_stays_small_and_inside_the_repository(reference_data):
+    # The repository carries its own oracle values (issue: a clean clone passes its tests with
+    # nothing beside it); keep them small enough to travel with every clone and sdist.
+    files = [p for p in reference_data.root.rglob("*") if p.is_file()]
+    assert sum(p.stat().st_size for p in files) < 1_000_000
+    assert reference_data.root.resolve().is_relative_to(
+        reference_data.root.resolve().parents[2])

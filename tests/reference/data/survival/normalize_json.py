@@ -25,7 +25,8 @@ files = sys.argv[1:] or sorted(glob.glob(os.path.join(here, "*.json")))
 for f in files:
     with open(f) as fh:
         obj = json.load(fh)
-    txt = json.dumps(obj, indent=2, ensure_ascii=False) + "\n"
+    # compact: one line per file keeps the repository small; read it with json.load or jq
+    txt = json.dumps(obj, separators=(",", ":"), ensure_ascii=False) + "\n"
     back = json.loads(txt)
     a, b = list(floats(obj)), list(floats(back))
     assert len(a) == len(b) and all((x == y) or (math.isnan(x) and math.isnan(y)) for x, y in zip(a, b)), f
