@@ -105,3 +105,27 @@ def event_counts(table: Table, *, duration: str, event: str, group: str | None =
     out = grouped(view, by, {"n_event": (w * d).sum(), "n_censor": (w * (1 - d)).sum(),
                              "n_rows": nw.len()})
     return out.rename(columns={"__group": "group", "__time": "time"})
+
+
+def one_row_per_key(table: Table, keys: Sequence[str], columns: Sequence[str], *,
+                    what: str) -> pd.DataFrame:
+    """The rows of a table that has one row per ``keys`` (a site table), once the engine has
+    checked that no key repeats; the pandas path's message (``check_no_duplicates``) if one does.
+
+    Such a table is small by nature (a row per site, team or area), so its rows are the
+    summary; a person-level table is refused here, never collected. Columns keep their types
+    (text stays text for the caller's own checks).
+    """
+    keys = list(keys)
+    shown = [c for c in dict.fromkeys(columns) if c not in keys]
+    out = grouped(table, keys, {c: nw.col(c).max() for c in shown} | {"__rows": nw.len()},
+                  sort=False)
+    repeated = pd.to_numeric(out["__rows"]).to_numpy() > 1
+    if repeated.any():
+        first = {k: v.item() if hasattr(v, "item") else v
+                 for k, v in out.loc[repeated, keys].iloc[0].items()}
+        n_rows = int(pd.to_numeric(out.loc[repeated, "__rows"]).sum())
+        raise DataError(
+            f"{n_rows} rows share the same {'/'.join(keys)} ({what}); e.g. {first}. "
+            "Each key must appear once: aggregate or drop the duplicates first.")
+    return out[keys + shown]

@@ -1,0 +1,311 @@
+"""Counts of people per cell, from pandas rows or from the engine that holds the data.
+
+The person-level site estimators (Reach, Representativeness, OutcomeEquity,
+RiskAdjustedComparison, and ``site_counts``) need only weighted sums per cell (site, group,
+category, covariate values): people Σw, people with the outcome Σw·y and without it Σw·(1 − y),
+and the number of rows. This module computes them where the data are: pandas for a DataFrame,
+one grouped query (``engine.aggregate.grouped``) for a file, DuckDB relation, polars, pyarrow or
+Spark table, so only the cells come back. Both paths check the columns first and say the same
+things: pandas through ``_checks``; in the engine the checks ride along in the same query as
+counts per cell (missing outcomes, codes other than 0/1, missing labels, bad weights), and only
+a problem found costs another query, for an example row. Everything after the counts is one
+code path, in the estimators.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import narwhals as nw
+import numpy as np
+import pandas as pd
+
+from .. import engine
+from .._checks import (
+    MAX_PEOPLE,
+    _plain,
+    as_dataframe,
+    binary_column,
+    check_columns,
+    check_no_duplicates,
+    check_not_empty,
+    non_whole_counts,
+    refuse_missing,
+    weight_column,
+)
+from ..engine.aggregate import grouped, one_row_per_key
+from ..engine.checks import _is_numeric as numeric_kind
+from ..engine.checks import numeric_expr, require_columns
+from ..engine.frames import Table
+from ..errors import DataError
+from ._labels import label_codes
+
+LABEL_ADVICE = "give them a label (e.g. 'not known') or drop the rows"
+#: most cells a case-mix model is fitted from when the data are held by an engine: more means a
+#: covariate is (nearly) unique per person, and the cells would be the rows, not a summary
+MODEL_CELLS = 1_000_000
+#: the count columns of a cell table (kept apart from the keys by their names)
+COUNTS = ("_n", "_events", "_non_events", "_rows")
+FLOAT_KINDS = (nw.Float32, nw.Float64)
+
+
+@dataclass(frozen=True)
+class Key:
+    """A column the cells are keyed by, its role in messages, and what to do with a missing
+    value (``advice=None``: missing values are a cell of their own, for the caller to judge)."""
+
+    column: str
+    role: str
+    advice: str | None = LABEL_ADVICE
+
+
+@dataclass(frozen=True)
+class Counts:
+    """People per cell: ``keys`` (one column per key), and aligned arrays ``n`` (Σw),
+    ``events`` (Σw·y), ``non_events`` (Σw·(1 − y)) and ``rows``; ``notes`` are warnings about
+    the weights (counts that are not whole numbers)."""
+
+    keys: pd.DataFrame
+    n: np.ndarray
+    events: np.ndarray
+    non_events: np.ndarray
+    rows: np.ndarray
+    notes: tuple[str, ...] = ()
+
+    def totals(self, column: str) -> tuple[list, np.ndarray, np.ndarray, np.ndarray]:
+        """Labels of ``column`` in order (sorted by text), with n, events and each cell's
+        position among them."""
+        levels, codes = label_codes(self.keys[column].to_numpy())
+        n = np.bincount(codes, weights=self.n, minlength=len(levels))
+        events = np.bincount(codes, weights=self.events, minlength=len(levels))
+        return levels, n, events, codes
+
+    def where(self, keep: np.ndarray) -> Counts:
+        return Counts(self.keys[keep].reset_index(drop=True), self.n[keep], self.events[keep],
+                      self.non_events[keep], self.rows[keep], self.notes)
+
+
+def case_mix_keys(columns: Sequence[str]) -> list[Key]:
+    """The covariates of a case-mix model as cell keys (a missing value stops the fit)."""
+    return [Key(c, "case-mix covariate", "impute or drop those rows first") for c in columns]
+
+
+def open_data(data, roles: dict[str, str | None]) -> pd.DataFrame | Table:
+    """A pandas DataFrame (in memory) or a lazy engine :class:`Table`, with its columns checked
+    (the same ColumnNotFoundError either way)."""
+    if engine.is_in_memory(data):
+        df = as_dataframe(data)
+        check_columns(df, roles)
+        return df
+    table = engine.as_table(data)
+    require_columns(table, roles)
+    return table
+
+
+def site_rows(data, roles: dict[str, str | None], *, site: str, what: str) -> pd.DataFrame:
+    """A table with one row per site (counts, scores) as pandas, whatever holds it.
+
+    An engine checks first that no site repeats (the pandas path's message) and only then sends
+    the rows, indexed by site name so that messages about a row name its site.
+    """
+    source = open_data(data, roles)
+    if isinstance(source, Table):
+        source = one_row_per_key(source, [site], [c for c in roles.values() if c], what=what)
+        source.index = pd.Index(source[site].map(_plain).to_numpy(dtype=object), name=None)
+    check_not_empty(source)
+    check_no_duplicates(source, [site], what=what)
+    return source
+
+
+def count_people(source: pd.DataFrame | Table, *, keys: Sequence[Key] = (),
+                 outcome: str | None = None, outcome_role: str = "outcome",
+                 weight: str | None = None, what: str = "data",
+                 max_cells: int | None = None) -> Counts:
+    """Checked counts of people per cell of ``keys`` (all rows in one cell without keys).
+
+    ``max_cells`` bounds the cells an engine may send back (a model fitted from cells): more
+    stop the fit with an error naming the aggregation to do first.
+    """
+    keys = list({k.column: k for k in keys}.values())
+    if isinstance(source, Table):
+        if max_cells is not None:
+            _refuse_too_many_cells(source, [k.column for k in keys], max_cells)
+        return _count_in_engine(source, keys, outcome, outcome_role, weight, what)
+    check_not_empty(source, what=what)
+    y = binary_column(source, outcome, role=outcome_role) if outcome else None
+    for key in keys:
+        if key.advice is not None:
+            refuse_missing(source, key.column, role=key.role, advice=key.advice)
+    w = weight_column(source, weight)
+    frame = pd.DataFrame({"_n": w, "_events": w if y is None else w * y,
+                          "_non_events": 0.0 if y is None else w * (1 - y), "_rows": 1},
+                         index=source.index)
+    columns = [k.column for k in keys]
+    if columns:
+        frame = pd.concat([source[columns], frame], axis=1)
+        cells = frame.groupby(columns, sort=False, observed=True, dropna=False).sum()
+        cells = cells.reset_index()
+    else:
+        cells = frame.sum().to_frame().T
+    notes = (non_whole_counts(source, w, weight, role="weight"),) if weight else ()
+    return _counts(cells, columns, notes)
+
+
+def _counts(cells: pd.DataFrame, columns: list[str], notes) -> Counts:
+    values = {c: pd.to_numeric(cells[c]).to_numpy(dtype=np.float64) for c in COUNTS}
+    return Counts(cells[columns].reset_index(drop=True), values["_n"], values["_events"],
+                  values["_non_events"], values["_rows"].astype(np.int64),
+                  tuple(m for m in notes if m))
+
+
+# -- the engine path: one grouped query carries the counts and the checks ----------------------
+def _refuse_too_many_cells(table: Table, columns: list[str], limit: int) -> None:
+    n_cells = int(table.collect(table.frame.select(columns).unique().select(
+        nw.len().alias("n")))["n"].iloc[0])
+    if n_cells > limit:
+        numeric = [c for c in columns if numeric_kind(table.schema[c])] or columns
+        raise DataError(
+            f"the model is fitted from counts of people per cell of {', '.join(columns)}, and "
+            f"{table.source} has {n_cells:,} such cells (more than {limit:,}): a covariate with "
+            f"a value per person ({', '.join(numeric)}?) makes the cells the rows. Band it "
+            "first, in the engine (e.g. SELECT *, FLOOR(age / 5) * 5 AS age_band ...), and "
+            "adjust for the banded column.")
+
+
+def _missing(table: Table, column: str):
+    """Null (and NaN in a float column) as an expression."""
+    missing = nw.col(column).is_null()
+    if any(table.schema[column] == kind for kind in FLOAT_KINDS):
+        missing = missing | nw.col(column).is_nan()
+    return missing
+
+
+def _not_whole(w):
+    """A count that is not a whole number (the tolerance of ``_checks.non_whole_counts``)."""
+    scale = nw.when(w.abs() > 1.0).then(w.abs()).otherwise(nw.lit(1.0))
+    return (w - w.round(0)).abs() > 1e-9 * scale
+
+
+def _binary(table: Table, column: str):
+    """(value as 0.0/1.0, missing, not a 0/1 code) for a 0/1, boolean or "0"/"1" column."""
+    dtype = table.schema[column]
+    missing = _missing(table, column)
+    if dtype == nw.Boolean:
+        return nw.col(column).cast(nw.Float64), missing, nw.lit(False)
+    if dtype == nw.String:
+        return ((nw.col(column) == "1").cast(nw.Float64), missing,
+                ~missing & ~nw.col(column).is_in(["0", "1"]))
+    try:
+        value = numeric_expr(table, column, "outcome")
+    except DataError:  # dates and other kinds: every value is a wrong code
+        return nw.lit(0.0), missing, ~missing
+    return value, missing, ~missing & ~value.is_in([0.0, 1.0])
+
+
+def _count_in_engine(table: Table, keys: list[Key], outcome, outcome_role, weight,
+                     what) -> Counts:
+    flags = {}
+    if outcome:
+        y, y_missing, y_other = _binary(table, outcome)
+        flags |= {"_y_missing": y_missing, "_y_other": y_other}
+    if weight:
+        w = numeric_expr(table, weight, "weight")
+        w_bad = w.is_null() | w.is_nan() | ~(w.abs() < float("inf"))
+        flags |= {"_w_missing": w_bad, "_w_negative": w < 0, "_w_fraction": _not_whole(w)}
+        aggs = {"_n": w.sum(), "_w_max": w.max()}
+        if outcome:
+            aggs |= {"_events": (w * y).sum(), "_non_events": (w * (1 - y)).sum()}
+    else:
+        aggs = {"_n": nw.len()}
+        if outcome:
+            aggs |= {"_events": y.sum(), "_non_events": (1 - y).sum()}
+    aggs |= {"_rows": nw.len()} | {k: v.cast(nw.Int64).sum() for k, v in flags.items()}
+    columns = [k.column for k in keys]
+    cells = grouped(table, columns, aggs, sort=False)
+    if not outcome:
+        cells["_events"], cells["_non_events"] = cells["_n"], 0.0
+    check = _EngineCheck(table, cells, columns)
+    if check.total("_rows") == 0:
+        raise DataError(f"{what} has no rows; nothing to estimate.")
+    if outcome:
+        check.outcome(outcome, outcome_role, y_missing, y_other)
+    for key in keys:
+        if key.advice is not None:
+            check.key(key)
+    notes = ()
+    if weight:
+        notes = check.weight(weight, w, w_bad)
+    return _counts(cells, columns, notes)
+
+
+class _EngineCheck:
+    """The pandas path's checks, read from the flag counts of a cell table; an example row is
+    fetched from the engine only for a problem found."""
+
+    def __init__(self, table: Table, cells: pd.DataFrame, columns: list[str]):
+        self.table, self.cells, self.columns = table, cells, columns
+
+    def total(self, flag: str) -> float:
+        return float(pd.to_numeric(self.cells[flag]).fillna(0).sum()) if len(self.cells) else 0.
+
+    def example(self, condition, column: str) -> str:
+        """One row where ``condition`` holds, as ``col=value`` pairs of the keys and ``column``."""
+        shown = list(dict.fromkeys([*self.columns, column]))[:4]
+        rows = self.table.collect(self.table.frame.filter(condition).select(shown).head(1))
+        if rows.empty:
+            return ""
+        return ", ".join(f"{c}={_plain(rows.iloc[0][c])!r}" for c in shown)
+
+    def outcome(self, column, role, missing, other) -> None:
+        if n := int(self.total("_y_missing")):
+            raise DataError(f"column {column!r} (the {role}) has {n} missing values (e.g. the "
+                            f"row with {self.example(missing, column)}); code them 0/1 or drop "
+                            "the rows")
+        if n := int(self.total("_y_other")):
+            raise DataError(f"column {column!r} (the {role}) must be 0/1 or boolean; {n} rows "
+                            f"are not (e.g. the row with {self.example(other, column)})")
+
+    def key(self, key: Key) -> None:
+        gap = self.cells[key.column].isna().to_numpy()
+        if gap.any():
+            n = int(pd.to_numeric(self.cells.loc[gap, "_rows"]).sum())
+            where = self.example(_missing(self.table, key.column), key.column)
+            raise DataError(f"column {key.column!r} (the {key.role}) has {n} missing values "
+                            f"(e.g. the row with {where}); {key.advice}")
+
+    def weight(self, column, w, w_bad) -> tuple[str, ...]:
+        role = "(the weight)"
+        if n := int(self.total("_w_missing")):
+            raise DataError(f"column {column!r} {role} has {n} missing or infinite values (e.g. "
+                            f"the row with {self.example(w_bad, column)}); drop or impute those "
+                            "rows first.")
+        if n := int(self.total("_w_negative")):
+            raise DataError(f"column {column!r} {role} has {n} negative values (e.g. the row "
+                            f"with {self.example(w < 0, column)}); weights count people and "
+                            "must be >= 0")
+        total = self.total("_n")
+        if not 1.0 <= total <= MAX_PEOPLE:
+            largest = float(pd.to_numeric(self.cells["_w_max"]).max())
+            at = w == largest if total > MAX_PEOPLE else w > 0
+            where = self.example(at, column) or self.example(nw.lit(True), column)
+            raise DataError(
+                f"column {column!r} {role} sums to {total:.4g} people (e.g. the row with "
+                f"{where}); a weight is the number of people a row stands for, so the total "
+                f"must lie between 1 and {MAX_PEOPLE:.0e}. Rescale the weights to counts of "
+                "people first")
+        if n := int(self.total("_w_fraction")):
+            where = self.example(_not_whole(w), column)
+            return (f"column {column!r} {role} holds {n} counts that are not whole numbers "
+                    f"(e.g. the row with {where}); they are used as counts of people, so tests "
+                    "and intervals that assume counts are approximate",)
+        return ()
+
+
+def keep_rows(table: Table, condition) -> Table:
+    """The rows of ``table`` where ``condition`` holds, still in the engine."""
+    return Table(table.frame.filter(condition), table.backend, table.source)
+
+
+__all__ = ["Counts", "Key", "MODEL_CELLS", "case_mix_keys", "count_people", "keep_rows",
+           "open_data", "site_rows"]
