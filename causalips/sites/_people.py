@@ -63,7 +63,7 @@ class Key:
 @dataclass(frozen=True)
 class Counts:
     """People per cell: ``keys`` (one column per key), and aligned arrays ``n`` (Σw),
-    ``events`` (Σw·y), ``non_events`` (Σw·(1 − y)) and ``rows``; ``notes`` are warnings about
+    ``events`` (Σw·y), ``non_events`` (n − events) and ``rows``; ``notes`` are warnings about
     the weights (counts that are not whole numbers)."""
 
     keys: pd.DataFrame
@@ -80,10 +80,6 @@ class Counts:
         n = np.bincount(codes, weights=self.n, minlength=len(levels))
         events = np.bincount(codes, weights=self.events, minlength=len(levels))
         return levels, n, events, codes
-
-    def where(self, keep: np.ndarray) -> Counts:
-        return Counts(self.keys[keep].reset_index(drop=True), self.n[keep], self.events[keep],
-                      self.non_events[keep], self.rows[keep], self.notes)
 
 
 def case_mix_keys(columns: Sequence[str]) -> list[Key]:
@@ -136,11 +132,10 @@ def count_people(source: pd.DataFrame | Table, *, keys: Sequence[Key] = (),
         if key.advice is not None:
             refuse_missing(source, key.column, role=key.role, advice=key.advice)
     w = weight_column(source, weight)
-    frame = pd.DataFrame({"_n": w, "_events": w if y is None else w * y, "_rows": 1},
-                         index=source.index)
     columns = [k.column for k in keys]
+    frame = pd.DataFrame({c: source[c].array for c in columns}
+                         | {"_n": w, "_events": w if y is None else w * y, "_rows": 1})
     if columns:
-        frame = pd.concat([source[columns], frame], axis=1)
         cells = frame.groupby(columns, sort=False, observed=True, dropna=False).sum()
         cells = cells.reset_index()
     else:

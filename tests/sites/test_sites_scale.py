@@ -295,7 +295,8 @@ def _big_in_pandas():
 
 def test_spark_fits_without_collecting_rows_past_max_result_size(spark):
     frame = _big_in_spark(spark)
-    with pytest.raises(Exception, match="maxResultSize|bigger than"):
+    with pytest.raises(Exception, match="maxResultSize|bigger than"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pyspark's note that Arrow could not finish
         frame.toPandas()  # the frame is too big to collect: the limit would catch a collect
     df = _big_in_pandas()
     plans = [ci.Reach(participant="ips", group="ethnicity"),
