@@ -105,3 +105,47 @@ def event_counts(table: Table, *, duration: str, event: str, group: str | None =
     out = grouped(view, by, {"n_event": (w * d).sum(), "n_censor": (w * (1 - d)).sum(),
                              "n_rows": nw.len()})
     return out.rename(columns={"__group": "group", "__time": "time"})
+
+
+def grouped_at_most(table: Table, by: Sequence[str], aggs: Mapping[str, Any], *,
+                    max_groups: int = MAX_AGGREGATED_ROWS, too_many: str | None = None,
+                    where=None) -> pd.DataFrame:
+    """:func:`grouped` in one pass over the data (unsorted): the engine runs the ``GROUP BY``
+    once and sends at most ``max_groups + 1`` rows; more than ``max_groups`` groups stop with
+    ``too_many`` (a message naming the aggregation to do first) instead of moving rows that are
+    not a summary. Use it when the data are scanned for the counts themselves, where counting
+    the groups first would read them twice.
+    """
+    frame = table.frame if where is None else table.frame.filter(where)
+    query = frame.group_by(*by).agg(**aggs) if by else frame.select(**aggs)
+    out = table.collect(query.head(max_groups + 1))
+    if len(out) > max_groups:
+        raise DataError(too_many or (
+            f"grouping {table.source} by {list(by)} gives more than {max_groups:,} groups: the "
+            "keys are close to one per row, so this is not a summary. Aggregate first (e.g. "
+            "band a continuous column) or use fewer keys."))
+    return out
+
+
+def one_row_per_key(table: Table, keys: Sequence[str], columns: Sequence[str], *,
+                    what: str) -> pd.DataFrame:
+    """The rows of a table that has one row per ``keys`` (a site table), once the engine has
+    checked that no key repeats; the pandas path's message (``check_no_duplicates``) if one does.
+
+    Such a table is small by nature (a row per site, team or area), so its rows are the
+    summary; a person-level table is refused here, never collected. Columns keep their types
+    (text stays text for the caller's own checks).
+    """
+    keys = list(keys)
+    shown = [c for c in dict.fromkeys(columns) if c not in keys]
+    out = grouped_at_most(table, keys, {c: nw.col(c).max() for c in shown}
+                          | {"__rows": nw.len()})
+    repeated = pd.to_numeric(out["__rows"]).to_numpy() > 1
+    if repeated.any():
+        first = {k: v.item() if hasattr(v, "item") else v
+                 for k, v in out.loc[repeated, keys].iloc[0].items()}
+        n_rows = int(pd.to_numeric(out.loc[repeated, "__rows"]).sum())
+        raise DataError(
+            f"{n_rows} rows share the same {'/'.join(keys)} ({what}); e.g. {first}. "
+            "Each key must appear once: aggregate or drop the duplicates first.")
+    return out[keys + shown]

@@ -1,4 +1,11 @@
-"""Logistic case-mix models of a 0/1 outcome: the design, the fit, the odds-ratio table."""
+"""Logistic case-mix models of a 0/1 outcome: the design, the fit, the odds-ratio table.
+
+The models are fitted from counts per covariate cell (:func:`fit_logistic_cells`): each cell
+enters as two rows, outcome 1 weighted by its people with the outcome and outcome 0 weighted by
+the others. Those frequency weights give the person-level likelihood term for term, so the
+estimates and standard errors are the person-level fit's, while the cells can be counted where
+the data are (a Parquet file, DuckDB, Spark) and only they come back.
+"""
 
 from __future__ import annotations
 
@@ -63,6 +70,22 @@ def fit_logistic(y: np.ndarray, X: pd.DataFrame, weights: np.ndarray | None = No
             "none with the outcome, or the weights span too many orders of magnitude; merge "
             "small levels or rescale the weights")
     return fit
+
+
+def fit_logistic_cells(cells: pd.DataFrame, columns, events: np.ndarray,
+                       non_events: np.ndarray, *, reference: dict | None = None):
+    """The logistic model of the outcome on ``columns`` from counts per cell of them.
+
+    ``cells`` holds one row per distinct combination of ``columns``; ``events`` and
+    ``non_events`` are its people with and without the outcome. Returns the fit and the cells'
+    design matrix (for their predicted probabilities).
+    """
+    X = design_matrix(cells, columns, reference=reference)
+    with_outcome, without = events > 0, non_events > 0
+    rows = pd.concat([X[with_outcome], X[without]], ignore_index=True)
+    y = np.r_[np.ones(with_outcome.sum()), np.zeros(without.sum())]
+    weights = np.r_[events[with_outcome], non_events[without]]
+    return fit_logistic(y, rows, weights), X
 
 
 def odds_ratio_table(fit, conf_level: float = 0.95) -> pd.DataFrame:

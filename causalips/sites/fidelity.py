@@ -10,17 +10,14 @@ from scipy import stats
 
 from .._checks import (
     _example_rows,
-    as_dataframe,
     check_choice,
-    check_columns,
-    check_no_duplicates,
-    check_not_empty,
     non_whole_counts,
     numeric_column,
 )
 from ..base import Estimator, Result, Summary, tidy_frame, warn_all
 from ..errors import DataError, StatisticalWarning
 from ._deprecated import LegacyAttributes
+from ._people import site_rows
 from .proportions import CI_METHODS, proportion_ci
 
 FIDELITY_CAVEAT = (
@@ -108,11 +105,11 @@ class FidelityOutcome(LegacyAttributes, Estimator):
         self.ci_method = check_choice("ci_method", ci_method, CI_METHODS)
 
     def fit(self, data) -> FidelityOutcomeResult:
-        df = as_dataframe(data)
-        check_columns(df, {"site": self.site, "fidelity": self.fidelity,
-                           "numerator": self.numerator, "denominator": self.denominator})
-        check_not_empty(df)
-        check_no_duplicates(df, [self.site], what="one row per site is needed")
+        """Fit on one row per site: a pandas DataFrame or any data ``causalips.engine.as_table``
+        reads (the engine checks that no site repeats before the site rows come back)."""
+        df = site_rows(data, {"site": self.site, "fidelity": self.fidelity,
+                              "numerator": self.numerator, "denominator": self.denominator},
+                       site=self.site, what="one row per site is needed")
         f = numeric_column(df, self.fidelity, role="fidelity")
         num = numeric_column(df, self.numerator, role="numerator")
         den = numeric_column(df, self.denominator, role="denominator")

@@ -19,11 +19,7 @@ from scipy import stats
 
 from .._checks import (
     _example_rows,
-    as_dataframe,
     check_choice,
-    check_columns,
-    check_no_duplicates,
-    check_not_empty,
     check_range,
     non_whole_counts,
     numeric_column,
@@ -31,6 +27,7 @@ from .._checks import (
 from ..base import Estimator, ReportSection, Result, Summary, tidy_frame, warn_all
 from ..errors import DataError, SpecificationError, StatisticalWarning
 from ._deprecated import LegacyAttributes
+from ._people import site_rows
 from .control_limits import (
     dispersion,
     flags,
@@ -44,6 +41,8 @@ from .proportions import CI_METHODS, ci_description, proportion_ci
 OVERDISPERSION = (None, "multiplicative", "additive")
 LIMIT_METHODS = ("exact", "normal")
 FIRST_COLUMNS = ("site", "numerator", "denominator", "rate")
+ONE_ROW_PER_SITE = ("one row per site is needed; causalips.site_counts(data, site=, outcome=) "
+                    "makes it from one row per person, in the engine for files, DuckDB and Spark")
 
 
 class FunnelPlotResult(Result):
@@ -267,11 +266,13 @@ class FunnelPlot(LegacyAttributes, Estimator):
         self.winsor = check_range("winsor", winsor, 0, 0.5, inclusive=(True, False))
 
     def fit(self, data) -> FunnelPlotResult:
-        df = as_dataframe(data)
-        check_columns(df, {"site": self.site, "numerator": self.numerator,
-                           "denominator": self.denominator, "expected": self.expected})
-        check_not_empty(df)
-        check_no_duplicates(df, [self.site], what="one row per site is needed")
+        """Fit on one row per site: a pandas DataFrame or any data ``causalips.engine.as_table``
+        reads (files, DuckDB, polars, pyarrow, Spark; the engine checks that no site repeats
+        before the site rows come back). For one row per person, :func:`site_counts` sums
+        them per site where the data are."""
+        df = site_rows(data, {"site": self.site, "numerator": self.numerator,
+                              "denominator": self.denominator, "expected": self.expected},
+                       site=self.site, what=ONE_ROW_PER_SITE)
         sites, num, den, exp, warnings = self._site_rows(df)
         ind = self._indicator(num, den, exp)
         k = num.size

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
+import narwhals as nw
 import numpy as np
 import pandas as pd
 
 from .._checks import _plain, as_dataframe, check_columns, weight_column
+from ..engine.frames import Table
 from ..errors import DataError, SpecificationError
+from ._people import Key, count_people, keep_rows
 
 IPS_GROW_RULE = (
     "IPS Grow employment rate: only people unemployed at first contact count; people in work at "
@@ -43,7 +46,8 @@ class UnknownStatusError(DataError):
     mapping : Mapping
         The sets as given: ``{"in_work": (...), "education": (...), "unemployed": (...)}``.
     example_row :
-        Index label of the first row with an unmapped value.
+        Index label of the first row with an unmapped value (None for data held by an engine,
+        which have no row labels).
 
     ``explain(spell)`` rewrites the message with another spelling of the option names: the API
     says ``in_work=``; a report config would pass ``spell=lambda name: f"{name} = [...]"``.
@@ -66,8 +70,9 @@ class UnknownStatusError(DataError):
         given = "; ".join(f"{spell(name)} {list(values)}" for name, values in self.mapping.items())
         missing_hint = (" Rows with no status cannot be placed: record it or drop them."
                         if None in self.unmapped else "")
+        example = "" if self.example_row is None else f"; e.g. row {self.example_row!r}"
         return (f"column {self.column!r} (the status at first contact) has values that no set "
-                f"names: {counts}; e.g. row {self.example_row!r}. Values seen: "
+                f"names: {counts}{example}. Values seen: "
                 f"{', '.join(repr(v) for v in self.seen)}. Name every value in one of "
                 f"{options}; now {given}.{missing_hint}")
 
@@ -154,17 +159,50 @@ def ips_grow_denominator(
     masks = classify_status(df, status, sets)
     w = weight_column(df, weight)
     keep = masks["unemployed"]
-    total = float(w.sum())
+    record = denominator_record(float(w.sum()), w[masks["in_work"]].sum(),
+                                w[masks["education"]].sum(), w[keep].sum())
+    return df.loc[keep], record
+
+
+def denominator_record(total: float, in_work: float, education: float,
+                       counted: float) -> pd.DataFrame:
+    """The table of how many people the IPS Grow rule excluded and why."""
     rows = [("all people", total),
-            ("excluded: in work at first contact", w[masks["in_work"]].sum()),
-            ("excluded: education only", w[masks["education"]].sum()),
-            ("counted (unemployed at first contact)", w[keep].sum())]
+            ("excluded: in work at first contact", in_work),
+            ("excluded: education only", education),
+            ("counted (unemployed at first contact)", counted)]
     record = pd.DataFrame(rows, columns=["step", "n"])
     record["percent"] = 100 * record["n"] / total if total > 0 else np.nan
     if np.allclose(record["n"], np.round(record["n"])):
         record["n"] = record["n"].round().astype(np.int64)
-    return df.loc[keep], record
+    return record
+
+
+def ips_grow_in_engine(table: Table, *, status: str, sets: Mapping[str, Sequence],
+                       weight: str | None = None) -> tuple[Table, pd.DataFrame]:
+    """:func:`ips_grow_denominator` for data held by an engine: the people per status value are
+    counted there (the same :class:`UnknownStatusError`, its values from that distinct query),
+    and the rows that count stay there, filtered."""
+    counts = count_people(table, keys=[Key(status, "status at first contact", advice=None)],
+                          weight=weight)
+    values = counts.keys[status]
+    missing = values.isna().to_numpy()
+    placed = {name: values.isin(list(v)).to_numpy() & ~missing for name, v in sets.items()}
+    stray = ~np.logical_or.reduce(list(placed.values()))
+    if stray.any():
+        unmapped: dict = {}
+        for value, gap, rows in zip(values[stray], missing[stray], counts.rows[stray]):
+            label = None if gap else _plain(value)
+            unmapped[label] = unmapped.get(label, 0) + int(rows)
+        unmapped = dict(sorted(unmapped.items(), key=lambda kv: (kv[0] is None, str(kv[0]))))
+        seen = sorted((_plain(v) for v in values[~missing]), key=str)
+        raise UnknownStatusError(column=status, unmapped=unmapped, seen=seen, mapping=sets,
+                                 example_row=None)
+    sums = {name: float(counts.n[mask].sum()) for name, mask in placed.items()}
+    record = denominator_record(float(counts.n.sum()), sums["in_work"], sums["education"],
+                                sums["unemployed"])
+    return keep_rows(table, nw.col(status).is_in(list(sets["unemployed"]))), record
 
 
 __all__ = ["ips_grow_denominator", "IPS_GROW_RULE", "UnknownStatusError", "classify_status",
-           "status_sets"]
+           "status_sets", "denominator_record", "ips_grow_in_engine"]

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .. import engine
 from .._checks import (
     as_dataframe,
     check_choice,
@@ -20,7 +21,7 @@ from .._checks import (
 from ..base import Estimator, Result, Summary, tidy_frame
 from ..errors import DataError
 from ._deprecated import LegacyAttributes
-from .proportions import ordered_labels, reference_level
+from ._labels import ordered_labels, reference_level
 
 
 class NumericComparisonResult(Result):
@@ -114,6 +115,13 @@ class NumericComparison(LegacyAttributes, Estimator):
         self.equal_var = bool(equal_var)
 
     def fit(self, data) -> NumericComparisonResult:
+        if not engine.is_in_memory(data):
+            raise DataError(
+                f"NumericComparison needs each person's {self.value!r} (medians, skewness and "
+                "Mann-Whitney ranks are not sums per group, so they cannot run as grouped "
+                "aggregations where the data are); bring the two columns into pandas first, e.g. "
+                f"duckdb.sql('SELECT {self.group}, {self.value} FROM ...').df(), or compare "
+                f"banded {self.value!r} with Representativeness, which runs in the engine")
         df = as_dataframe(data)
         check_columns(df, {"value": self.value, "group": self.group})
         check_not_empty(df)

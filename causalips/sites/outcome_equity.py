@@ -13,32 +13,29 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from .._checks import (
-    as_dataframe,
-    binary_column,
-    check_choice,
-    check_columns,
-    check_not_empty,
-    check_range,
-    labels_column,
-    non_whole_counts,
-    weight_column,
-)
+from .._checks import check_choice, check_not_empty, check_range
 from ..base import Estimator, Summary, tidy_frame, warn_all
+from ..engine.frames import Table
 from ..errors import DataError, SpecificationError, StatisticalWarning
 from ..inference import Bootstrap
-from ._case_mix import design_matrix, fit_logistic, odds_ratio_table
+from ._case_mix import fit_logistic_cells, odds_ratio_table
 from ._contingency import ContingencyTestResult, contingency_test, test_options
 from ._deprecated import LegacyAttributes
-from .ips_grow import DEFAULT_STATUSES, IPS_GROW_RULE, ips_grow_denominator, status_sets
+from ._labels import reference_level
+from ._people import MODEL_CELLS, Counts, Key, case_mix_keys, count_people, open_data
+from .ips_grow import (
+    DEFAULT_STATUSES,
+    IPS_GROW_RULE,
+    ips_grow_denominator,
+    ips_grow_in_engine,
+    status_sets,
+)
 from .proportions import (
     CI_METHODS,
     as_whole_counts,
     ci_description,
     proportion_ci,
     rate_columns,
-    reference_level,
-    tally,
 )
 
 #: Groups smaller than this get a warning that their rates are imprecise.
@@ -193,23 +190,35 @@ class OutcomeEquity(LegacyAttributes, Estimator):
             seed=seed)
 
     def fit(self, data) -> OutcomeEquityResult:
-        df = as_dataframe(data)
+        """Fit on a pandas DataFrame or any data ``causalips.engine.as_table`` reads (files,
+        DuckDB, polars, pyarrow, Spark): people and events per group (per group × covariate
+        cell with ``adjust=``) are summed where the data are, and only those counts come back;
+        the IPS Grow rule is a filter there too."""
         cols = {"outcome": self.outcome, "group": self.group, "weight": self.weight,
                 "status": self.status}
         cols.update({f"adjust[{c}]": c for c in (self.adjust or ())})
-        check_columns(df, cols)
-        check_not_empty(df)
-        record, rule, n_excluded = None, "all rows (no exclusions)", 0.0
+        source = open_data(data, cols)
+        record, rule, n_excluded, what = None, "all rows (no exclusions)", 0.0, "data"
         if self.denominator == "ips_grow":
-            df, record = ips_grow_denominator(
-                df, status=self.status, in_work=self.in_work, education=self.education,
-                unemployed=self.unemployed, weight=self.weight)
-            rule = IPS_GROW_RULE
+            sets = {"in_work": self.in_work, "education": self.education,
+                    "unemployed": self.unemployed}
+            if isinstance(source, Table):
+                source, record = ips_grow_in_engine(source, status=self.status, sets=sets,
+                                                    weight=self.weight)
+            else:
+                check_not_empty(source)
+                source, record = ips_grow_denominator(source, status=self.status,
+                                                      weight=self.weight, **sets)
+            rule, what = IPS_GROW_RULE, "data after the IPS Grow exclusions"
             n_excluded = float(record["n"].iloc[1] + record["n"].iloc[2])
-            check_not_empty(df, what="data after the IPS Grow exclusions")
-        y = binary_column(df, self.outcome, role="outcome")
-        w = weight_column(df, self.weight)
-        groups, n, events = tally(labels_column(df, self.group, role="group"), y, w)
+        keys = [Key(self.group, "group"), *case_mix_keys(self.adjust or ())]
+        counts = count_people(source, keys=keys, outcome=self.outcome, weight=self.weight,
+                              what=what, max_cells=MODEL_CELLS if self.adjust else None)
+        return self._from_counts(counts, record=record, rule=rule, n_excluded=n_excluded)
+
+    def _from_counts(self, counts: Counts, *, record, rule, n_excluded) -> OutcomeEquityResult:
+        """The result from people and events per group (× covariate cell), every kind of data."""
+        groups, n, events, _ = counts.totals(self.group)
         if np.any(n <= 0):
             empty = [str(v) for v, k in zip(groups, n) if k <= 0]
             raise DataError(f"group {', '.join(empty)} of {self.group!r} has no people (all "
@@ -219,9 +228,9 @@ class OutcomeEquity(LegacyAttributes, Estimator):
                                           conf_level=self.conf_level) | {"n": n, "events": events})
         model_table = None
         if self.adjust:
-            model_table = self._odds_ratios(df, y, w, ref, groups, frame)
-        counts = np.column_stack([events, n - events])
-        test = contingency_test(counts, correction=self.correction, exact=self.exact,
+            model_table = self._odds_ratios(counts, ref, groups, frame)
+        table_counts = np.column_stack([events, n - events])
+        test = contingency_test(table_counts, correction=self.correction, exact=self.exact,
                                 inference=self.inference)
         tot_n, tot_e = float(n.sum()), float(events.sum())
         lo, hi = proportion_ci(tot_e, tot_n, method=self.ci_method, conf_level=self.conf_level)
@@ -229,18 +238,19 @@ class OutcomeEquity(LegacyAttributes, Estimator):
                 "conf_low": float(lo[0]), "conf_high": float(hi[0]), "denominator_rule": rule,
                 "n_excluded": n_excluded, "reference": ref,
                 "ci_text": ci_description(self.ci_method, self.conf_level)}
-        notes = self._notes(df, w, groups, n)
+        notes = self._notes(counts.notes, groups, n)
         table = tidy_frame(as_whole_counts(frame, ["n", "events"]),
                            ("n", "events", "rate", "odds_ratio", "or_conf_low", "or_conf_high"))
         return OutcomeEquityResult(estimator=self, table=table, n_obs=int(round(tot_n)),
-                                   test=test, info=info, counts=counts,
+                                   test=test, info=info, counts=table_counts,
                                    denominator_record=record, model_table=model_table,
                                    warnings=notes)
 
-    def _odds_ratios(self, df, y, w, ref, groups, frame) -> pd.DataFrame:
-        """Fit outcome ~ group + adjust; add each group's odds ratio to ``frame``."""
-        X = design_matrix(df, [self.group, *self.adjust], reference={self.group: ref})
-        fit = fit_logistic(y, X, None if self.weight is None else w)
+    def _odds_ratios(self, counts: Counts, ref, groups, frame) -> pd.DataFrame:
+        """Fit outcome ~ group + adjust from the cells; add each group's odds ratio to
+        ``frame``."""
+        fit, _ = fit_logistic_cells(counts.keys, [self.group, *self.adjust], counts.events,
+                                    counts.non_events, reference={self.group: ref})
         model_table = odds_ratio_table(fit, self.conf_level)
         terms = model_table.set_index("term").reindex([f"{self.group}[{v}]" for v in groups])
         is_ref = np.array([v == ref for v in groups])
@@ -252,15 +262,12 @@ class OutcomeEquity(LegacyAttributes, Estimator):
             frame[col] = np.where(is_ref, at_ref, terms[source].to_numpy(dtype=float))
         return model_table
 
-    def _notes(self, df, w, groups, n) -> list[str]:
-        notes = []
-        if self.weight is not None:
-            notes.append(non_whole_counts(df, w, self.weight, role="weight"))
+    def _notes(self, weight_notes, groups, n) -> list[str]:
+        notes = list(weight_notes)
         small = [str(v) for v, k in zip(groups, n) if k < SMALL_GROUP]
         if small:
             notes.append(f"groups with fewer than {SMALL_GROUP} people ({', '.join(small)}): "
                          "their rates are imprecise")
-        notes = [m for m in notes if m]
         warn_all(notes, StatisticalWarning)
         return notes
 

@@ -16,17 +16,14 @@ from scipy import stats
 
 from .._checks import (
     _example_rows,
-    as_dataframe,
     check_choice,
-    check_columns,
-    check_no_duplicates,
-    check_not_empty,
     check_range,
     non_whole_counts,
     numeric_column,
 )
 from ..base import Estimator, Result, Summary, tidy_frame, warn_all
 from ..errors import DataError, StatisticalWarning
+from ._people import site_rows
 
 #: IPS Grow expectations per FTE specialist per year: (people supported, job outcomes).
 IPS_GROW_EXPECTATIONS = {"mature": (45, 24), "first_year": (35, 17)}
@@ -134,11 +131,12 @@ class Productivity(Estimator):
         self.caseload = caseload
 
     def fit(self, data) -> ProductivityResult:
-        df = as_dataframe(data)
-        check_columns(df, {"site": self.site, "people": self.people, "outcomes": self.outcomes,
-                           "fte": self.fte, "caseload": self.caseload})
-        check_not_empty(df)
-        check_no_duplicates(df, [self.site], what="one row per site is needed")
+        """Fit on one row per site: a pandas DataFrame or any data ``causalips.engine.as_table``
+        reads (the engine checks that no site repeats before the site rows come back)."""
+        df = site_rows(data, {"site": self.site, "people": self.people,
+                              "outcomes": self.outcomes, "fte": self.fte,
+                              "caseload": self.caseload},
+                       site=self.site, what="one row per site is needed")
         people = numeric_column(df, self.people, role="people")
         outcomes = numeric_column(df, self.outcomes, role="outcomes")
         fte = numeric_column(df, self.fte, role="fte")

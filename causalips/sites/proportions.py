@@ -6,9 +6,10 @@ Two interval methods, both vectorised over groups:
 * ``"exact"`` — the Clopper–Pearson interval from beta quantiles (never below nominal coverage).
 
 They agree with ``statsmodels.stats.proportion.proportion_confint`` (methods ``"wilson"`` and
-``"beta"``). :func:`tally` and :func:`rate_columns` build the per-group rate tables of
-:class:`~causalips.Reach` and :class:`~causalips.OutcomeEquity`; :func:`site_counts` turns
-person-level rows into the one-row-per-site table a funnel plot takes.
+``"beta"``). :func:`rate_columns` builds the per-group rate tables of :class:`~causalips.Reach`
+and :class:`~causalips.OutcomeEquity`; :func:`site_counts` turns person-level rows (a pandas
+DataFrame, or a file or table an engine holds) into the one-row-per-site table a funnel plot
+takes.
 """
 
 from __future__ import annotations
@@ -20,18 +21,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._checks import (
-    _plain,
-    as_dataframe,
-    binary_column,
-    check_choice,
-    check_columns,
-    check_not_empty,
-    check_range,
-    labels_column,
-    weight_column,
-)
-from ..errors import DataError, SpecificationError
+from .._checks import check_choice, check_range
+from ..errors import DataError
+from ._people import Key, count_people, open_data
 
 CI_METHODS = ("wilson", "exact")
 CI_NAMES = {"wilson": "Wilson score", "exact": "Clopper-Pearson exact"}
@@ -94,35 +86,6 @@ def ci_description(method: str, conf_level: float) -> str:
     return f"{conf_level:.0%} {CI_NAMES[method]}"
 
 
-def ordered_labels(values: np.ndarray) -> list:
-    """The distinct labels of a column, sorted by their text (the order of every table)."""
-    return [_plain(v) for v in sorted(pd.unique(values).tolist(), key=str)]
-
-
-def reference_level(reference, levels: Sequence, column: str):
-    """The level others are compared with: ``reference``, or the first level when it is None."""
-    if reference is None:
-        return levels[0]
-    if reference not in levels:
-        raise SpecificationError(f"reference={reference!r} is not a value of {column!r}; "
-                                 "values: " + ", ".join(repr(v) for v in levels))
-    return reference
-
-
-def label_codes(values: np.ndarray) -> tuple[list, np.ndarray]:
-    """The labels in order (:func:`ordered_labels`) and each row's position among them."""
-    levels = ordered_labels(values)
-    return levels, pd.Index(levels).get_indexer(pd.Series(values).map(_plain))
-
-
-def tally(labels: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[list, np.ndarray, np.ndarray]:
-    """People and people with the outcome per label: (labels in order, n, events)."""
-    levels, codes = label_codes(labels)
-    n = np.bincount(codes, weights=w, minlength=len(levels))
-    events = np.bincount(codes, weights=w * y, minlength=len(levels))
-    return levels, n, events
-
-
 def rate_columns(labels: Sequence, n: np.ndarray, events: np.ndarray, *, method: str,
                  conf_level: float) -> dict:
     """The columns of a rate table: ``group``, ``term``, ``rate`` and the broom statistics."""
@@ -142,7 +105,7 @@ def as_whole_counts(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame
 
 
 def site_counts(
-    data: pd.DataFrame,
+    data,
     *,
     site: str,
     outcome: str,
@@ -154,7 +117,9 @@ def site_counts(
 
     Returns a DataFrame with ``site``, ``numerator`` (sum of the outcome) and ``denominator``
     (number of rows, or the sum of ``weight``), sorted by site name — ready for
-    :class:`~causalips.FunnelPlot`.
+    :class:`~causalips.FunnelPlot`. ``data`` is a pandas DataFrame or anything
+    ``causalips.engine.as_table`` reads (a Parquet/CSV path, DuckDB, polars, pyarrow, Spark):
+    the sums run where the data are and only the site rows come back.
 
     Example
     -------
@@ -163,14 +128,11 @@ def site_counts(
     >>> site_counts(people, site="team", outcome="job")["denominator"].tolist()
     [2, 1]
     """
-    df = as_dataframe(data)
-    check_columns(df, {"site": site, "outcome": outcome, "weight": weight})
-    check_not_empty(df)
-    y = binary_column(df, outcome, role="outcome")
-    w = weight_column(df, weight)
-    sites = labels_column(df, site, role="site")
-    frame = pd.DataFrame({site: sites, numerator: y * w, denominator: w})
-    out = frame.groupby(site, sort=True, observed=True).sum().reset_index()
+    source = open_data(data, {"site": site, "outcome": outcome, "weight": weight})
+    counts = count_people(source, keys=[Key(site, "site")], outcome=outcome, weight=weight)
+    out = pd.DataFrame({site: counts.keys[site].to_numpy(), numerator: counts.events,
+                        denominator: counts.n})
+    out = out.sort_values(site, kind="stable", ignore_index=True)
     return as_whole_counts(out, [numerator, denominator])
 
 

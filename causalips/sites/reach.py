@@ -7,23 +7,14 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from .._checks import (
-    as_dataframe,
-    binary_column,
-    check_choice,
-    check_columns,
-    check_not_empty,
-    check_range,
-    labels_column,
-    non_whole_counts,
-    weight_column,
-)
+from .._checks import check_choice, check_range
 from ..base import Estimator, Summary, tidy_frame, warn_all
 from ..errors import StatisticalWarning
 from ..inference import Bootstrap
 from ._contingency import ContingencyTestResult, contingency_test, test_options
 from ._deprecated import LegacyAttributes
-from .proportions import CI_METHODS, as_whole_counts, ci_description, rate_columns, tally
+from ._people import Counts, Key, count_people, open_data
+from .proportions import CI_METHODS, as_whole_counts, ci_description, rate_columns
 
 
 class ReachResult(ContingencyTestResult):
@@ -132,20 +123,27 @@ class Reach(LegacyAttributes, Estimator):
             seed=seed)
 
     def fit(self, data) -> ReachResult:
-        df = as_dataframe(data)
-        check_columns(df, {"participant": self.participant, "group": self.group,
-                           "weight": self.weight})
-        check_not_empty(df)
-        y = binary_column(df, self.participant, role="participant")
-        w = weight_column(df, self.weight)
-        labels, eligible, parts = ["overall"], np.array([w.sum()]), np.array([(w * y).sum()])
-        test = counts = None
+        """Fit on a pandas DataFrame, a Parquet/CSV path, a DuckDB relation, a polars or Spark
+        frame or a pyarrow Table: the people and participants per group are summed where the
+        data are, and only those counts come back."""
+        source = open_data(data, {"participant": self.participant, "group": self.group,
+                                  "weight": self.weight})
+        keys = [Key(self.group, "group")] if self.group is not None else []
+        counts = count_people(source, keys=keys, outcome=self.participant,
+                              outcome_role="participant", weight=self.weight)
+        return self._from_counts(counts)
+
+    def _from_counts(self, counts: Counts) -> ReachResult:
+        """The result from people and participants per group (every kind of data)."""
+        labels = ["overall"]
+        eligible, parts = np.array([counts.n.sum()]), np.array([counts.events.sum()])
+        test = table_counts = None
         if self.group is not None:
-            groups, n, e = tally(labels_column(df, self.group, role="group"), y, w)
+            groups, n, e, _ = counts.totals(self.group)
             labels += groups
             eligible, parts = np.r_[eligible, n], np.r_[parts, e]
-            counts = np.column_stack([e, n - e])
-            test = contingency_test(counts, correction=self.correction, exact=self.exact,
+            table_counts = np.column_stack([e, n - e])
+            test = contingency_test(table_counts, correction=self.correction, exact=self.exact,
                                     inference=self.inference)
         keep = eligible > 0  # a group whose weights are all zero has no rate
         labels = [lab for lab, k in zip(labels, keep) if k]
@@ -155,11 +153,9 @@ class Reach(LegacyAttributes, Estimator):
                              | {"eligible": eligible, "participants": parts})
         table = tidy_frame(as_whole_counts(frame, ["eligible", "participants"]),
                            ("eligible", "participants", "rate"))
-        notes = [non_whole_counts(df, w, self.weight, role="weight")] if self.weight else []
-        notes = [m for m in notes if m]
-        warn_all(notes, StatisticalWarning)
+        warn_all(counts.notes, StatisticalWarning)
         return ReachResult(estimator=self, table=table, n_obs=int(round(eligible[0])),
-                           test=test, counts=counts, warnings=notes)
+                           test=test, counts=table_counts, warnings=list(counts.notes))
 
 
 __all__ = ["Reach", "ReachResult"]

@@ -13,20 +13,14 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from .._checks import (
-    as_dataframe,
-    check_columns,
-    check_not_empty,
-    labels_column,
-    non_whole_counts,
-    weight_column,
-)
 from ..base import Estimator, Summary, tidy_frame, warn_all
 from ..errors import DataError, SpecificationError, StatisticalWarning
 from ..inference import Bootstrap
 from ._contingency import ContingencyTestResult, contingency_test, test_options
 from ._deprecated import LegacyAttributes
-from .proportions import as_whole_counts, label_codes, proportion_ci, reference_level
+from ._labels import label_codes, reference_level
+from ._people import Counts, Key, count_people, open_data
+from .proportions import as_whole_counts, proportion_ci
 
 
 class RepresentativenessResult(ContingencyTestResult):
@@ -172,19 +166,25 @@ class Representativeness(LegacyAttributes, Estimator):
             seed=seed)
 
     def fit(self, data) -> RepresentativenessResult:
-        df = as_dataframe(data)
-        check_columns(df, {"category": self.category, "group": self.group,
-                           "weight": self.weight})
-        check_not_empty(df)
-        categories, cat = label_codes(labels_column(df, self.category, role="category"))
-        groups, grp = label_codes(labels_column(df, self.group, role="group"))
-        w = weight_column(df, self.weight)
+        """Fit on a pandas DataFrame or any data ``causalips.engine.as_table`` reads (files,
+        DuckDB, polars, pyarrow, Spark): people per category × group are summed where the
+        data are, and only that table comes back."""
+        source = open_data(data, {"category": self.category, "group": self.group,
+                                  "weight": self.weight})
+        counts = count_people(source, keys=[Key(self.category, "category"),
+                                            Key(self.group, "group")], weight=self.weight)
+        return self._from_counts(counts)
+
+    def _from_counts(self, counts: Counts) -> RepresentativenessResult:
+        """The result from people per category × group (every kind of data)."""
+        categories, cat = label_codes(counts.keys[self.category].to_numpy())
+        groups, grp = label_codes(counts.keys[self.group].to_numpy())
         if len(groups) < 2:
             raise DataError(f"column {self.group!r} (the group) has one value ({groups[0]!r}); "
                             "representativeness needs two populations to compare")
         ref = reference_level(self.reference, groups, self.group)
         k, m = len(categories), len(groups)
-        mat = np.bincount(cat * m + grp, weights=w, minlength=k * m).reshape(k, m)
+        mat = np.bincount(cat * m + grp, weights=counts.n, minlength=k * m).reshape(k, m)
         totals = mat.sum(axis=0)
         if np.any(totals <= 0):
             empty = [str(v) for v, t in zip(groups, totals) if t <= 0]
@@ -193,11 +193,10 @@ class Representativeness(LegacyAttributes, Estimator):
         table = _share_table(mat, totals, categories, groups, groups.index(ref))
         test = contingency_test(mat, correction=self.correction, exact=self.exact,
                                 inference=self.inference)
-        notes = [n for n in (non_whole_counts(df, w, self.weight, role="weight")
-                             if self.weight else None,) if n]
-        warn_all(notes, StatisticalWarning)
-        return RepresentativenessResult(estimator=self, table=table, n_obs=int(round(w.sum())),
-                                        test=test, reference=ref, counts=mat, warnings=notes)
+        warn_all(counts.notes, StatisticalWarning)
+        return RepresentativenessResult(estimator=self, table=table,
+                                        n_obs=int(round(counts.n.sum())), test=test,
+                                        reference=ref, counts=mat, warnings=list(counts.notes))
 
 
 def _share_table(mat, totals, categories, groups, ref_col) -> pd.DataFrame:

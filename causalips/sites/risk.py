@@ -8,18 +8,11 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from .._checks import (
-    as_dataframe,
-    binary_column,
-    check_choice,
-    check_columns,
-    check_not_empty,
-    labels_column,
-    weight_column,
-)
+from .._checks import check_choice
 from ..base import Summary
 from ..errors import SpecificationError
-from ._case_mix import design_matrix, fit_logistic, odds_ratio_table
+from ._case_mix import fit_logistic_cells, odds_ratio_table
+from ._people import MODEL_CELLS, Counts, Key, case_mix_keys, count_people, open_data
 from .funnel import LIMIT_METHODS, OVERDISPERSION, FunnelPlot, FunnelPlotResult
 
 
@@ -113,24 +106,32 @@ class RiskAdjustedComparison(FunnelPlot):
         check_choice("method", method, LIMIT_METHODS)
 
     def fit(self, data) -> RiskAdjustedResult:
-        df = as_dataframe(data)
+        """Fit on a pandas DataFrame or any data ``causalips.engine.as_table`` reads (files,
+        DuckDB, polars, pyarrow, Spark): people and events per site × covariate cell are summed
+        where the data are; the case-mix model is fitted from those cells (the person-level
+        likelihood, so the same estimates), and only they come back."""
         cols = {"site": self.site, "outcome": self.outcome, "weight": self.weight}
         cols.update({f"case_mix[{c}]": c for c in self.case_mix})
-        check_columns(df, cols)
-        check_not_empty(df)
-        y = binary_column(df, self.outcome, role="outcome")
-        s = labels_column(df, self.site, role="site")
-        w = weight_column(df, self.weight)
-        X = design_matrix(df, self.case_mix)
-        fit = fit_logistic(y, X, None if self.weight is None else w)
+        source = open_data(data, cols)
+        counts = count_people(source, keys=[Key(self.site, "site"),
+                                            *case_mix_keys(self.case_mix)],
+                              outcome=self.outcome, weight=self.weight, max_cells=MODEL_CELLS)
+        return self._from_counts(counts)
+
+    def _from_counts(self, counts: Counts) -> RiskAdjustedResult:
+        """The result from people and events per site × covariate cell (every kind of data)."""
+        fit, X = fit_logistic_cells(counts.keys, self.case_mix, counts.events,
+                                    counts.non_events)
         p = np.asarray(fit.predict(X), dtype=np.float64)
-        sites = pd.DataFrame({"site": s, "observed": w * y, "n": w, "expected": w * p})
-        table = sites.groupby("site", sort=True).sum().reset_index()
+        sites, n, observed, codes = counts.totals(self.site)
+        expected = np.bincount(codes, weights=counts.n * p, minlength=len(sites))
+        table = pd.DataFrame({"site": sites, "observed": observed, "n": n,
+                              "expected": expected})
         funnel = FunnelPlot(site="site", numerator="observed", denominator="n",
                             expected="expected", overdispersion=self.overdispersion,
                             limits=self.limits, method=self.method, conf_level=self.conf_level,
                             winsor=self.winsor).fit(table)
-        overall = float((w * y).sum() / w.sum())
+        overall = float(observed.sum() / n.sum())
         return RiskAdjustedResult(funnel=funnel, estimator=self,
                                   model_table=odds_ratio_table(fit), overall_rate=overall)
 
