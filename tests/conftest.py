@@ -13,6 +13,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from _engine_fixtures import BACKENDS, spark, to_backend  # noqa: E402, F401 (fixtures for all)
 from hypothesis import HealthCheck, settings  # noqa: E402
 
 #: R / published reference values, carried inside the repository (see its README.md).

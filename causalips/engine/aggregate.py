@@ -25,19 +25,14 @@ def grouped(table: Table, by: Sequence[str], aggs: Mapping[str, Any], *,
             where=None, sort: bool = True) -> pd.DataFrame:
     """``GROUP BY by`` with the named aggregate expressions; returns a pandas table.
 
-    ``where`` filters rows first. The result is sorted by ``by`` when ``sort``.
+    One pass over the data (:func:`grouped_at_most` with the default guard against keys that
+    are nearly one per row). ``where`` filters rows first; the small result is sorted by ``by``
+    (in pandas) when ``sort``.
     """
-    frame = table.frame if where is None else table.frame.filter(where)
-    query = frame.group_by(*by).agg(**aggs) if by else frame.select(**aggs)
-    n_groups = table.collect(query.select(nw.len().alias("n")))["n"].iloc[0]
-    if n_groups > MAX_AGGREGATED_ROWS:
-        raise DataError(
-            f"grouping {table.source} by {list(by)} gives {n_groups:,} groups: the keys are "
-            "close to one per row, so this is not a summary. Aggregate first (e.g. round the "
-            "durations to whole days) or use fewer keys.")
+    out = grouped_at_most(table, by, aggs, where=where)
     if sort and by:
-        query = query.sort(*by)
-    return table.collect(query)
+        out = out.sort_values(list(by), kind="stable").reset_index(drop=True)
+    return out
 
 
 def event_indicator(table: Table, column: str, *, event_value=None):

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 import narwhals as nw
 import pandas as pd
 
-from .._checks import check_columns
+from .._checks import _plain, check_columns
 from ..errors import DataError
 from .frames import Table
 
@@ -36,7 +36,7 @@ def _example(table: Table, condition, columns: Sequence[str]) -> str:
     rows = table.collect(table.frame.filter(condition).select(shown).head(1))
     if rows.empty:
         return ""
-    return ", ".join(f"{c}={rows.iloc[0][c]!r}" for c in shown)
+    return ", ".join(f"{c}={_plain(rows.iloc[0][c])!r}" for c in shown)
 
 
 def numeric_expr(table: Table, column: str, role: str):

@@ -8,33 +8,17 @@ that refuses to send more than 4 MB to the driver proves the work stays in Spark
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from _engine_fixtures import BACKENDS  # noqa: E402 (spark, to_backend: tests/conftest.py)
 
 import causalips as ci
 from causalips.errors import ColumnNotFoundError, DataError
 from causalips.sites import UnknownStatusError
-
-
-def _engine_fixtures():
-    """The engine tests' fixtures (``spark``, ``to_backend``) and their list of backends."""
-    path = Path(__file__).resolve().parents[1] / "engine" / "conftest.py"
-    spec = importlib.util.spec_from_file_location("engine_backend_fixtures", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_fixtures = _engine_fixtures()
-BACKENDS = _fixtures.BACKENDS
-spark = _fixtures.spark
-to_backend = _fixtures.to_backend
 
 
 def people(n=3000, seed=0) -> pd.DataFrame:
