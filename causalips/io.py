@@ -164,9 +164,13 @@ def _read_text(path: Path, *, sep, decimal, encoding) -> pd.DataFrame:
     if decimal == sep:
         raise DataError(f"the separator and the decimal mark are both {sep!r}; set --sep or "
                         "--decimal")
-    thousands = "." if decimal == "," else None
-    frame = pd.read_csv(path, sep=sep, decimal=decimal, thousands=thousands,
-                        encoding=_bom_aware(encoding))
+    header = next(csv.reader(lines[:1], delimiter=sep))
+    frame = None
+    if decimal == "." and _bom_aware(encoding) == "utf-8-sig":
+        frame = _read_text_duckdb(path, sep, header)
+    if frame is None:  # decimal commas with "." thousands marks, other encodings: pandas' reader
+        frame = pd.read_csv(path, sep=sep, decimal=decimal, thousands="." if decimal == ","
+                            else None, encoding=_bom_aware(encoding))
     if frame.shape[1] == 1:
         header = str(frame.columns[0])
         others = [s for s in _SEPARATORS if s != sep and s in header]
@@ -177,6 +181,20 @@ def _read_text(path: Path, *, sep, decimal, encoding) -> pd.DataFrame:
                 f"{sep.replace(chr(9), chr(92) + 't')!r}; its header contains {shown!r}: "
                 f"give the separator, e.g. --sep '{shown}' (sep='{shown}')")
     return frame
+
+
+def _read_text_duckdb(path: Path, sep: str, header: list[str]) -> pd.DataFrame | None:
+    """Delimited text read by DuckDB (multi-threaded, typed columns, dates as dates) with the
+    separator we detected, or None where pandas' reader should decide (DuckDB's sniffer refused
+    the file, or it saw other columns than the header names: pandas' messages explain those)."""
+    from .engine import connection
+
+    try:
+        frame = connection().read_csv(str(path), sep=sep, header=True).df()
+    except Exception:  # noqa: BLE001 - e.g. a ragged line
+        return None
+    return frame if [str(c) for c in frame.columns] == [h.lstrip("\ufeff") for h in header] \
+        else None
 
 
 def _check_sep(sep: str) -> str:
@@ -194,7 +212,9 @@ def _clip(text: str, width: int = 40) -> str:
 
 # -- binary formats ---------------------------------------------------------------------------
 def _read_parquet(path: Path) -> pd.DataFrame:
-    return pd.read_parquet(path)
+    from .engine import connection
+
+    return connection().read_parquet(str(path)).df()
 
 
 def _read_excel(path: Path, sheet=None) -> pd.DataFrame:

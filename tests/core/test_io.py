@@ -141,3 +141,18 @@ def test_non_utf8_file_reads_with_its_encoding(tmp_path):
     f.write_bytes("name;x\nJosé;1,5\n".encode("cp1252"))
     got = read_table(f, encoding="cp1252")
     assert got["name"].tolist() == ["José"] and got["x"].tolist() == [1.5]
+
+
+def test_csv_and_parquet_are_read_by_duckdb_with_the_same_values(tmp_path):
+    # DuckDB reads the text (typed columns, ISO dates as dates); numbers and text equal pandas'
+    f = tmp_path / "caseload.csv"
+    f.write_text("id,team,first_contact,days,score\n1,North,2023-01-21,12,0.5\n"
+                 "2,South,2022-09-25,,1.25\n", encoding="utf-8")
+    got = read_table(f)
+    want = pd.read_csv(f)
+    assert pd.api.types.is_datetime64_any_dtype(got["first_contact"])
+    pd.testing.assert_frame_equal(got.drop(columns="first_contact"),
+                                  want.drop(columns="first_contact"), check_dtype=False)
+    want.to_parquet(tmp_path / "caseload.parquet")
+    pd.testing.assert_frame_equal(read_table(tmp_path / "caseload.parquet"), want,
+                                  check_dtype=False)
