@@ -88,14 +88,11 @@ def test_blocks_are_found():
     assert found[2].reason == "needs a Spark cluster"
 
 
-@pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
-def test_page_code_runs(page, tmp_path, monkeypatch):
+def run_page(page: Path) -> None:
+    """Run the page's blocks in order in one fresh namespace (in the current folder)."""
     blocks = blocks_of(page.read_text(encoding="utf-8"))
-    if not blocks:
-        pytest.skip(f"{page.name} has no Python blocks")
-    monkeypatch.chdir(tmp_path)
     namespace = {"__name__": "__docs__"}
-    name = page.relative_to(ROOT).as_posix()
+    name = page.relative_to(ROOT).as_posix() if page.is_relative_to(ROOT) else page.name
     for block in blocks:
         # blank lines in front keep the page's line numbers in a traceback
         code = compile("\n" * (block.line - 1) + block.code, str(page), "exec")
@@ -113,3 +110,29 @@ def test_page_code_runs(page, tmp_path, monkeypatch):
             line = frames[-1].lineno if frames else block.line
             detail = "".join(traceback.format_exception(exc)[-4:])
             pytest.fail(f"{name}:{line}: {type(exc).__name__}: {exc}\n{detail}", pytrace=False)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
+def test_page_code_runs(page, tmp_path, monkeypatch):
+    if not blocks_of(page.read_text(encoding="utf-8")):
+        pytest.skip(f"{page.name} has no Python blocks")
+    monkeypatch.chdir(tmp_path)
+    run_page(page)
+
+
+@pytest.mark.parametrize("code, message", [
+    ('import causalips as ci\nci.KaplanMeier(duration="t", event="e", conf_type="log")',
+     "page.md:4: FutureWarning: "),
+    ("x = 1\n```\n\n```python\ny = x + z", "page.md:7: NameError: name 'z' is not defined"),
+    ("x = 1\n```\n<!-- docs-test: check\nassert x == 2\n-->\n```python\nx", "page.md:6: AssertionError"),
+    ("x = 1\n```\n<!-- docs-test: no-run -->\n```python\nx", "page.md:7: a no-run block must say why"),
+])
+def test_stale_code_fails_its_page(code, message, tmp_path, monkeypatch):
+    """What the page test exists for: a renamed option, an undefined name, a quoted number that
+    no longer holds, an unexplained no-run block each fail with the page and line."""
+    page = tmp_path / "page.md"
+    page.write_text(f"# A page\n```python\n{code}\n```\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises((pytest.fail.Exception, AssertionError)) as failure:
+        run_page(page)
+    assert message in str(failure.value)
