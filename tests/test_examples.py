@@ -1,4 +1,6 @@
-"""Every script in examples/ runs without error (in a temporary folder)."""
+"""Every script in examples/ runs without error (in a temporary folder).
+
+The code blocks of the docs pages run in tests/docs/test_docs_code.py."""
 
 from __future__ import annotations
 
@@ -22,17 +24,3 @@ def test_example_runs(script, tmp_path):
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
 
-
-DOCS = ROOT / "docs"
-
-
-@pytest.mark.parametrize("page", ["tutorial_replication.md"])
-def test_tutorial_code_blocks_run(page):
-    """The Python blocks of the tutorials run as written (no calls to functions that do not exist)."""
-    import re
-
-    text = (DOCS / page).read_text(encoding="utf-8")
-    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
-    assert blocks
-    for block in blocks:
-        exec(compile(block, f"{page}", "exec"), {"__name__": "__tutorial__"})

@@ -332,6 +332,8 @@ class SyntheticDiD(Estimator):
     reps, seed :
         Deprecated: use ``inference=Placebo(reps=, seed=)`` (``reps=0``: ``inference=None``).
 
+    Notes
+    -----
     The design must be a block design: every treated unit first treated in the same period
     and exposed to the end (for staggered adoption use StaggeredDiD).
 
