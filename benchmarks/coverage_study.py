@@ -1,10 +1,10 @@
-"""Coverage study: the designs of tests/coverage, run with more replications, as a table.
+"""Coverage study: the designs of the coverage suite, run with more replications, as a table.
 
 Run: ``python benchmarks/coverage_study.py [--scale 5] [--extra] [-k cox]``.
 
 The designs live in one place, the slow coverage suite; this script runs it (``pytest -m slow
-tests/coverage``) with ``CAUSALIPS_COVERAGE_SCALE`` multiplying every design's replications and
-``CAUSALIPS_COVERAGE_TABLE`` collecting the measured rows, and writes them to
+tests/coverage_suite``) with ``CAUSALIPS_COVERAGE_SCALE`` multiplying every design's
+replications and ``CAUSALIPS_COVERAGE_TABLE`` collecting the measured rows, and writes them to
 benchmarks/results/coverage.md (design, method, coverage, Monte Carlo SE, replications, the
 verdict, the date). Test failures do not stop it: the table is the point. At ``--scale 1`` it is
 the suite's own measurement (about 5 CPU minutes); the MC SE shrinks as 1/sqrt(scale).
@@ -26,7 +26,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SUITE = ROOT / "tests" / "coverage"
+SUITE = ROOT / "tests" / "coverage_suite"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import machine, markdown  # noqa: E402  (pins BLAS threads first)
 
@@ -99,7 +99,7 @@ def main() -> None:
         f"Measured {today} on {machine()}.\n\n"
         f"Command: `python benchmarks/coverage_study.py --scale {args.scale:g}"
         f"{' --extra' if args.extra else ''}{f' -k {args.select}' if args.select else ''}`"
-        " (the designs are those of tests/coverage; docs/validity.md describes them).\n\n"
+        " (the designs are those of tests/coverage_suite; docs/validity.md describes them).\n\n"
         + markdown(table) + "\n\n" + ("Notes:\n\n" + "\n".join(notes) + "\n" if notes else ""),
         encoding="utf-8")
     print(f"wrote {args.out}")

@@ -14,7 +14,7 @@ Two environment variables serve ``benchmarks/coverage_study.py`` (and anyone mea
 - ``CAUSALIPS_COVERAGE_TABLE``: a file to which every measured row is appended as one JSON
   line (design, method, coverage, MC SE, replications, the verdict).
 
-``pytest -m slow tests/coverage`` prints the measured table at the end of the run.
+``pytest -m slow tests/coverage_suite`` prints the measured table at the end of the run.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """Prints the table of measured coverages at the end of a run of the coverage suite.
 
-The checks themselves live in ``_coverage_check.py`` (a uniquely named module, so the test files
-import it by name; this folder is not a package, which keeps it from shadowing coverage.py).
+The checks themselves live in ``_coverage_check.py``, a uniquely named module the test files
+import by name. The folder is not called ``tests/coverage``: ``tests/`` is on ``sys.path`` during
+a run, so such a folder is importable as a namespace package ``coverage`` and shadows coverage.py
+when that is not installed (numba, used by pyfixest, then fails on ``coverage.types``).
 """
 
 from __future__ import annotations
