@@ -82,6 +82,12 @@ def spell_cells(table: Table, *, roles: Mapping[str, str | None], duration: str,
     require_columns(table, roles)
     keys = {role: col for role, col in dict(keys).items() if col is not None}
     schema = table.schema
+    for role, col in (("duration", duration), ("entry", entry)):
+        if col is not None and schema[col] == nw.Unknown:  # e.g. a Spark interval
+            raise DataError(
+                f"column {col!r} (the {role}) has a type the engine cannot read as a number "
+                f"in {table.source}; store it as a number of days first (in Spark: "
+                f"F.col({col!r}).cast('long') / 86400 for a day-time interval).")
     timespan = schema[duration] == nw.Duration
     exprs = {_TIME: numeric_expr(table, duration, "duration")}
     if entry is not None:

@@ -86,8 +86,8 @@ class Spells:
     """What a curve estimator counts from: one entry per row, or per cell an engine counted.
 
     ``event`` is the 0/1 indicator as booleans, or (read ``by_code``) the event column's own
-    values as a Series, for the estimator to map to causes. ``keys`` maps each role (``group``,
-    ``strata``) to its integer codes and sorted labels. ``rows`` is how many rows each entry
+    values as a Series, for the estimator to map to causes. ``keys`` maps each grouping role the
+    plan names (``group``, ``strata``) to its integer codes and labels (see :meth:`key`). ``rows`` is how many rows each entry
     stands for (``None``: one each, the in-memory path); ``weights`` the case weight each
     carries (``None`` when the plan has no weights).
     """
@@ -111,6 +111,12 @@ class Spells:
         return event_tables(self.duration, self.event, codes, n_codes, weights,
                             self.entry if with_entry else None, whole=self.weights is None)
 
+    def key(self, role: str) -> tuple[np.ndarray, list]:
+        """Codes and labels of a grouping role; one level, ``"all"``, when the plan has none."""
+        if role in self.keys:
+            return self.keys[role]
+        return np.zeros(self.duration.size, dtype=np.int64), ["all"]
+
     def rows_by(self, codes: np.ndarray, n_codes: int) -> np.ndarray:
         """Rows per code (unweighted), whatever each entry stands for."""
         counted = np.bincount(codes, weights=self.rows, minlength=n_codes)
@@ -123,7 +129,7 @@ def read_spells(data, *, roles: dict[str, str | None], duration: str, event: str
     """The rows of an in-memory DataFrame, or the cells of any other data counted in its engine.
 
     ``roles`` names every column of the plan (checked present); ``keys`` the grouping roles
-    (a role whose column is ``None`` has one level, ``"all"``). Checks and messages are the
+    (a role whose column is ``None`` is left out: :meth:`Spells.key` gives it one level). Checks and messages are the
     same on both paths; the engine path never collects rows.
     """
     if not is_in_memory(data):
@@ -135,7 +141,7 @@ def read_spells(data, *, roles: dict[str, str | None], duration: str, event: str
     stop = duration_column(df, duration)
     start = None if entry is None else entry_times(df, entry, stop, duration)
     values = df[event] if by_code else event_indicator(df, event, event_value=event_value)
-    coded = {role: group_codes(df, col, role=role) for role, col in keys.items()}
+    coded = {role: group_codes(df, col, role=role) for role, col in keys.items() if col}
     return Spells(stop, values, coded, n_obs=len(df), weights=rows.weights, entry=start,
                   time_unit=rows.time_unit, notes=rows.notes)
 
@@ -155,8 +161,7 @@ def _counted_spells(table, *, roles, duration, event, keys, weights, entry, even
         cells = pd.concat([hit[hit["n_rows"] > 0], miss[miss["n_rows"] > 0]],
                           ignore_index=True)
         values = cells["event"].to_numpy(dtype=bool)
-    coded = {role: group_codes(cells, role if col is not None else None, role=role)
-             for role, col in keys.items()}
+    coded = {role: group_codes(cells, role, role=role) for role, col in keys.items() if col}
     notes = tuple(m for m in (counted.dropped, TIMESPAN_NOTE if counted.timespan else None)
                   if m)
     # integer durations stay integers, as the in-memory path keeps them

@@ -304,7 +304,7 @@ class SupportCap(Estimator):
                          self.competing)
         if not (code > 0).any():
             raise DataError(f"column {self.event!r} has no events; nothing to cap")
-        codes, labels = spells.keys["group"]
+        codes, labels = spells.key("group")
         caps, cap_labels = self._caps()
         tau = float(duration.max()) if self.horizon is None else float(self.horizon)
         time, index = np.unique(duration, return_inverse=True)

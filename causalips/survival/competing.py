@@ -303,7 +303,7 @@ class CumulativeIncidence(Estimator):
                              keys={"group": self.group}, entry=self.entry, by_code=True)
         duration, entry, count = spells.duration, spells.entry, spells.rows
         codes, cause_values, labels = _cause_codes(spells.event, self.event, self.causes)
-        group, group_labels = spells.keys["group"]
+        group, group_labels = spells.key("group")
         z = stats.norm.ppf(0.5 + self.conf_level / 2)
         parts, tables, warnings = [], [], list(spells.notes)
         for g, label in enumerate(group_labels):

@@ -361,7 +361,7 @@ class KaplanMeier(Estimator):
                              keys={"group": self.group, "strata": self.strata},
                              weights=self.weights, entry=self.entry,
                              event_value=self.event_value)
-        codes, labels = spells.keys["group"]
+        codes, labels = spells.key("group")
         tables = spells.event_tables(codes, len(labels))
         warnings = list(spells.notes)
         if not spells.event.any():
@@ -372,7 +372,7 @@ class KaplanMeier(Estimator):
                          if tab.n_event.sum() == 0]
         strata_tables = None
         if self.strata is not None:
-            s_codes, s_labels = spells.keys["strata"]
+            s_codes, s_labels = spells.key("strata")
             g = len(labels)
             flat = spells.event_tables(s_codes * g + codes, len(s_labels) * g,
                                        with_entry=False)

@@ -155,7 +155,7 @@ class LogRank(Estimator):
                              duration=self.duration, event=self.event,
                              keys={"group": self.group, "strata": self.strata},
                              weights=self.weights, event_value=self.event_value)
-        codes, labels = spells.keys["group"]
+        codes, labels = spells.key("group")
         if len(labels) < 2:
             raise DataError(
                 f"column {self.group!r} has a single group ({labels[0]!r}); a log-rank test "
@@ -163,7 +163,7 @@ class LogRank(Estimator):
             )
         if not spells.event.any():
             raise DataError("no events in the data: the log-rank test has nothing to compare")
-        s_codes, s_labels = spells.keys["strata"]
+        s_codes, s_labels = spells.key("strata")
         g = len(labels)
         tabs = spells.event_tables(s_codes * g + codes, len(s_labels) * g)
         by_stratum = [tabs[s * g:(s + 1) * g] for s in range(len(s_labels))]

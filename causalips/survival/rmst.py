@@ -179,7 +179,7 @@ class RMST(Estimator):
                                           "group": self.group},
                              duration=self.duration, event=self.event,
                              keys={"group": self.group})
-        codes, labels = spells.keys["group"]
+        codes, labels = spells.key("group")
         reference = labels[0] if self.reference is None else self.reference
         if reference not in labels:
             raise DataError(

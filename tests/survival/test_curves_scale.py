@@ -221,6 +221,9 @@ def test_errors_on_spark_match_pandas(to_backend):  # noqa: F811
         df = base if change is None else change(base)
         want, got = _error(plan, df), _error(plan, to_backend(df, "spark"))
         assert _gist(str(got)) == _gist(str(want)), name
+    spans = to_backend(base.assign(span=pd.to_timedelta(base["days"], unit="D")), "spark")
+    message = str(_error(KaplanMeier(duration="span", event="job"), spans))
+    assert "store it as a number of days first" in message  # Spark intervals: say how
 
 
 def test_zero_weights_are_dropped_with_the_count_and_a_warning_at_the_caller(to_backend):  # noqa: F811
