@@ -8,6 +8,7 @@ published under the same small-count rule as the report (``--suppress``, default
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import re
@@ -116,7 +117,12 @@ def _lazy_file(args):
     decimal = detect_decimal(lines, sep) if args.decimal is None else args.decimal
     if len(lines) < 2 or decimal != "." or sep not in lines[0]:
         return None  # empty, decimal commas, or one column: the pandas reader says what to do
-    return con.read_csv(str(path), sep=sep, header=True, na_values=_NA_TEXT)
+    try:
+        relation = con.read_csv(str(path), sep=sep, header=True, na_values=_NA_TEXT)
+    except Exception:  # noqa: BLE001 - DuckDB's sniffer refused it: pandas' messages explain
+        return None
+    header = [h.lstrip("\ufeff") for h in next(csv.reader(lines[:1], delimiter=sep))]
+    return relation if list(relation.columns) == header else None
 
 
 #: the texts pandas reads as missing, so both readers see the same missing values
