@@ -8,6 +8,7 @@ published under the same small-count rule as the report (``--suppress``, default
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import re
@@ -80,6 +81,75 @@ def _read(args):
                       encoding=args.encoding)
 
 
+#: text files at most this big are re-read by pandas when the engine finds a problem in them, so
+#: the error can name spreadsheet line numbers (nobody opens a bigger file in a spreadsheet)
+SPREADSHEET_BYTES = 20 * 2**20
+
+
+def _lazy_file(args):
+    """The data file as a DuckDB relation, read in place, or ``None`` for the pandas reader.
+
+    The engine reads Parquet and UTF-8 text with '.' decimals (separator detected as the pandas
+    reader does); decimal commas (with '.' thousands marks), other encodings and the binary
+    formats of Excel, Stata, SAS and SPSS go through :func:`causalips.io.read_table`.
+    """
+    from .engine import connection
+    from .engine.frames import PARQUET_ENDINGS
+    from .io import (
+        TEXT_SUFFIXES,
+        _check_sep,
+        _inner_suffix,
+        _sample_lines,
+        detect_decimal,
+        detect_separator,
+    )
+
+    path = Path(args.file)
+    suffix = _inner_suffix(path) if path.is_file() else None
+    con = connection()
+    if suffix in PARQUET_ENDINGS:
+        return con.read_parquet(str(path))
+    if suffix not in TEXT_SUFFIXES or args.encoding.lower().replace("_", "-") not in (
+            "utf-8", "utf8"):
+        return None
+    lines = _sample_lines(path, args.encoding)
+    sep = detect_separator(lines, suffix) if args.sep is None else _check_sep(args.sep)
+    decimal = detect_decimal(lines, sep) if args.decimal is None else args.decimal
+    if len(lines) < 2 or decimal != "." or sep not in lines[0]:
+        return None  # empty, decimal commas, or one column: the pandas reader says what to do
+    try:
+        relation = con.read_csv(str(path), sep=sep, header=True, na_values=_NA_TEXT)
+    except Exception:  # noqa: BLE001 - DuckDB's sniffer refused it: pandas' messages explain
+        return None
+    header = [h.lstrip("\ufeff") for h in next(csv.reader(lines[:1], delimiter=sep))]
+    return relation if list(relation.columns) == header else None
+
+
+#: the texts pandas reads as missing, so both readers see the same missing values
+_NA_TEXT = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND",
+            "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"]
+
+
+class _ScanProgress:
+    """DuckDB's own progress bar on long scans (after 2 s), on a terminal, unless quiet."""
+
+    def __init__(self, show: bool):
+        self.show = show and sys.stdout.isatty()
+
+    def __enter__(self):
+        if self.show:
+            from .engine import connection
+
+            connection().execute("SET enable_progress_bar = true")
+        return self
+
+    def __exit__(self, *exc):
+        if self.show:
+            from .engine import connection
+
+            connection().execute("RESET enable_progress_bar")
+
+
 def cli_message(message: str, *, flags=None, file: str | None = None) -> str:
     """An API error message in the command line's words: options as flags, rows as lines.
 
@@ -106,20 +176,24 @@ def cmd_km(args) -> int:
     from .report.curves import PublishedCurves, kaplan_meier_section
     from .survival import KaplanMeier
 
-    data = _read(args)
-    event_value = args.event_value
-    if event_value is not None and args.event in data.columns:
-        kind = data[args.event].dtype.kind
-        if kind in "iuf":
-            try:
-                event_value = float(event_value) if kind == "f" else int(event_value)
-            except ValueError:
-                pass
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        res = KaplanMeier(duration=args.duration, event=args.event, group=args.group,
-                          ci_method=args.conf_type, conf_level=args.conf_level,
-                          event_value=event_value, curve=args.curve).fit(data)
+    relation = _lazy_file(args)
+    data = _read(args) if relation is None else relation
+
+    def fit(data):
+        plan = KaplanMeier(duration=args.duration, event=args.event, group=args.group,
+                           ci_method=args.conf_type, conf_level=args.conf_level,
+                           event_value=_event_value(args, data), curve=args.curve)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return plan.fit(data)
+
+    try:
+        with _ScanProgress(not (args.quiet or args.json)):
+            res = fit(data)
+    except DataError:
+        if relation is None or Path(args.file).stat().st_size > SPREADSHEET_BYTES:
+            raise
+        res = fit(_read(args))  # a small file: pandas' error names spreadsheet lines
     times = _parse_times(args.times)
     shown = PublishedCurves(res, args.suppress)
     if args.json:
@@ -138,6 +212,29 @@ def cmd_km(args) -> int:
                             subtitle=f"Data: {Path(args.file).name}", suppress_below=args.suppress)
         _say(f"report written to {path}", err=True)
     return 0
+
+
+def _event_value(args, data):
+    """``--event-value`` as a number when the event column holds numbers (the flag is text)."""
+    import pandas as pd
+
+    from .engine import as_table
+
+    value = args.event_value
+    columns = data.columns if isinstance(data, pd.DataFrame) else as_table(data).schema
+    if value is None or args.event not in columns:
+        return value
+    if isinstance(data, pd.DataFrame):
+        kind = data[args.event].dtype.kind
+    else:
+        dtype = columns[args.event]
+        kind = "i" if dtype.is_integer() else "f" if dtype.is_float() else ""
+    if kind and kind in "iuf":
+        try:
+            return float(value) if kind == "f" else int(value)
+        except ValueError:
+            pass
+    return value
 
 
 def _published(table, counts, threshold):

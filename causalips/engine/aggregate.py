@@ -35,12 +35,22 @@ def grouped(table: Table, by: Sequence[str], aggs: Mapping[str, Any], *,
     return out
 
 
+def comparable(dtype, value) -> bool:
+    """Whether a column of ``dtype`` can hold ``value`` (text with text, numbers with numbers)."""
+    if isinstance(value, str):
+        return dtype in (nw.String, nw.Categorical, nw.Enum)
+    if isinstance(value, bool):
+        return dtype == nw.Boolean or dtype.is_numeric()
+    return dtype.is_numeric() or (dtype == nw.Boolean and value in (0, 1))
+
+
 def event_indicator(table: Table, column: str, *, event_value=None):
     """An expression that is 1 for an event and 0 for censoring, checked like the pandas path."""
     dtype = table.schema[column]
     if event_value is not None:
         seen = table.collect(table.frame.select(column).unique().head(7))[column].tolist()
-        hits = table.collect(table.frame.select(
+        # a text value never equals a number (and the engines refuse to compare them)
+        hits = comparable(dtype, event_value) and table.collect(table.frame.select(
             (nw.col(column) == event_value).cast(nw.Int64).sum().alias("n")))["n"].iloc[0]
         if not hits:
             shown = ", ".join(repr(v) for v in seen[:6])

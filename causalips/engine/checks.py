@@ -45,7 +45,8 @@ def numeric_expr(table: Table, column: str, role: str):
     if _is_numeric(dtype):
         return nw.col(column).cast(nw.Float64)
     if dtype == nw.Duration:
-        return nw.col(column).dt.total_seconds().cast(nw.Float64) / 86400.0
+        # microseconds, not whole seconds: a span of 1.5 s stays 1.5 s, as pandas reads it
+        return nw.col(column).dt.total_microseconds().cast(nw.Float64) / 86_400e6
     if dtype in (nw.Date, nw.Datetime):
         raise DataError(
             f"column {column!r} (the {role}) holds dates in {table.source}; it must be a number "
@@ -54,6 +55,29 @@ def numeric_expr(table: Table, column: str, role: str):
     raise DataError(
         f"column {column!r} (the {role}) must be numeric, but {table.source} stores it as "
         f"{dtype} (e.g. {bad or 'no value'}). Convert it to numbers first.")
+
+
+def is_missing(value):
+    """Null, NaN or infinite: what the pandas path calls a missing or infinite value."""
+    return value.is_null() | value.is_nan() | ~(value.abs() < float("inf"))
+
+
+def missing_error(table: Table, col: str, role: str, n_bad: int, condition,
+                  keys: Sequence[str] = ()) -> DataError:
+    """The pandas path's "has N missing or infinite values" error, with an example row."""
+    return DataError(
+        f"column {col!r} (the {role}) has {n_bad} missing or infinite values "
+        f"(e.g. the row with {_example(table, condition, [*keys, col])}); drop or impute "
+        "those rows first.")
+
+
+def negative_error(table: Table, col: str, role: str, n_neg: int, condition,
+                   keys: Sequence[str] = ()) -> DataError:
+    """The pandas path's "has N negative values" error, with an example row."""
+    return DataError(
+        f"column {col!r} (the {role}) has {n_neg} negative values (e.g. the row with "
+        f"{_example(table, condition, [*keys, col])}); durations count days from the start "
+        "date, so check the dates that produced them.")
 
 
 def check_values(table: Table, roles: Mapping[str, str], *, nonnegative: Sequence[str] = (),
@@ -67,8 +91,7 @@ def check_values(table: Table, roles: Mapping[str, str], *, nonnegative: Sequenc
     exprs = {}
     for role, col in roles.items():
         value = numeric_expr(table, col, role)
-        bad = value.is_null() | value.is_nan() | ~(value.abs() < float("inf"))
-        exprs[f"missing::{role}"] = bad.cast(nw.Int64).sum()
+        exprs[f"missing::{role}"] = is_missing(value).cast(nw.Int64).sum()
         if col in nonnegative:
             exprs[f"min::{role}"] = value.min()
     exprs["n_rows"] = nw.len()
@@ -77,20 +100,13 @@ def check_values(table: Table, roles: Mapping[str, str], *, nonnegative: Sequenc
         n_bad = int(stats[f"missing::{role}"] or 0)
         if n_bad and col not in allow_missing:
             value = numeric_expr(table, col, role)
-            bad = value.is_null() | value.is_nan() | ~(value.abs() < float("inf"))
-            raise DataError(
-                f"column {col!r} (the {role}) has {n_bad} missing or infinite values "
-                f"(e.g. the row with {_example(table, bad, [*keys, col])}); drop or impute "
-                "those rows first.")
+            raise missing_error(table, col, role, n_bad, is_missing(value), keys)
         if col in nonnegative and pd.notna(stats.get(f"min::{role}")) \
                 and stats[f"min::{role}"] < 0:
             value = numeric_expr(table, col, role)
             n_neg = int(table.collect(table.frame.select(
                 (value < 0).cast(nw.Int64).sum().alias("n"))).iloc[0]["n"])
-            raise DataError(
-                f"column {col!r} (the {role}) has {n_neg} negative values (e.g. the row with "
-                f"{_example(table, value < 0, [*keys, col])}); durations count days from the "
-                "start date, so check the dates that produced them.")
+            raise negative_error(table, col, role, n_neg, value < 0, keys)
     return {"n_rows": int(stats["n_rows"]),
             "min": {r: stats[f"min::{r}"] for r in roles if f"min::{r}" in stats}}
 

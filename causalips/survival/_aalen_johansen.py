@@ -1,5 +1,9 @@
 """The Aalen–Johansen engine: cumulative incidence per cause and its infinitesimal-jackknife
 variance, from counts at the distinct times (no loop over people), with optional delayed entry.
+
+Its input is rows, or cells of identical rows with their count (``count``): the estimate and
+the sums of squared influences depend on a row only through its exit time, entry time and
+cause, so cells counted by an engine give the same numbers as the rows they stand for.
 """
 
 from __future__ import annotations
@@ -29,11 +33,12 @@ class CauseTable:
 
 
 def aalen_johansen(duration: np.ndarray, cause: np.ndarray, n_causes: int,
-                   entry: np.ndarray | None = None):
+                   entry: np.ndarray | None = None, count: np.ndarray | None = None):
     """Aalen–Johansen estimates and infinitesimal-jackknife variances for one group.
 
     ``cause`` holds 0 (censored) or 1..K; ``entry`` (optional) the delayed-entry times, a row
-    being at risk on (entry, duration]. Returns the :class:`CauseTable` and a dict with, at
+    being at risk on (entry, duration]; ``count`` (optional) how many identical rows each
+    entry stands for. Returns the :class:`CauseTable` and a dict with, at
     every distinct time, ``surv`` (event-free), ``cif`` (T, K), ``var_surv`` and ``var_cif``.
 
     The influence of person i on the hazard of cause k at t_j is
@@ -45,16 +50,17 @@ def aalen_johansen(duration: np.ndarray, cause: np.ndarray, n_causes: int,
     """
     time, index = np.unique(duration, return_inverse=True)
     t_count = time.size
-    exits = np.bincount(index, minlength=t_count).astype(np.float64)
+    exits = np.bincount(index, weights=count, minlength=t_count).astype(np.float64)
     key = index * (n_causes + 1) + cause
-    counts = np.bincount(key, minlength=t_count * (n_causes + 1)).reshape(t_count, n_causes + 1)
+    counts = np.bincount(key, weights=count,
+                         minlength=t_count * (n_causes + 1)).reshape(t_count, n_causes + 1)
     events = counts[:, 1:].astype(np.float64)
     if entry is None:
         first = np.zeros(index.size, dtype=np.int64)
         n = np.cumsum(exits[::-1])[::-1]
     else:
         first = np.searchsorted(time, entry, side="right")  # first time the row is at risk
-        entered = np.bincount(first, minlength=t_count + 1)[:t_count]
+        entered = np.bincount(first, weights=count, minlength=t_count + 1)[:t_count]
         n = np.cumsum(entered) - (np.cumsum(exits) - exits)
     lam_k = events / n[:, None]
     lam = lam_k.sum(axis=1)
@@ -69,8 +75,8 @@ def aalen_johansen(duration: np.ndarray, cause: np.ndarray, n_causes: int,
     b = np.cumsum(d_cif / n[:, None], axis=0)
     cc = np.cumsum(d_cif * np.concatenate([[0.0], a[:-1]])[:, None], axis=0)
 
-    var_surv, var_cif = _ij_variances(index, first, cause, n, exits, surv, s_prev, cif, a, b,
-                                      cc, c, with_entry=entry is not None)
+    var_surv, var_cif = _ij_variances(index, first, cause, count, n, exits, surv, s_prev, cif,
+                                      a, b, cc, c, with_entry=entry is not None)
     table = CauseTable(time=time, exits=exits, events=events, n_risk=n)
     return table, {
         "surv": surv,
@@ -80,8 +86,10 @@ def aalen_johansen(duration: np.ndarray, cause: np.ndarray, n_causes: int,
     }
 
 
-def _ij_variances(m, first, cause, n, exits, surv, s_prev, cif, a, b, cc, c, *, with_entry):
-    """Sums of squared influences at every time, from each person's exit and entry indices."""
+def _ij_variances(m, first, cause, count, n, exits, surv, s_prev, cif, a, b, cc, c, *,
+                  with_entry):
+    """Sums of squared influences at every time, from each person's exit and entry indices
+    (each entry standing for ``count`` identical people; one each when ``None``)."""
     t_count = exits.size
     n_causes = cif.shape[1]
     # per person: the running sums just before entry (0 for those at risk from the start)
@@ -103,8 +111,9 @@ def _ij_variances(m, first, cause, n, exits, surv, s_prev, cif, a, b, cc, c, *, 
 
     def by_time(idx, values):
         """Cumulative sums over the times of per-person values (columns), indexed by ``idx``."""
+        values = np.atleast_2d(values) if count is None else np.atleast_2d(values) * count
         return np.cumsum(np.stack([np.bincount(idx, weights=col, minlength=t_count)
-                                   for col in np.atleast_2d(values)], axis=1), axis=0)
+                                   for col in values], axis=1), axis=0)
 
     def at_risk_after(values):
         """Sums over the people who entered by t_J and are still at risk after it."""

@@ -86,12 +86,16 @@ def event_tables(
     n_codes: int,
     weights: np.ndarray | None = None,
     entry: np.ndarray | None = None,
+    *,
+    whole: bool | None = None,
 ) -> list[EventTable]:
     """One :class:`EventTable` per code 0..n_codes-1, keeping only times seen in that code.
 
     With ``entry`` (delayed entry: a row is at risk on (entry, duration]) the tables carry the
-    risk sets counted from the entries.
+    risk sets counted from the entries. ``whole`` says the counts are numbers of people (kept
+    as integers): true without ``weights``, and for cells whose ``weights`` count their rows.
     """
+    whole = weights is None if whole is None else whole
     shift = 1 if weights is None else 0
     index, grid = _time_index(duration, n_codes, shift)
     n_times = grid.size
@@ -120,7 +124,7 @@ def event_tables(
         d = events[k, keep]
         c = exits[k, keep] - d
         risk = None if at_risk is None else at_risk[k, keep]
-        if weights is None:
+        if whole:
             d = np.rint(d).astype(np.int64)
             c = np.rint(c).astype(np.int64)
             risk = None if risk is None else np.rint(risk).astype(np.int64)

@@ -24,7 +24,9 @@ Assumptions (stated in every summary):
 
 Uncertainty is a :class:`~causalips.inference.Bootstrap` spec (``inference=``): people are
 resampled within groups by multinomial counts on the table of distinct (time, event) cells, so
-the replicates of a block are computed at once as arrays. ``result.with_inference(spec)`` redoes
+the replicates of a block are computed at once as arrays. Those cells are all the bootstrap
+needs, so data counted in an engine (a Parquet file, Spark) give the same replicates, for the
+same seed, as the same rows in pandas. ``result.with_inference(spec)`` redoes
 only the bootstrap, from the counts kept in the result.
 """
 
@@ -38,7 +40,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from .._checks import check_choice, check_range, duration_column, group_codes
+from .._checks import check_choice, check_range
 from ..base import Estimator, Result, Summary, tidy_frame
 from ..errors import DataError, StatisticalWarning
 from ..inference import Bootstrap
@@ -51,7 +53,7 @@ from ._cap_plan import (
     end_codes,
     inference_spec,
 )
-from ._columns import read_rows
+from ._columns import read_spells
 
 KINDS = ("job_search", "in_work")
 CAP_UNITS = {"duration": 1.0, "days": 1.0, "weeks": 7.0, "months": 365.25 / 12.0,
@@ -290,22 +292,27 @@ class SupportCap(Estimator):
         return values * CAP_UNITS[self.cap_unit], tuple(f"{v:g}{unit}" for v in values)
 
     def fit(self, data) -> SupportCapResult:
-        rows = read_rows(data, roles={"duration": self.duration, "event": self.event,
-                                      "group": self.group}, duration=self.duration)
-        df = rows.data
-        duration = duration_column(df, self.duration)
-        code = end_codes(df, self.event, self.cause, self.competing)
+        """The what-if; ``data`` is a DataFrame or anything ``causalips.engine`` reads (a
+        Parquet/CSV path, DuckDB, polars, pyarrow, Spark), counted where it lives (by group,
+        time and event code). The bootstrap resamples those counts either way."""
+        spells = read_spells(data, roles={"duration": self.duration, "event": self.event,
+                                          "group": self.group},
+                             duration=self.duration, event=self.event,
+                             keys={"group": self.group}, by_code=True)
+        duration = spells.duration
+        code = end_codes(spells.event.to_frame(self.event), self.event, self.cause,
+                         self.competing)
         if not (code > 0).any():
             raise DataError(f"column {self.event!r} has no events; nothing to cap")
-        codes, labels = group_codes(df, self.group)
+        codes, labels = spells.key("group")
         caps, cap_labels = self._caps()
         tau = float(duration.max()) if self.horizon is None else float(self.horizon)
         time, index = np.unique(duration, return_inverse=True)
-        cells = np.bincount(codes * (3 * time.size) + index * 3 + code,
+        cells = np.bincount(codes * (3 * time.size) + index * 3 + code, weights=spells.rows,
                             minlength=len(labels) * 3 * time.size).astype(np.float64)
         counts = _Counts(time=time, counts=tuple(cells.reshape(len(labels), -1)),
                          labels=tuple(labels), caps=caps, cap_labels=cap_labels, tau=tau)
-        warnings = list(rows.notes)
+        warnings = list(spells.notes)
         if np.any(caps >= tau):
             warnings.append(f"caps at or beyond the horizon ({tau:g}) change nothing")
         for label, c in zip(labels, counts.counts, strict=True):
@@ -314,10 +321,10 @@ class SupportCap(Estimator):
                 warnings.append(f"group {label!r} has {n_events} events: the what-if is very "
                                 "imprecise")
         table = _what_if_table(self, counts)
-        for msg in warnings[len(rows.notes):]:
+        for msg in warnings[len(spells.notes):]:
             _w.warn(msg, StatisticalWarning, stacklevel=2)
-        unit = "days" if rows.time_unit and self.cap_unit == "duration" else self.time_unit
-        return SupportCapResult(estimator=self, table=table, n_obs=len(df), counts=counts,
+        unit = "days" if spells.time_unit and self.cap_unit == "duration" else self.time_unit
+        return SupportCapResult(estimator=self, table=table, n_obs=spells.n_obs, counts=counts,
                                 time_unit=unit, warnings=warnings)
 
 

@@ -22,11 +22,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._checks import _plain, cause_codes, check_range, duration_column, group_codes
+from .._checks import _plain, cause_codes, check_range
 from ..base import Estimator, Result, Summary, tidy_frame
 from ..errors import DataError, SpecificationError, StatisticalWarning
 from ._aalen_johansen import aalen_johansen, log_limits
-from ._columns import entry_times, read_rows
+from ._columns import read_spells
 from ._curves import check_horizons
 from ._gray import gray_test
 
@@ -192,9 +192,10 @@ class CumulativeIncidenceResult(Result):
         return plot_cumulative_incidence(self, ax=ax, **style)
 
 
-def _cause_codes(df: pd.DataFrame, col: str, causes) -> tuple[np.ndarray, list, list[str]]:
-    """Map the event column to 0 (censored) / 1..K and return (codes, cause values, labels)."""
-    values = cause_codes(df, col)
+def _cause_codes(event: pd.Series, col: str, causes) -> tuple[np.ndarray, list, list[str]]:
+    """Map the event column (its rows, or the codes of counted cells) to 0 (censored) / 1..K
+    and return (codes, cause values, labels)."""
+    values = cause_codes(event.to_frame(col), col)
     present = sorted(v for v in pd.unique(values).tolist() if v != 0)
     if causes is None:
         odd = [v for v in present if v < 0 or v != int(v)]
@@ -293,33 +294,35 @@ class CumulativeIncidence(Estimator):
         self.causes = causes
 
     def fit(self, data) -> CumulativeIncidenceResult:
-        rows = read_rows(data, roles={"duration": self.duration, "event": self.event,
-                                      "group": self.group, "entry": self.entry},
-                         duration=self.duration)
-        df = rows.data
-        duration = duration_column(df, self.duration)
-        entry = None if self.entry is None else entry_times(df, self.entry, duration,
-                                                            self.duration)
-        codes, cause_values, labels = _cause_codes(df, self.event, self.causes)
-        group, group_labels = group_codes(df, self.group)
+        """Fit the curves; ``data`` is a DataFrame or anything ``causalips.engine`` reads (a
+        Parquet/CSV path, DuckDB, polars, pyarrow, Spark), counted where it lives (by group,
+        entry time, time and event code)."""
+        spells = read_spells(data, roles={"duration": self.duration, "event": self.event,
+                                          "group": self.group, "entry": self.entry},
+                             duration=self.duration, event=self.event,
+                             keys={"group": self.group}, entry=self.entry, by_code=True)
+        duration, entry, count = spells.duration, spells.entry, spells.rows
+        codes, cause_values, labels = _cause_codes(spells.event, self.event, self.causes)
+        group, group_labels = spells.key("group")
         z = stats.norm.ppf(0.5 + self.conf_level / 2)
-        parts, tables, warnings = [], [], list(rows.notes)
+        parts, tables, warnings = [], [], list(spells.notes)
         for g, label in enumerate(group_labels):
             sel = group == g
             tab, est = aalen_johansen(duration[sel], codes[sel], len(labels),
-                                      None if entry is None else entry[sel])
+                                      None if entry is None else entry[sel],
+                                      None if count is None else count[sel])
             tables.append(tab)
             parts += _state_rows(label, tab, est, labels, z)
             if self.group is not None:
                 warnings += [f"group {label!r} has no {labels[k]!r} events"
                              for k in range(len(labels)) if tab.events[:, k].sum() == 0]
         table = tidy_frame(pd.concat(parts, ignore_index=True), extra_first=FIRST_COLUMNS)
-        for msg in warnings[len(rows.notes):]:
+        for msg in warnings[len(spells.notes):]:
             _warnings.warn(msg, StatisticalWarning, stacklevel=2)
-        return CumulativeIncidenceResult(estimator=self, table=table, n_obs=len(df),
+        return CumulativeIncidenceResult(estimator=self, table=table, n_obs=spells.n_obs,
                                          cause_tables=tables, labels=group_labels,
                                          states=labels, codes=cause_values,
-                                         time_unit=rows.time_unit, warnings=warnings)
+                                         time_unit=spells.time_unit, warnings=warnings)
 
 
 def _state_rows(label, tab, est, labels, z) -> list[pd.DataFrame]:

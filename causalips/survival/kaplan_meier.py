@@ -10,11 +10,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._checks import check_choice, check_range, duration_column, event_indicator, group_codes
+from .._checks import check_choice, check_range
 from ..base import Estimator, Result, Summary, tidy_frame
 from ..errors import DataError, SpecificationError, StatisticalWarning
-from ._columns import entry_times, read_rows
-from ._counts import EventTable, event_tables
+from ._columns import read_spells
+from ._counts import EventTable
 from ._curves import (
     CI_METHODS,
     check_horizons,
@@ -352,19 +352,19 @@ class KaplanMeier(Estimator):
         return self.ci_method
 
     def fit(self, data) -> KaplanMeierResult:
-        rows = read_rows(data, roles={"duration": self.duration, "event": self.event,
-                                      "group": self.group, "strata": self.strata,
-                                      "weights": self.weights, "entry": self.entry},
-                         duration=self.duration, weights=self.weights)
-        df, weights = rows.data, rows.weights
-        duration = duration_column(df, self.duration)
-        entry = None if self.entry is None else entry_times(df, self.entry, duration,
-                                                            self.duration)
-        event = event_indicator(df, self.event, event_value=self.event_value)
-        codes, labels = group_codes(df, self.group)
-        tables = event_tables(duration, event, codes, len(labels), weights, entry)
-        warnings = list(rows.notes)
-        if not event.any():
+        """Fit the curves; ``data`` is a DataFrame or anything ``causalips.engine`` reads (a
+        Parquet/CSV path, DuckDB, polars, pyarrow, Spark), counted where it lives."""
+        spells = read_spells(data, roles={"duration": self.duration, "event": self.event,
+                                          "group": self.group, "strata": self.strata,
+                                          "weights": self.weights, "entry": self.entry},
+                             duration=self.duration, event=self.event,
+                             keys={"group": self.group, "strata": self.strata},
+                             weights=self.weights, entry=self.entry,
+                             event_value=self.event_value)
+        codes, labels = spells.key("group")
+        tables = spells.event_tables(codes, len(labels))
+        warnings = list(spells.notes)
+        if not spells.event.any():
             warnings.append("no events: the curve stays at 1 and quantiles are not reached")
         elif self.group is not None:
             warnings += [f"group {label!r} has no events"
@@ -372,16 +372,17 @@ class KaplanMeier(Estimator):
                          if tab.n_event.sum() == 0]
         strata_tables = None
         if self.strata is not None:
-            s_codes, s_labels = group_codes(df, self.strata, role="strata")
+            s_codes, s_labels = spells.key("strata")
             g = len(labels)
-            flat = event_tables(duration, event, s_codes * g + codes, len(s_labels) * g, weights)
+            flat = spells.event_tables(s_codes * g + codes, len(s_labels) * g,
+                                       with_entry=False)
             strata_tables = [flat[s * g:(s + 1) * g] for s in range(len(s_labels))]
         table = _tidy_table(tables, labels, self.ci_method, self.conf_level, self.curve)
-        for m in warnings[len(rows.notes):]:
+        for m in warnings[len(spells.notes):]:
             _warnings.warn(m, StatisticalWarning, stacklevel=2)
-        return KaplanMeierResult(estimator=self, table=table, n_obs=len(df), tables=tables,
-                                 labels=labels, strata_tables=strata_tables,
-                                 time_unit=rows.time_unit, warnings=warnings)
+        return KaplanMeierResult(estimator=self, table=table, n_obs=spells.n_obs,
+                                 tables=tables, labels=labels, strata_tables=strata_tables,
+                                 time_unit=spells.time_unit, warnings=warnings)
 
 
 def _tidy_table(tables: list[EventTable], labels, ci_method, conf_level, curve) -> pd.DataFrame:

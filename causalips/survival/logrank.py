@@ -6,11 +6,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._checks import duration_column, event_indicator, group_codes
 from ..base import Estimator, Result, Summary, tidy_frame
 from ..errors import DataError, SpecificationError
-from ._columns import read_rows
-from ._counts import EventTable, event_tables, merge_on_grid
+from ._columns import read_spells
+from ._counts import EventTable, merge_on_grid
 
 
 def _stratum_contribution(tables: list[EventTable], rho: float):
@@ -148,36 +147,29 @@ class LogRank(Estimator):
         self.rho, self.event_value, self.weights = float(rho), event_value, weights
 
     def fit(self, data) -> LogRankResult:
-        rows = read_rows(data, roles={"duration": self.duration, "event": self.event,
-                                      "group": self.group, "strata": self.strata,
-                                      "weights": self.weights},
-                         duration=self.duration, weights=self.weights)
-        df = rows.data
-        duration = duration_column(df, self.duration)
-        event = event_indicator(df, self.event, event_value=self.event_value)
-        codes, labels = group_codes(df, self.group)
+        """Test; ``data`` is a DataFrame or anything ``causalips.engine`` reads (a Parquet/CSV
+        path, DuckDB, polars, pyarrow, Spark), counted where it lives."""
+        spells = read_spells(data, roles={"duration": self.duration, "event": self.event,
+                                          "group": self.group, "strata": self.strata,
+                                          "weights": self.weights},
+                             duration=self.duration, event=self.event,
+                             keys={"group": self.group, "strata": self.strata},
+                             weights=self.weights, event_value=self.event_value)
+        codes, labels = spells.key("group")
         if len(labels) < 2:
             raise DataError(
                 f"column {self.group!r} has a single group ({labels[0]!r}); a log-rank test "
                 "compares two or more groups"
             )
-        if not event.any():
+        if not spells.event.any():
             raise DataError("no events in the data: the log-rank test has nothing to compare")
-        s_codes, s_labels = group_codes(df, self.strata, role="strata")
-        return logrank_result(self, duration, event, codes, labels, s_codes, len(s_labels),
-                              rows.weights, self.rho, stratified=self.strata is not None,
-                              notes=rows.notes)
-
-
-def logrank_result(estimator, duration, event, codes, labels, s_codes, n_strata, weights, rho,
-                   stratified, notes=()) -> LogRankResult:
-    """Count once by (stratum, group, time), then test: the LogRank estimator's fit."""
-    g = len(labels)
-    tabs = event_tables(duration, event, s_codes * g + codes, n_strata * g, weights)
-    by_stratum = [tabs[s * g:(s + 1) * g] for s in range(n_strata)]
-    n_by_group = np.bincount(codes, minlength=g)
-    return result_from_tables(estimator, by_stratum, labels, n_by_group, len(duration), rho,
-                              stratified, notes)
+        s_codes, s_labels = spells.key("strata")
+        g = len(labels)
+        tabs = spells.event_tables(s_codes * g + codes, len(s_labels) * g)
+        by_stratum = [tabs[s * g:(s + 1) * g] for s in range(len(s_labels))]
+        return result_from_tables(self, by_stratum, labels, spells.rows_by(codes, g),
+                                  spells.n_obs, self.rho, self.strata is not None,
+                                  spells.notes)
 
 
 def result_from_tables(estimator, by_stratum, labels, n_by_group, n_obs, rho,

@@ -17,11 +17,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._checks import check_choice, check_range, duration_column, event_indicator, group_codes
+from .._checks import check_choice, check_range
 from ..base import Estimator, Result, Summary, tidy_frame
 from ..errors import DataError, SpecificationError, StatisticalWarning
-from ._columns import read_rows
-from ._counts import event_tables
+from ._columns import read_spells
 from ._curves import km_curve, restricted_mean
 
 MEASURES = ("rmst", "rmtl")
@@ -174,21 +173,22 @@ class RMST(Estimator):
         self.measure = check_choice("measure", measure, MEASURES)
 
     def fit(self, data) -> RMSTResult:
-        rows = read_rows(data, roles={"duration": self.duration, "event": self.event,
-                                      "group": self.group}, duration=self.duration)
-        df = rows.data
-        duration = duration_column(df, self.duration)
-        event = event_indicator(df, self.event)
-        codes, labels = group_codes(df, self.group)
+        """Restricted means; ``data`` is a DataFrame or anything ``causalips.engine`` reads (a
+        Parquet/CSV path, DuckDB, polars, pyarrow, Spark), counted where it lives."""
+        spells = read_spells(data, roles={"duration": self.duration, "event": self.event,
+                                          "group": self.group},
+                             duration=self.duration, event=self.event,
+                             keys={"group": self.group})
+        codes, labels = spells.key("group")
         reference = labels[0] if self.reference is None else self.reference
         if reference not in labels:
             raise DataError(
                 f"reference={self.reference!r} is not a value of {self.group!r} "
                 f"(values: {', '.join(repr(v) for v in labels[:8])})"
             )
-        tables = event_tables(duration, event, codes, len(labels))
-        tau = float(duration.max()) if self.tau == "common" else float(self.tau)
-        warnings, per_group, curves = list(rows.notes), [], {}
+        tables = spells.event_tables(codes, len(labels))
+        tau = float(spells.duration.max()) if self.tau == "common" else float(self.tau)
+        warnings, per_group, curves = list(spells.notes), [], {}
         for label, tab in zip(labels, tables, strict=True):
             surv = km_curve(tab)["surv"]
             curves[label] = (tab.time, surv)
@@ -205,11 +205,11 @@ class RMST(Estimator):
                               "n_events": int(tab.n_event.sum())})
         frame, notes = _with_contrasts(per_group, reference, self.measure, self.conf_level)
         warnings += notes
-        for msg in warnings[len(rows.notes):]:
+        for msg in warnings[len(spells.notes):]:
             _w.warn(msg, StatisticalWarning, stacklevel=2)
         return RMSTResult(estimator=self, table=tidy_frame(frame, extra_first=("contrast",)),
-                          n_obs=len(df), tau=tau, curves=curves, labels=labels,
-                          reference=reference, time_unit=rows.time_unit, warnings=warnings)
+                          n_obs=spells.n_obs, tau=tau, curves=curves, labels=labels,
+                          reference=reference, time_unit=spells.time_unit, warnings=warnings)
 
 
 def _with_contrasts(per_group: list[dict], reference, measure: str, conf_level: float):

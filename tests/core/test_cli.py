@@ -186,3 +186,55 @@ def test_km_json_exact_with_suppression_off(tmp_path, capsys):
     payload = json.loads(capsys.readouterr().out)
     small = [r["estimate"] for r in payload["estimates"] if r["group"] == "Smallbrook"]
     assert small[:2] == pytest.approx([11 / 12, 10 / 12])
+
+
+# -- km reads Parquet and CSV through the engine ---------------------------------------------
+def _spells(n=3000, seed=4):
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({"days": rng.integers(1, 400, n), "job": rng.integers(0, 2, n),
+                         "outcome": rng.choice(["job", "none"], n),
+                         "team": rng.choice(["North", "South", "East"], n)})
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+@pytest.mark.parametrize("event", [["--event", "job"], ["--event", "outcome", "--event-value",
+                                                         "job"]])
+def test_km_reads_the_file_in_the_engine_with_the_same_json(tmp_path, capsys, monkeypatch,
+                                                            suffix, event):
+    import causalips.cli as cli
+
+    f = tmp_path / f"spells{suffix}"
+    df = _spells()
+    df.to_parquet(f) if suffix == ".parquet" else df.to_csv(f, index=False)
+    argv = ["km", str(f), "--duration", "days", *event, "--group", "team", "--json",
+            "--times", "30,90.5,365"]
+    with monkeypatch.context() as m:  # the engine path may not load the file into pandas
+        for name in ("read_parquet", "read_csv"):
+            m.setattr(pd, name, lambda *a, **k: pytest.fail("the file was read by pandas"))
+        assert main(argv) == 0
+    in_engine = capsys.readouterr().out
+    monkeypatch.setattr(cli, "_lazy_file", lambda args: None)  # the pandas reader, as before
+    assert main(argv) == 0
+    assert in_engine == capsys.readouterr().out
+    assert json.loads(in_engine)["logrank"]["df"] == 2
+
+
+def test_km_shows_duckdbs_progress_bar_only_on_a_terminal_and_not_when_quiet(monkeypatch):
+    from causalips import engine
+    from causalips.cli import _ScanProgress
+
+    def setting():
+        return engine.connection().sql(
+            "SELECT current_setting('enable_progress_bar')").fetchall()[0][0]
+
+    monkeypatch.setattr("sys.stdout.isatty", lambda: True)
+    with _ScanProgress(True):
+        assert setting() is True
+    assert setting() is False
+    with _ScanProgress(False):  # --quiet or --json
+        assert setting() is False
+    monkeypatch.setattr("sys.stdout.isatty", lambda: False)
+    with _ScanProgress(True):
+        assert setting() is False
