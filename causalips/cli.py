@@ -390,6 +390,8 @@ def _run(args) -> int:
         file = getattr(args, "file", None) or getattr(args, "data", None)
         _say(f"causalips: error: {cli_message(str(exc), flags=flags, file=file)}", err=True)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        raise  # the reader went away: main() stops quietly
     except OSError as exc:
         _say(f"causalips: error: {exc}", err=True)
         return EXIT_BAD_INPUT

@@ -122,10 +122,11 @@ def test_closed_pipe_exits_quietly(tmp_path, reference_data):
     code = ("import sys; from causalips.cli import main; sys.exit(main(sys.argv[1:]))")
     proc = subprocess.run(
         f"{sys.executable} -c '{code}' km {path} --duration time --event status --group trt "
-        "--json --suppress 0 | head -n 2", shell=True, capture_output=True, text=True,
+        "--json --suppress 0 | head -c 300", shell=True, capture_output=True, text=True,
         timeout=120)
-    assert proc.stdout.count("\n") == 2
+    assert len(proc.stdout) == 300
     assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr
+    assert "Broken pipe" not in proc.stderr and "error" not in proc.stderr, proc.stderr
 
 
 def test_quiet_silences_the_progress_bar(tmp_path, capsys, monkeypatch):
