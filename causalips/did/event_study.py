@@ -28,7 +28,9 @@ from ..base import Summary, tidy_frame
 from ..errors import DataError, DroppedRowsWarning, SpecificationError
 from ..inference import Cluster
 from ..panel import Panel
+from ..engine import is_in_memory
 from ._assignment import DesignSource, Timing
+from ._engine_panel import drop_outside_window
 from ._fe_plan import FEPlan
 from ._fe_result import FEResult, design_getter, fit_record, trends_table
 from ._inference_rows import inference_table, reassignment_label
@@ -291,6 +293,8 @@ class EventStudy(FEPlan):
         self.window = window
         self.bin_endpoints = bool(bin_endpoints)
 
+    _event_study = True
+
     def fit(self, data) -> EventStudyResult:
         holder = {}
 
@@ -325,7 +329,9 @@ class EventStudy(FEPlan):
                 names += panel.covariate_names
             return x, names
 
-        data = self._drop_outside(data) if not self.bin_endpoints and self.window else data
+        if not self.bin_endpoints and self.window:
+            data = (self._drop_outside(data) if is_in_memory(data)
+                    else drop_outside_window(self, data, self.window))
         prep = self._prepare(data, build_x)
         info, warns = fit_record(prep)
         times = holder["agg"][1]
@@ -370,7 +376,7 @@ class EventStudy(FEPlan):
         never = ~np.isfinite(panel.first_treated)
         if not never.any():  # pragma: no cover - validate_panel requires controls
             raise DataError("Sun-Abraham needs never-treated units as controls")
-        w = panel.weights if panel.weights is not None else np.ones(panel.n_obs)
+        w = panel.share_weights
         cols, names, keys = [], [], []
         for g in cohorts:
             in_g = treated & (f_row == g)
