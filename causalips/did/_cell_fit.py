@@ -2,8 +2,9 @@
 
 When exposure and every regressor are constant within cluster x period cells, there are no
 weights, and the fixed effects are constant within cells (period, cluster, or a unit that *is*
-the cluster, as in repeated cross-sections) — or are person and period effects on a balanced
-panel with each person in one cluster — the regression on cell means weighted by their counts
+the cluster, as in repeated cross-sections) — or are person and period effects with each person
+in one cluster and all people of a cluster seen in the same periods (a balanced panel, or one
+balanced within clusters) — the regression on cell means weighted by their counts
 gives the person-level coefficients and CR1 scores exactly (unit demeaning acts on cell sums).
 N, K and the sums of squares of the small-sample factor and R² are the person-level ones.
 
@@ -30,8 +31,8 @@ class CellMoments:
     ``cluster`` and ``period`` are codes (0..G-1, 0..T-1) of each cell; ``people`` the rows in
     it, ``sum_y`` / ``sum_y2`` the sums of the outcome and of its square, ``exposed`` the
     exposed rows; ``x`` (cells, k) the regressors, constant within cells. ``n_obs`` counts the
-    person-level rows; ``person_sq`` is ``sum_u (sum_t y_ut)^2`` over units when person fixed
-    effects are absorbed (it gives the person-level R²).
+    person-level rows; ``person_sq`` is ``sum_u (sum_t y_ut)^2 / T_u`` over units (``T_u`` the
+    unit's periods) when person fixed effects are absorbed (it gives the person-level R²).
     """
 
     cluster: np.ndarray
@@ -106,7 +107,7 @@ def fit_on_cells(panel: Panel, fixed_effects, x: np.ndarray, xnames):
     person_sq = None
     if person:
         su = np.bincount(panel.unit_codes, weights=y, minlength=panel.n_units)
-        person_sq = float(np.sum(su**2))
+        person_sq = float(np.sum(su**2)) / t_n
     moments = CellMoments(
         cluster=present // t_n, period=present % t_n, people=cnt[present],
         sum_y=np.bincount(cell, weights=y, minlength=cnt.size)[present],
@@ -140,7 +141,7 @@ def fit_cell_moments(m: CellMoments, roles, xnames):
     within = float(np.sum(m.sum_y2 - m.sum_y ** 2 / n))
     if m.person_sq is not None:  # person effects: what the cluster effects leave within people
         mg = np.bincount(cl_codes, weights=n * ym) / np.bincount(cl_codes, weights=n)
-        within = (float(np.sum(m.sum_y2)) - m.person_sq / m.n_periods
+        within = (float(np.sum(m.sum_y2)) - m.person_sq
                   - float(np.sum(n * (ym - mg[cl_codes]) ** 2)))
     return _person_level(fit, m.n_obs, within), fe, row_cell
 

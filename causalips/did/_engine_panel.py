@@ -208,9 +208,10 @@ def refuse_unpushable(est, *, sun_abraham: bool = False) -> None:
 def _refuse_roles(est, source: PanelCells) -> None:
     plan = source.plan
     why = []
-    if "unit" in est.fixed_effects and plan.panel and not source.balanced:
+    if "unit" in est.fixed_effects and plan.panel and not source.cluster_balanced:
         why.append("the panel is unbalanced (person fixed effects reduce to cluster effects "
-                   "only when every person is seen in every period)")
+                   "only when all people of a cluster are seen in the same periods, at least "
+                   "two)")
     if "unit" in est.fixed_effects and not source.unit_in_cluster:
         why.append(f"units move between {plan.cluster_col} clusters")
     if "unit" in est.fixed_effects and not plan.panel:
@@ -242,7 +243,8 @@ def prepare_in_engine(est, data, build_x, *, event_study: bool = False):
     roles = cell_roles(est.fixed_effects,
                        unit_is_cluster=source.unit_in_cluster
                        and source.n_units == source.n_clusters,
-                       balanced=source.balanced, unit_in_cluster=source.unit_in_cluster)
+                       balanced=source.cluster_balanced,
+                       unit_in_cluster=source.unit_in_cluster)
     if roles is None:
         _refuse_roles(est, source)
     roles, person = roles

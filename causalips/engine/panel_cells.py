@@ -36,6 +36,8 @@ MAX_CELLS = 2_000_000
 INF = float("inf")
 #: bit masks of the periods seen are exact in double precision up to this many periods
 MAX_MASK_PERIODS = 52
+#: unit patterns (cluster x periods seen x rows) summarised; more fall back to a coarser summary
+MAX_PATTERNS = 200_000
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,7 @@ class PanelCells:
     n_units: int
     n_obs: int
     balanced: bool
+    cluster_balanced: bool  # every unit of a cluster is seen in the same periods
     unit_in_cluster: bool
     n_treated_units: int
     person_sq: float | None
@@ -248,33 +251,33 @@ def _codes(values: pd.Series):
 
 
 # -- 2. the units of a person panel -----------------------------------------------------------
-def _period_bit(r: _Roles, periods: np.ndarray):
-    """An expression 2^(code of the row's period), or None when periods are too many."""
-    if periods.size > MAX_MASK_PERIODS:
-        return None
-    whole = np.all(periods == np.round(periods))
-    if whole and periods[-1] - periods[0] <= MAX_MASK_PERIODS:
+def _bit_positions(periods: np.ndarray) -> np.ndarray | None:
+    """Bit of each period in the mask of periods seen: ``t - t0`` for whole-number periods
+    spanning few values, else the period's code; None when there are too many periods."""
+    if np.all(periods == np.round(periods)) and periods[-1] - periods[0] <= MAX_MASK_PERIODS:
+        return (periods - periods[0]).astype(np.int64)
+    if periods.size <= MAX_MASK_PERIODS:
+        return np.arange(periods.size)
+    return None
+
+
+def _period_bit(r: _Roles, periods: np.ndarray, bits: np.ndarray):
+    """An expression 2^(bit of the row's period)."""
+    if bits[-1] == periods[-1] - periods[0]:
         return nw.lit(2.0) ** (r.t - float(periods[0]))
     bit = nw.lit(0.0)
-    for k, p in enumerate(periods):  # a few dozen periods at most
-        bit = nw.when(r.t == float(p)).then(nw.lit(float(2 ** k))).otherwise(bit)
+    for k, p in zip(bits, periods):  # a few dozen periods at most
+        bit = nw.when(r.t == float(p)).then(nw.lit(float(2 ** int(k)))).otherwise(bit)
     return bit
 
 
-def _full_mask(periods: np.ndarray) -> float:
-    if np.all(periods == np.round(periods)) and periods[-1] - periods[0] <= MAX_MASK_PERIODS:
-        return float(np.sum(2.0 ** (periods - periods[0])))
-    return float(2.0 ** periods.size - 1)
-
-
-def _unit_table(r: _Roles, periods: np.ndarray):
+def _unit_table(r: _Roles, periods: np.ndarray, bits):
     """The per-unit aggregation (lazy): rows, periods seen, cluster and timing range."""
     plan = r.plan
     aggs = {"n": nw.len(), "tmin": r.t.min(), "tmax": r.t.max(), "sy": r.y.sum(),
             "cmin": nw.col(plan.cluster_col).min(), "cmax": nw.col(plan.cluster_col).max()}
-    bit = _period_bit(r, periods)
-    if bit is not None:
-        aggs["mask"] = bit.sum()
+    if bits is not None:
+        aggs["mask"] = _period_bit(r, periods, bits).sum()
     if plan.treatment is not None:
         aggs["t1"] = nw.when(r.d_raw == 1).then(r.t).otherwise(None).min()
         aggs["t0"] = nw.when(r.d_raw == 0).then(r.t).otherwise(None).max()
@@ -283,30 +286,25 @@ def _unit_table(r: _Roles, periods: np.ndarray):
     return r.table.frame.group_by(plan.unit).agg(**aggs)
 
 
-def _unit_summary(r: _Roles, units, periods: np.ndarray) -> pd.DataFrame:
-    """One row per (first period, last period, rows) pattern of the units."""
-    plan = r.plan
-    if plan.treatment is not None:
+def _unit_summary(r: _Roles, units, keys) -> pd.DataFrame:
+    """The units summarised per pattern ``keys`` (e.g. cluster, periods seen, rows)."""
+    if r.plan.treatment is not None:
         first = nw.col("t1").fill_null(INF)
-        flags = {"varies": (~nw.col("t0").is_null() & ~nw.col("t1").is_null()
-                            & (nw.col("t0") > nw.col("t1")))}
+        varies = (~nw.col("t0").is_null() & ~nw.col("t1").is_null()
+                  & (nw.col("t0") > nw.col("t1")))
     else:
         first = nw.col("fmin")
-        flags = {"varies": nw.col("fmin") != nw.col("fmax")}
+        varies = nw.col("fmin") != nw.col("fmax")
     always = (first < INF) & (first <= nw.col("tmin"))
-    complete = nw.col("n") == periods.size
-    if "mask" in units.collect_schema().names():
-        complete = complete & (nw.col("mask") == _full_mask(periods))
-    else:
-        complete = complete & False
-    summary = units.group_by("tmin", "tmax", "n").agg(
-        units=nw.len(), complete=_count(complete), moved=_count(nw.col("cmin") != nw.col("cmax")),
-        varies=_count(flags["varies"]), treated=_count(first < INF), always=_count(always),
-        always_rows=(always.cast(nw.Int64) * nw.col("n")).sum(), person_sq=(nw.col("sy") ** 2)
-        .sum())
-    out = r.table.collect(summary)
+    summary = units.group_by(*keys).agg(
+        units=nw.len(), moved=_count(nw.col("cmin") != nw.col("cmax")), varies=_count(varies),
+        treated=_count(first < INF), always=_count(always),
+        always_rows=(always.cast(nw.Int64) * nw.col("n")).sum(),
+        person_sq=(nw.col("sy") ** 2 / nw.col("n")).sum())
+    out = r.table.collect(summary.head(MAX_PATTERNS + 1))
     for c in out.columns:
-        out[c] = out[c].astype(float)
+        if c != "cmin":
+            out[c] = out[c].astype(float)
     return out
 
 
@@ -317,15 +315,33 @@ def _first_row_of_unit(r: _Roles, units, condition, cols) -> str:
     return _example(r.table, nw.col(r.plan.unit) == value, cols)
 
 
+def _patterns(r: _Roles, units, periods, bits) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """(summary, periods seen per summary row as a boolean (rows, T) table, or None).
+
+    Grouped by cluster and mask of periods seen when there are few patterns; otherwise (or
+    without masks) by first and last period and rows, with duplicates found by a query.
+    """
+    if bits is not None:
+        s = _unit_summary(r, units, ("cmin", "mask", "n"))
+        if len(s) <= MAX_PATTERNS:
+            mask = s["mask"].to_numpy(np.int64)
+            seen = ((mask[:, None] >> bits[None, :]) & 1).astype(bool)
+            dup = seen.sum(axis=1) != s["n"].to_numpy()  # a period counted twice
+            if dup.any():
+                _refuse_duplicates(r)
+            return s, seen
+    s = _unit_summary(r, units, ("tmin", "tmax", "n"))
+    _refuse_duplicates(r)
+    return s, None
+
+
 def _person_facts(r: _Roles, periods: np.ndarray) -> dict:
     plan = r.plan
-    units = _unit_table(r, periods)
-    s = _unit_summary(r, units, periods)
+    bits = _bit_positions(periods)
+    units = _unit_table(r, periods, bits)
+    s, seen = _patterns(r, units, periods, bits)
     n_units = int(s["units"].sum())
     keys = [plan.unit, plan.time]
-    balanced = bool(s["complete"].sum() == n_units)
-    if not balanced:
-        _refuse_duplicates(r)
     if s["varies"].sum():
         if plan.treatment is not None:
             _refuse_switching_off(r)
@@ -341,22 +357,33 @@ def _person_facts(r: _Roles, periods: np.ndarray) -> dict:
             f"{int(s['always'].sum())} units ({int(s['always_rows'].sum())} rows) are never "
             "observed before their treatment starts (always treated); they inform only the "
             "period effects")
-    code = {float(p): k for k, p in enumerate(periods)}
-    span = s["tmax"].map(code) - s["tmin"].map(code) + 1 - s["n"]
+    if seen is not None:
+        first_p = np.argmax(seen, axis=1)
+        last_p = periods.size - 1 - np.argmax(seen[:, ::-1], axis=1)
+        span = last_p - first_p + 1 - s["n"].to_numpy()
+        # every unit of a cluster seen in the same periods (a balanced panel in each cluster)
+        shared = not s.duplicated("cmin").any() and s["n"].min() >= 2
+        pattern = ["mask", "n"]
+    else:
+        code = {float(p): k for k, p in enumerate(periods)}
+        span = (s["tmax"].map(code) - s["tmin"].map(code) + 1 - s["n"]).to_numpy()
+        shared = False
+        pattern = ["tmin", "tmax", "n"]
+    balanced = bool((s["n"] == periods.size).all())
     gaps = int((span * s["units"]).sum())
     if gaps:
-        gap = span.to_numpy() > 0
-        row = s.loc[gap].iloc[0]
-        ex = _first_row_of_unit(r, units, (nw.col("tmin") == row["tmin"])
-                                & (nw.col("tmax") == row["tmax"]) & (nw.col("n") == row["n"]),
-                                [plan.unit])
+        row = s.loc[span > 0].iloc[0]
+        condition = nw.lit(True)
+        for c in pattern:
+            condition = condition & (nw.col(c) == float(row[c]))
+        ex = _first_row_of_unit(r, units, condition, [plan.unit])
         notes.append(
             f"{gaps} unit-periods are missing inside units' observed spans "
-            f"({int(s.loc[gap, 'units'].sum())} units have gaps, e.g. the unit with {ex}); "
+            f"({int(s.loc[span > 0, 'units'].sum())} units have gaps, e.g. the unit with {ex}); "
             "two-way fixed effects use the observed periods")
-    return {"n_units": n_units, "balanced": balanced, "unit_in_cluster": not s["moved"].sum(),
-            "n_treated_units": int(s["treated"].sum()), "person_sq": float(s["person_sq"].sum()),
-            "notes": notes}
+    return {"n_units": n_units, "balanced": balanced, "cluster_balanced": balanced or shared,
+            "unit_in_cluster": not s["moved"].sum(), "n_treated_units": int(s["treated"].sum()),
+            "person_sq": float(s["person_sq"].sum()), "notes": notes}
 
 
 def _refuse_duplicates(r: _Roles) -> None:
@@ -440,7 +467,8 @@ def _keyed_facts(r: _Roles, g: pd.DataFrame, n_periods: int) -> dict:
     moved = g.groupby("unit")["cluster"].nunique() > 1
     n_units = int(seen.shape[0])
     balanced = bool(plan.panel and len(g) == n_units * n_periods)
-    return {"n_units": n_units, "balanced": balanced, "unit_in_cluster": not moved.any(),
+    return {"n_units": n_units, "balanced": balanced, "cluster_balanced": balanced,
+            "unit_in_cluster": not moved.any(),
             "n_treated_units": int((first < INF).sum()), "person_sq": None, "notes": notes}
 
 
@@ -474,7 +502,8 @@ def panel_cells(table: Table, plan: PanelPlan, *, require_controls: bool = True)
                         "cluster-robust inference needs two or more clusters.")
     return PanelCells(plan=plan, groups=g, periods=periods, cluster_labels=cluster_labels,
                       n_units=facts["n_units"], n_obs=int(g["people"].sum()),
-                      balanced=facts["balanced"], unit_in_cluster=facts["unit_in_cluster"],
+                      balanced=facts["balanced"], cluster_balanced=facts["cluster_balanced"],
+                      unit_in_cluster=facts["unit_in_cluster"],
                       n_treated_units=facts["n_treated_units"], person_sq=facts["person_sq"],
                       notes=tuple(facts["notes"]), source=table.source)
 
