@@ -25,10 +25,10 @@ from scipy import stats
 
 from .._checks import check_choice
 from ..base import Summary, tidy_frame
+from ..engine import is_in_memory
 from ..errors import DataError, DroppedRowsWarning, SpecificationError
 from ..inference import Cluster
 from ..panel import Panel
-from ..engine import is_in_memory
 from ._assignment import DesignSource, Timing
 from ._engine_panel import drop_outside_window
 from ._fe_plan import FEPlan

@@ -13,10 +13,10 @@ import pandas as pd
 
 from .._checks import as_dataframe, check_choice, check_range
 from ..base import Estimator, warn_all
+from ..engine import is_in_memory
 from ..errors import DataError, DroppedRowsWarning, SpecificationError, StatisticalWarning
 from ..inference import MultiplierBootstrap, check_spec
 from . import _callaway_santanna as core
-from ..engine import is_in_memory
 from ._cs_moments import BOOTSTRAP_REFUSAL, MomentSample, sample_in_engine
 from ._legacy_options import DeprecatedAttribute, resampling_from_legacy
 from ._staggered_data import cross_section_sample, panel_sample

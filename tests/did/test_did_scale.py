@@ -15,12 +15,16 @@ import numpy as np
 import pandas as pd
 import pytest
 from _did_helpers import person_panel
-from engine.conftest import BACKENDS, spark, to_backend  # noqa: F401 (fixtures)
+from engine import conftest as engine_fixtures
 
 import causalips as ci
 from causalips.errors import DataError, DroppedRowsWarning, SpecificationError
 from causalips.inference import ConleyTaber, Randomization, WildBootstrap
 
+#: the engine tests' data kinds and fixtures (a local Spark session, the same frame per engine)
+BACKENDS = engine_fixtures.BACKENDS
+spark = engine_fixtures.spark
+to_backend = engine_fixtures.to_backend
 COLS = ["estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"]
 GLANCE = ["n_obs", "n_units", "n_periods", "n_clusters", "n_treated_clusters", "k",
           "r2_within"]
@@ -48,10 +52,13 @@ def panel(seed=0, **kw):
 
 
 PERSON = dict(outcome="y", unit="id", time="t", cluster="m")
+#: every backend but Spark, whose queries take seconds each: it has its own test below, on a
+#: frame larger than the driver may collect, with DiD, EventStudy and StaggeredDiD
+LOCAL = [k for k in BACKENDS if k != "spark"]
 
 
 # -- DiD -------------------------------------------------------------------------------------
-@pytest.mark.parametrize("kind", BACKENDS)
+@pytest.mark.parametrize("kind", LOCAL)
 def test_did_on_every_engine_equals_pandas(kind, to_backend):
     df = panel(seed=1)
     df["id"] = "p" + df["id"].astype(str)  # text ids: no help from integer codes
@@ -98,7 +105,7 @@ def test_repeated_cross_sections_equal_pandas(kind, to_backend):
 
 
 # -- EventStudy ------------------------------------------------------------------------------
-@pytest.mark.parametrize("kind", BACKENDS)
+@pytest.mark.parametrize("kind", LOCAL)
 def test_event_study_windows_equal_pandas(kind, to_backend):
     df = panel(seed=4, periods=8, start=4)
     data = to_backend(df, kind)
@@ -217,5 +224,156 @@ def test_cell_counts_rows_held_by_an_engine_are_read_as_cells(to_backend):
 def test_rows_outside_the_window_are_dropped_in_the_engine_with_a_warning(to_backend):
     df = panel(seed=11, periods=8, start=4)
     est = ci.EventStudy(first_treated="ft", window=(-2, 1), bin_endpoints=False, **PERSON)
-    with pytest.warns(DroppedRowsWarning, match="rows of treated units outside the window"):
-        est.fit(to_backend(df, "duckdb"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ci.StatisticalWarning)
+        with pytest.warns(DroppedRowsWarning, match="rows of treated units outside the window"):
+            est.fit(to_backend(df, "duckdb"))
+
+
+# -- StaggeredDiD ----------------------------------------------------------------------------
+def staggered_panel(seed=0, n_units=240, periods=7, clusters=24):
+    """Units in clusters with cohort timing per cluster (4, 5, 6 or never), dynamic effects."""
+    rng = np.random.default_rng(seed)
+    unit = np.repeat(np.arange(n_units), periods)
+    t = np.tile(np.arange(1, periods + 1), n_units)
+    cl = unit % clusters
+    cohort = np.array([4.0, 5.0, 6.0, np.nan])[cl % 4]
+    level = rng.normal(size=n_units)[unit]
+    y = level + 0.2 * t + rng.normal(size=unit.size)
+    y += np.where(t >= cohort, 1.0 + 0.3 * (t - cohort), 0.0)
+    return pd.DataFrame({"id": unit, "t": t, "cl": cl, "g": cohort, "y": y})
+
+
+def same_staggered(a, b):
+    cols = ["estimate", "std_error", "std_error_bootstrap", "conf_low_band", "conf_high_band"]
+    for x, y in [(a, b)] + [(a.aggregate(k), b.aggregate(k))
+                            for k in ("simple", "group", "calendar", "dynamic")]:
+        tx, ty = x.tidy(), y.tidy()
+        assert list(tx["term"]) == list(ty["term"])
+        np.testing.assert_allclose(tx[cols].to_numpy(float), ty[cols].to_numpy(float),
+                                   rtol=1e-10, atol=1e-12, equal_nan=True)
+    np.testing.assert_allclose(a.pretest, b.pretest, rtol=1e-9)
+    assert a.glance()["n_obs"].iloc[0] == b.glance()["n_obs"].iloc[0]
+
+
+STAG = dict(outcome="y", unit="id", time="t", first_treated="g")
+
+
+@pytest.mark.parametrize("kind", LOCAL)
+def test_staggered_on_every_engine_equals_pandas(kind, to_backend):
+    df = staggered_panel(seed=1)
+    df = df.drop(index=[3, 50]).reset_index(drop=True)  # two units dropped to balance
+    data = to_backend(df, kind)
+    for opts in (dict(inference=None),
+                 dict(inference=None, control="not_yet_treated", base_period="universal"),
+                 dict(cluster="cl", inference=ci.MultiplierBootstrap(reps=99, seed=2,
+                                                                     progress=False))):
+        est = ci.StaggeredDiD(**STAG, **opts)
+        same_staggered(quiet(est, data), quiet(est, df))
+
+
+@pytest.mark.parametrize("kind", ["parquet", "polars"])
+def test_staggered_on_mpdta_and_repeated_cross_sections(kind, to_backend):
+    from causalips.datasets import load_mpdta
+
+    df = load_mpdta().assign(state=lambda d: d["countyreal"] // 1000)
+    kw = dict(outcome="lemp", time="year", first_treated="first.treat")
+    spec = ci.MultiplierBootstrap(reps=99, seed=4, progress=False)
+    for est in (ci.StaggeredDiD(unit="countyreal", inference=None, **kw),
+                ci.StaggeredDiD(unit="countyreal", cluster="state", inference=spec, **kw)):
+        same_staggered(quiet(est, to_backend(df, kind)), quiet(est, df))
+    rows = df.sample(frac=0.6, random_state=1).reset_index(drop=True)
+    rows.loc[5, "lemp"] = np.nan  # dropped with a warning, as in memory
+    for est in (ci.StaggeredDiD(panel=False, inference=None, **kw),
+                ci.StaggeredDiD(panel=False, cluster="state", inference=spec, **kw)):
+        same_staggered(quiet(est, to_backend(rows, kind)), quiet(est, rows))
+
+
+def test_staggered_warnings_and_refusals_at_scale(to_backend):
+    df = staggered_panel(seed=3).drop(index=[0])
+    data = to_backend(df, "duckdb")
+    est = ci.StaggeredDiD(**STAG, inference=None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ci.StatisticalWarning)
+        with pytest.warns(DroppedRowsWarning, match="1 units not observed in all 7 periods"):
+            est.fit(data)
+    with pytest.raises(SpecificationError, match="cluster=.*inference=None"):
+        ci.StaggeredDiD(**STAG).fit(data)  # the default bootstrap, no clusters
+    res = quiet(est, data)
+    with pytest.raises(SpecificationError, match="one multiplier per unit"):
+        res.with_inference(ci.MultiplierBootstrap(seed=1))
+    with pytest.raises(SpecificationError, match="covariates.*not pushed into the engine"):
+        ci.StaggeredDiD(**STAG, covariates=["cl"], inference=None).fit(data)
+    varies = df.assign(g=np.where(df.index == 10, 2.0, df["g"]))
+    with pytest.raises(DataError, match="changes within a unit"):
+        quiet(est, to_backend(varies, "duckdb"))
+    with pytest.raises(DataError, match="share the same id/t pair"):
+        quiet(est, to_backend(pd.concat([df, df.iloc[[5]]]), "duckdb"))
+
+
+# -- Spark: the work stays in Spark ----------------------------------------------------------
+def test_spark_fits_a_frame_larger_than_the_driver_may_collect(spark):
+    """300,000 person-years (about 14 MB as rows) with spark.driver.maxResultSize=4m (the
+    event study runs the same queries as DiD, with the timing range per cell added)."""
+    rng = np.random.default_rng(12)
+    people, periods = 30_000, 10
+    pid = np.repeat(np.arange(people), periods)
+    year = np.tile(np.arange(2010, 2010 + periods), people)
+    muni = pid % 40
+    ft = np.where(muni < 10, 2014.0 + muni % 3, np.nan)
+    y = (rng.normal(size=people)[pid] + 0.1 * (year - 2010) + rng.normal(size=pid.size)
+         + 2.0 * (year >= ft))
+    df = pd.DataFrame({"person": pid, "year": year, "muni": muni, "ft": ft, "y": y})
+    sdf = spark.createDataFrame(df).cache()  # held by Spark (cached: the test scans it often)
+    with pytest.raises(Exception, match="maxResultSize|bigger than"):
+        sdf.toPandas()  # collecting the rows is refused: what follows never collects them
+    kw = dict(outcome="y", unit="person", time="year", cluster="muni", first_treated="ft")
+    did = ci.DiD(**kw)
+    got = quiet(did, sdf)
+    same(got, quiet(did, df))
+    spec = WildBootstrap(reps=99, seed=1, progress=False)
+    same(quiet_inference(got, spec), quiet_inference(quiet(did, df), spec))
+    stag = ci.StaggeredDiD(outcome="y", unit="person", time="year", first_treated="ft",
+                           cluster="muni", inference=ci.MultiplierBootstrap(reps=99, seed=3,
+                                                                            progress=False))
+    same_staggered(quiet(stag, sdf), quiet(stag, df))
+
+
+# -- from registry spells to the estimate, in the engine ---------------------------------------
+def test_from_spells_to_did_in_duckdb_equals_pandas(tmp_path):
+    import duckdb
+
+    from causalips import engine, workdays_by_period
+
+    rng = np.random.default_rng(5)
+    n_people, n_spells = 300, 900
+    start = pd.Timestamp("2014-01-01") + pd.to_timedelta(rng.integers(0, 6 * 365, n_spells),
+                                                         "D")
+    spells = pd.DataFrame({"person": rng.integers(0, n_people, n_spells), "start": start,
+                           "end": start + pd.to_timedelta(rng.integers(0, 500, n_spells), "D"),
+                           "share": rng.choice([1.0, 0.5], n_spells)})
+    path = tmp_path / "spells.parquet"
+    spells.to_parquet(path, index=False)
+    people = pd.DataFrame({"person": np.arange(n_people), "muni": np.arange(n_people) % 15})
+    people["ft"] = np.where(people["muni"] < 5, 2017.0, np.nan)
+    years = pd.DataFrame({"year": np.arange(2014, 2020)})
+    kw = dict(person="person", start="start", end="end", fraction="share")
+    did = ci.DiD(outcome="workdays", unit="person", time="year", cluster="muni",
+                 first_treated="ft")
+
+    in_memory = workdays_by_period(spells, **kw)
+    frame = people.merge(years, how="cross").merge(in_memory, on=["person", "year"], how="left")
+    frame["workdays"] = frame["workdays"].fillna(0.0)
+    want = quiet(did, frame)
+
+    con = engine.connection()
+    relation = workdays_by_period(str(path), **kw)  # a DuckDB relation: nothing collected
+    assert isinstance(relation, duckdb.DuckDBPyRelation)
+    persons = con.from_df(people).set_alias("p")
+    panel = (persons.cross(con.from_df(years).set_alias("y"))
+             .join(relation.set_alias("w"), "p.person = w.person AND y.year = w.year", "left")
+             .project("p.person AS person, y.year AS year, p.muni AS muni, p.ft AS ft, "
+                      "coalesce(w.workdays, 0.0) AS workdays"))
+    got = quiet(did, panel)
+    same(got, want)
+    assert got.info["engine"].startswith("cell sufficient statistics, computed by duckdb")
