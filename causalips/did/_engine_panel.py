@@ -232,9 +232,8 @@ def plan_of(est, *, event_first: bool) -> PanelPlan:
 
 
 def prepare_in_engine(est, data, build_x, *, event_study: bool = False):
-    """The :class:`~causalips.did._fe_plan.Prepared` fit of ``est`` on engine data."""
-    from ._fe_plan import Prepared
-
+    """The fields of the :class:`~causalips.did._fe_plan.Prepared` fit of ``est`` on engine
+    data (panel, fe, fit, row_cell, n_dropped, notes, engine, cells)."""
     table = data if isinstance(data, Table) else as_table(data)
     source = panel_cells(table, plan_of(est, event_first=event_study))
     panel = _cell_panel(source, event_study)
@@ -265,8 +264,8 @@ def prepare_in_engine(est, data, build_x, *, event_study: bool = False):
     cells = (moments.cluster, moments.period, moments.people, moments.sum_y,
              panel.cluster_treated[moments.cluster])
     engine = f"cell sufficient statistics, computed by {table.backend} ({table.source})"
-    return Prepared(panel=panel, fe=fe, fit=fit, row_cell=row_cell, n_dropped=0,
-                    notes=panel.warnings, engine=engine, cells=cells)
+    return dict(panel=panel, fe=fe, fit=fit, row_cell=row_cell, n_dropped=0,
+                notes=panel.warnings, engine=engine, cells=cells)
 
 
 def cell_rows_in_memory(est, data) -> pd.DataFrame:

@@ -179,7 +179,8 @@ class FEPlan(Estimator):
         if not is_in_memory(data):
             if self.cell_counts is None:
                 refuse_unpushable(self, sun_abraham=getattr(self, "method", "") == "sun_abraham")
-                return prepare_in_engine(self, data, build_x, event_study=self._event_study)
+                return Prepared(**prepare_in_engine(self, data, build_x,
+                                                    event_study=self._event_study))
             data = cell_rows_in_memory(self, data)  # the rows are cells already: a summary
         df = as_dataframe(data)
         panel = self._validated_panel(df)

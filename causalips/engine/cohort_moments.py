@@ -24,20 +24,11 @@ import pandas as pd
 
 from .._checks import MAX_MAGNITUDE, _plain
 from ..errors import DataError
+from ._panel_exprs import INF, PanelPlan, _bad_number, _count, _missing, _Roles
+from ._panel_units import _bit_positions, _period_bit, refuse_duplicates
 from .checks import _example, require_columns
 from .frames import Table
-from .panel_cells import (
-    INF,
-    MAX_CELLS,
-    PanelPlan,
-    _bad_number,
-    _bit_positions,
-    _count,
-    _missing,
-    _period_bit,
-    _refuse_duplicates,
-    _Roles,
-)
+from .panel_cells import MAX_CELLS
 
 #: status of a unit in the panel summary
 KEPT, ALWAYS, INCOMPLETE, DUPLICATED = 0, 1, 2, 3
@@ -174,7 +165,7 @@ def panel_moments(table: Table, plan: PanelPlan, *, require_controls: bool) -> C
     mu = (light.sort_values(plan.time)["sum_y"] / light.sort_values(plan.time)["good"]).to_numpy()
     g, units = _panel_query(r, plan, periods, mu, cross=plan.cluster is None)
     if (g["status"] == DUPLICATED).any():
-        _refuse_duplicates(r)
+        refuse_duplicates(r)
     if g["varies"].sum():
         found = table.collect(units.filter(nw.col("fmin") != nw.col("fmax"))
                               .select(plan.unit).head(1))
