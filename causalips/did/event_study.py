@@ -234,6 +234,14 @@ class EventStudy(FEPlan):
     panel : bool
         ``False`` for repeated cross-sections (see :class:`~causalips.DiD`).
 
+    Notes
+    -----
+    ``fit(data)`` takes a pandas DataFrame, or data held by an engine (a Parquet or CSV path,
+    a DuckDB relation, a polars or pyarrow table, a Spark DataFrame): the engine computes
+    the cell sums (cohort moments for StaggeredDiD) and the checks, with the same numbers as
+    in memory; what does not reduce to them is refused naming the aggregation to do first
+    (docs/scale.md).
+
     Returns
     -------
     EventStudyResult

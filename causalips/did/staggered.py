@@ -112,6 +112,14 @@ class StaggeredDiD(Estimator):
         Deprecated: use ``inference=MultiplierBootstrap(reps=, weights=, seed=)`` (``reps=0``:
         ``inference=None``).
 
+    Notes
+    -----
+    ``fit(data)`` takes a pandas DataFrame, or data held by an engine (a Parquet or CSV path,
+    a DuckDB relation, a polars or pyarrow table, a Spark DataFrame): the engine computes
+    the cell sums (cohort moments for StaggeredDiD) and the checks, with the same numbers as
+    in memory; what does not reduce to them is refused naming the aggregation to do first
+    (docs/scale.md).
+
     Returns
     -------
     StaggeredDiDResult
