@@ -267,6 +267,121 @@ def _print_km(res, shown, times, threshold) -> None:
         _say(f"\nLog-rank test: chi-squared {lr.chisq:.4g} on {lr.df} df, p = {lr.p_value:.4g}")
 
 
+#: DiD plan option -> the flag that sets it
+DID_FLAGS = {"outcome": "--outcome", "unit": "--unit", "time": "--time",
+             "treatment": "--treatment", "first_treated": "--first-treated",
+             "cluster": "--cluster", "fixed_effects": "--fixed-effects",
+             "covariates": "--covariates", "conf_level": "--conf-level", "reps": "--reps",
+             "seed": "--seed", "inference": "--inference"}
+#: file endings the did command hands to the engine unread (the rest go through read_table)
+_ENGINE_TEXT = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz")
+
+
+def _did_data(args):
+    """The did command's data: Parquet and UTF-8 CSV read in place by DuckDB, else pandas."""
+    from .engine import connection
+    from .engine.frames import PARQUET_ENDINGS
+
+    path = args.file
+    lower = path.lower()
+    if lower.endswith(PARQUET_ENDINGS) or any(ch in path for ch in "*?["):
+        return path
+    if lower.endswith(_ENGINE_TEXT) and args.encoding.lower().replace("-", "") == "utf8":
+        if not Path(path).exists():
+            raise DataError(f"file not found: {path!r}")
+        options = {k: v for k, v in (("sep", args.sep or ("\t" if ".tsv" in lower else None)),
+                                     ("decimal", args.decimal)) if v}
+        return connection().read_csv(path, **options) if options else path
+    return _read(args)
+
+
+def _did_inference(args):
+    from .inference import ConleyTaber, Randomization, WildBootstrap
+
+    if args.inference is None:
+        if args.reps is not None or args.seed is not None:
+            raise DataError("--reps and --seed set the resampling; add --inference wild, "
+                            "randomization or conley-taber")
+        return None
+    spec = {"wild": WildBootstrap, "randomization": Randomization,
+            "conley-taber": ConleyTaber}[args.inference]
+    opts = {k: v for k, v in (("reps", args.reps), ("seed", args.seed)) if v is not None}
+    return spec(progress=not args.quiet, **opts)
+
+
+class _ScanProgress:
+    """A progress bar (stderr, after 2 s) for DuckDB's scans, from its query progress."""
+
+    def __init__(self, enabled: bool, desc: str):
+        self.enabled, self.desc = enabled, desc
+
+    def __enter__(self):
+        import threading
+
+        from tqdm.auto import tqdm
+
+        from .engine import connection
+
+        if not self.enabled:
+            return self
+        con = connection()
+        con.execute("SET enable_progress_bar = true; SET enable_progress_bar_print = false;"
+                    " SET progress_bar_time = 0")
+        self._stop = threading.Event()
+        bar = tqdm(total=100, desc=self.desc, unit="%", delay=2.0, leave=False,
+                   bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}")
+
+        def poll():
+            while not self._stop.wait(0.2):
+                done = con.query_progress()
+                if done >= 0:
+                    bar.n = min(100.0, done)
+                    bar.refresh()
+            bar.close()
+
+        self._thread = threading.Thread(target=poll, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        if self.enabled:
+            self._stop.set()
+            self._thread.join()
+        return False
+
+
+def cmd_did(args) -> int:
+    import warnings
+
+    from .did import DiD
+
+    fixed = tuple(f.strip() for f in args.fixed_effects.split(",") if f.strip())
+    covariates = tuple(c.strip() for c in (args.covariates or "").split(",") if c.strip())
+    try:
+        est = DiD(outcome=args.outcome, unit=args.unit, time=args.time,
+                  treatment=args.treatment, first_treated=args.first_treated,
+                  cluster=args.cluster, fixed_effects=fixed, covariates=covariates,
+                  conf_level=args.conf_level, panel=not args.repeated_cross_sections,
+                  inference=_did_inference(args))
+        data = _did_data(args)
+        with warnings.catch_warnings(record=True) as caught, \
+                _ScanProgress(not args.quiet and not args.json, f"reading {Path(args.file).name}"):
+            warnings.simplefilter("always")
+            res = est.fit(data)
+    except CausalipsError as exc:
+        raise type(exc)(cli_message(str(exc), flags=DID_FLAGS)) from None
+    if args.json:
+        out = res.to_dict()
+        out["notes"] = list(res.inference_notes)
+        _print_json(out)
+    else:
+        _say(str(res.summary()))
+    for w in caught:
+        if not args.json and str(w.message) not in res.warnings:
+            _say(f"warning: {w.message}", err=True)
+    return 0
+
+
 def cmd_demo(args) -> int:
     from .demo import run_demo
 
@@ -359,6 +474,35 @@ def build_parser() -> argparse.ArgumentParser:
     km.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     _file_options(km)
     km.set_defaults(func=cmd_km)
+
+    did = sub.add_parser("did", help="difference-in-differences (two-way fixed effects, cluster-"
+                         "robust) from a data file; Parquet and CSV are read in place by DuckDB")
+    did.add_argument("file", help=f"data file or glob ({FILE_TYPES}), one row per unit "
+                     "and period")
+    did.add_argument("--outcome", required=True, help="column with the outcome")
+    did.add_argument("--unit", required=True, help="column with the unit (person) id")
+    did.add_argument("--time", required=True, help="column with the period (e.g. year)")
+    timing = did.add_mutually_exclusive_group(required=True)
+    timing.add_argument("--treatment", default=None, help="0/1 exposure column")
+    timing.add_argument("--first-treated", default=None,
+                        help="first exposed period per unit (empty, 0 or inf = never)")
+    did.add_argument("--cluster", default=None,
+                     help="cluster column (e.g. municipality; default: the unit)")
+    did.add_argument("--fixed-effects", default="unit,time",
+                     help="comma-separated: unit, time, cluster (default: %(default)s)")
+    did.add_argument("--covariates", default=None, help="comma-separated control columns")
+    did.add_argument("--repeated-cross-sections", action="store_true",
+                     help="different people each period: --unit is the level where timing is set")
+    did.add_argument("--inference", default=None,
+                     choices=["wild", "randomization", "conley-taber"],
+                     help="resampling p-values and intervals (default: analytic CR1, t(G-1))")
+    did.add_argument("--reps", type=int, default=None, help="resampling draws")
+    did.add_argument("--seed", type=int, default=None, help="seed of the resampling")
+    did.add_argument("--conf-level", type=float, default=0.95)
+    did.add_argument("--json", action="store_true", help="print the result as JSON")
+    did.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    _file_options(did)
+    did.set_defaults(func=cmd_did)
 
     rep = sub.add_parser("replicate", help="list or run the published-study replication cases")
     rep.add_argument("name", nargs="?", default=None, help="case name (omit to list them)")

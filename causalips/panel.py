@@ -131,6 +131,11 @@ class Panel:
         return len(self.cluster_labels)
 
     @property
+    def share_weights(self) -> np.ndarray:
+        """Weight of each row in group shares (e.g. Sun-Abraham's cohort shares)."""
+        return self.weights if self.weights is not None else np.ones(self.n_obs)
+
+    @property
     def treated_units(self) -> np.ndarray:
         """Boolean per unit: ever treated in the panel."""
         return np.isfinite(self.first_treated)
@@ -323,8 +328,8 @@ def _check_always_treated(df, always, rows, always_treated, unit, time) -> None:
 
 def _clusters(df, cluster, unit, u_codes, u_labels, n_units):
     """(cluster codes, labels, every unit stays in one cluster)."""
-    if cluster is None:
-        c_codes, c_labels = u_codes, tuple(_plain(v) for v in u_labels)
+    if cluster is None:  # the units are the clusters, numbered in sorted order like clusters
+        c_codes, c_labels = _sorted_codes(u_codes, u_labels)
         nested = True
     else:
         c_codes, c_labels = pc.label_codes(df[cluster], "cluster", cluster, sort=True)
@@ -335,6 +340,17 @@ def _clusters(df, cluster, unit, u_codes, u_labels, n_units):
         raise DataError(f"column {cluster or unit!r} (the cluster) has a single value; "
                         "cluster-robust inference needs two or more clusters.")
     return c_codes, c_labels, nested
+
+
+def _sorted_codes(codes: np.ndarray, labels: np.ndarray):
+    """Codes renumbered so that their labels are in sorted order (as an engine sorts keys)."""
+    try:
+        order = np.argsort(labels, kind="stable")
+    except TypeError:  # labels of mixed types: keep the order of first appearance
+        return codes, tuple(_plain(v) for v in labels)
+    rank = np.empty(order.size, dtype=np.int64)
+    rank[order] = np.arange(order.size)
+    return rank[codes], tuple(_plain(v) for v in labels[order])
 
 
 def _drop_always_treated(df, always, rows, plan) -> Panel:

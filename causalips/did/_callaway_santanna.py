@@ -184,36 +184,38 @@ def cluster_sums(inf, cluster_codes):
     return sums
 
 
-def analytic_se(inf, cluster_codes=None):
+def analytic_se(inf, cluster_codes=None, n=None):
     """SE of each column's estimate from its influence function (sqrt(mean(IF^2)/n)).
 
-    With ``cluster_codes``, the influence function is summed within clusters first.
+    With ``cluster_codes``, the influence function is summed within clusters first. ``n``
+    (default: the rows of ``inf``) is the number of draws when ``inf`` is a reduced form with
+    the same cross-products (:mod:`._cs_moments`).
     """
-    n = inf.shape[0]
+    n = inf.shape[0] if n is None else n
     f = inf if cluster_codes is None else cluster_sums(inf, cluster_codes)
     se = np.asarray(np.sqrt(np.sum(f**2, axis=0)) / n, dtype=float)
     se[se <= _EPS_SE] = np.nan
     return se
 
 
-def influence_vcov(inf, cluster_codes=None):
+def influence_vcov(inf, cluster_codes=None, n=None):
     """Covariance of the estimates from their influence functions (clustered: summed within
     clusters first): F'F / n^2, whose diagonal is the squared :func:`analytic_se`."""
-    n = inf.shape[0]
+    n = inf.shape[0] if n is None else n
     f = inf if cluster_codes is None else cluster_sums(inf, cluster_codes)
     return f.T @ f / n**2
 
 
-def pretest(att, inf, group, time, clus):
+def pretest(att, inf, group, time, clus, n=None):
     """Wald test that all pre-treatment ATT(g,t) are zero (R att_gt's pre-test): (W, df, p)."""
     pre = np.flatnonzero(group > time)
-    se = analytic_se(inf[:, pre], clus) if pre.size else np.array([])
+    se = analytic_se(inf[:, pre], clus, n) if pre.size else np.array([])
     pre = pre[np.isfinite(se)]
     if pre.size == 0:
         return (np.nan, 0, np.nan)
     a = att[pre]
     try:
-        W = float(a @ np.linalg.solve(influence_vcov(inf[:, pre], clus), a))
+        W = float(a @ np.linalg.solve(influence_vcov(inf[:, pre], clus, n), a))
     except np.linalg.LinAlgError:
         return (np.nan, int(pre.size), np.nan)
     return (W, int(pre.size), float(stats.chi2.sf(W, pre.size)))
@@ -229,16 +231,18 @@ def multiplier_weights(rng, size, kind):
 
 
 def multiplier_bootstrap(inf, *, reps, seed, kind, conf_level, cluster_codes=None,
-                         block_elems=4_000_000, progress=True):
+                         block_elems=4_000_000, progress=True, n=None):
     """R ``did``'s multiplier bootstrap on an n x k influence-function matrix.
 
     Each draw perturbs the influence function with i.i.d. multipliers (one per unit, or per
     cluster): the draws are ``(V @ IF) / n`` for a reps x n multiplier matrix V (built in blocks
     of draws to bound memory). Returns the bootstrap SEs (interquartile range / 1.349, as R) and
-    the critical value of the simultaneous (sup-t) band over the k columns.
+    the critical value of the simultaneous (sup-t) band over the k columns. ``n`` (default: the
+    rows of ``inf``) is the number of units when ``inf`` holds per-cluster sums already.
     """
     inf = np.atleast_2d(inf.T).T
-    n, k = inf.shape
+    k = inf.shape[1]
+    n = inf.shape[0] if n is None else n
     base = inf if cluster_codes is None else cluster_sums(inf, cluster_codes)
     m = base.shape[0]
     rng = np.random.default_rng(seed)
@@ -259,14 +263,47 @@ def multiplier_bootstrap(inf, *, reps, seed, kind, conf_level, cluster_codes=Non
     return sigma, float(np.quantile(t_max, conf_level, method="inverted_cdf"))
 
 
+class UnitGroups:
+    """Each draw's cohort (first treated period, 0 = never) as the aggregations need it: its
+    share of the draws and indicator columns in the row space of the influence functions.
+
+    In memory the rows are the units (or rows) themselves; for data held by an engine they are
+    the reduced rows of :mod:`._cs_moments` (per-cluster sums, or a square root of the
+    cross-products), where the indicators are reduced the same way.
+    """
+
+    def __init__(self, unit_group=None, *, shares=None, indicator=None, ones=None):
+        self._unit_group = None if unit_group is None else np.asarray(unit_group, dtype=float)
+        self._shares, self._indicator, self._ones = shares, indicator, ones
+
+    def share(self, g: float) -> float:
+        if self._unit_group is not None:
+            return float(np.mean(self._unit_group == g))
+        return float(self._shares.get(float(g), 0.0))
+
+    def indicator(self, groups: np.ndarray) -> np.ndarray:
+        """(rows, len(groups)): 1 where the draw belongs to each group (reduced)."""
+        if self._unit_group is not None:
+            return (self._unit_group[:, None] == groups[None, :]).astype(float)
+        return self._indicator(np.asarray(groups, dtype=float))
+
+    @property
+    def ones(self) -> np.ndarray:
+        if self._unit_group is not None:
+            return np.ones(self._unit_group.size)
+        return self._ones
+
+
 def weights_if(keepers, pg, unit_group, groups_of_cells):
     """Influence function of the estimated aggregation weights P(G=g)/sum P(G=g) (R's ``wif``).
 
-    ``keepers`` index the cells combined; ``pg`` is P(G = group of cell) per cell; returns the
-    n x len(keepers) matrix.
+    ``keepers`` index the cells combined; ``pg`` is P(G = group of cell) per cell;
+    ``unit_group`` a :class:`UnitGroups` (or each unit's group); returns the rows x
+    len(keepers) matrix.
     """
+    groups = unit_group if isinstance(unit_group, UnitGroups) else UnitGroups(unit_group)
     pk = pg[keepers]
-    ind = (unit_group[:, None] == groups_of_cells[keepers][None, :]).astype(float) - pk[None, :]
+    ind = groups.indicator(groups_of_cells[keepers]) - groups.ones[:, None] * pk[None, :]
     if1 = ind / pk.sum()
     if2 = ind.sum(axis=1)[:, None] * (pk / pk.sum() ** 2)[None, :]
     return if1 - if2

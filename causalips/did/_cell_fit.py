@@ -2,13 +2,21 @@
 
 When exposure and every regressor are constant within cluster x period cells, there are no
 weights, and the fixed effects are constant within cells (period, cluster, or a unit that *is*
-the cluster, as in repeated cross-sections) — or are person and period effects on a balanced
-panel with each person in one cluster — the regression on cell means weighted by their counts
+the cluster, as in repeated cross-sections) — or are person and period effects with each person
+in one cluster and all people of a cluster seen in the same periods (a balanced panel, or one
+balanced within clusters) — the regression on cell means weighted by their counts
 gives the person-level coefficients and CR1 scores exactly (unit demeaning acts on cell sums).
 N, K and the sums of squares of the small-sample factor and R² are the person-level ones.
+
+The cell statistics (:class:`CellMoments`) come from rows in memory (:func:`fit_on_cells`) or
+from an engine that computed them where the data live (``causalips.engine.panel_cells``); both
+end in :func:`fit_cell_moments`, so both give the same numbers.
 """
 
 from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -16,16 +24,39 @@ from ..panel import Panel
 from ._within_ols import FixedEffects, LinearFit, fit_linear
 
 
-def _cell_roles(panel: Panel, fixed_effects) -> tuple[tuple[str, ...], bool] | None:
+@dataclass(frozen=True, eq=False)
+class CellMoments:
+    """Counts, sums and sums of squares of the outcome per present cluster x period cell.
+
+    ``cluster`` and ``period`` are codes (0..G-1, 0..T-1) of each cell; ``people`` the rows in
+    it, ``sum_y`` / ``sum_y2`` the sums of the outcome and of its square, ``exposed`` the
+    exposed rows; ``x`` (cells, k) the regressors, constant within cells. ``n_obs`` counts the
+    person-level rows; ``person_sq`` is ``sum_u (sum_t y_ut)^2 / T_u`` over units (``T_u`` the
+    unit's periods) when person fixed effects are absorbed (it gives the person-level R²).
+    """
+
+    cluster: np.ndarray
+    period: np.ndarray
+    people: np.ndarray
+    sum_y: np.ndarray
+    sum_y2: np.ndarray
+    exposed: np.ndarray
+    x: np.ndarray
+    n_periods: int
+    n_obs: int
+    person_sq: float | None = None
+
+
+def cell_roles(fixed_effects, *, unit_is_cluster: bool, balanced: bool,
+               unit_in_cluster: bool) -> tuple[tuple[str, ...], bool] | None:
     """(fixed effects on cells: 'cluster'/'time', person effects absorbed) or None."""
-    unit_is_cluster = panel.unit_in_cluster and panel.n_units == panel.n_clusters
     roles, person = [], False
     for f in fixed_effects:
         if f in ("time", "cluster"):
             roles.append(f)
         elif f == "unit" and unit_is_cluster:
             roles.append("cluster")
-        elif f == "unit" and panel.balanced and panel.unit_in_cluster:
+        elif f == "unit" and balanced and unit_in_cluster:
             roles.append("cluster")
             person = True
         else:
@@ -34,6 +65,12 @@ def _cell_roles(panel: Panel, fixed_effects) -> tuple[tuple[str, ...], bool] | N
                                                                                "time"}):
         return None
     return tuple(roles), person
+
+
+def _cell_roles(panel: Panel, fixed_effects) -> tuple[tuple[str, ...], bool] | None:
+    unit_is_cluster = panel.unit_in_cluster and panel.n_units == panel.n_clusters
+    return cell_roles(fixed_effects, unit_is_cluster=unit_is_cluster, balanced=panel.balanced,
+                      unit_in_cluster=panel.unit_in_cluster)
 
 
 def _cell_regressors(cell, cnt, d_sum, present, x, xnames):
@@ -67,39 +104,51 @@ def fit_on_cells(panel: Panel, fixed_effects, x: np.ndarray, xnames):
         return None
     t_n = panel.n_periods
     y = panel.outcome
-    s1 = np.bincount(cell, weights=y, minlength=cnt.size)
-    s2 = np.bincount(cell, weights=y * y, minlength=cnt.size)
-    n = cnt[present]
-    cl = present // t_n
-    tc = present % t_n
-    kept_cl, cl_codes = np.unique(cl, return_inverse=True)
-    by_role = {"cluster": (cl_codes, kept_cl.size), "time": (tc, t_n)}
+    person_sq = None
+    if person:
+        su = np.bincount(panel.unit_codes, weights=y, minlength=panel.n_units)
+        person_sq = float(np.sum(su**2)) / t_n
+    moments = CellMoments(
+        cluster=present // t_n, period=present % t_n, people=cnt[present],
+        sum_y=np.bincount(cell, weights=y, minlength=cnt.size)[present],
+        sum_y2=np.bincount(cell, weights=y * y, minlength=cnt.size)[present],
+        exposed=d_sum[present], x=xc, n_periods=t_n, n_obs=panel.n_obs, person_sq=person_sq)
+    out = fit_cell_moments(moments, roles, xnames)
+    if out is None:
+        return None
+    fit, fe, row_cell = out
+    cl = moments.cluster
+    cells = (cl, moments.period, moments.people, moments.sum_y, panel.cluster_treated[cl])
+    return fit, fe, row_cell, cells
+
+
+def fit_cell_moments(m: CellMoments, roles, xnames):
+    """(fit, fixed effects on cells, cell of each cell) from cell moments, or None when a
+    fixed-effect level holds a single person (the row engine drops such singletons)."""
+    n = m.people
+    kept_cl, cl_codes = np.unique(m.cluster, return_inverse=True)
+    by_role = {"cluster": (cl_codes, kept_cl.size), "time": (m.period, m.n_periods)}
     codes = [by_role[r][0] for r in roles]
     levels = [by_role[r][1] for r in roles]
     if any(np.any(np.bincount(c, weights=n) <= 1) for c in codes):
         return None  # a fixed-effect level with one person: leave it to the row engine
     fe = FixedEffects.build(codes, levels, list(roles), n)
     total, nested_levels, n_nested = fe.dof(cl_codes, kept_cl.size)
-    fit, row_cell = fit_linear(s1[present] / n, xc, tuple(xnames), fe, cl_codes, kept_cl.size,
-                               tc, t_n, total - nested_levels + n_nested,
-                               exposure=d_sum[present] / n, people=n)
-    within = float(np.sum(s2[present] - s1[present] ** 2 / n))
-    if person:  # person effects: what the cluster effects leave within people
-        su = np.bincount(panel.unit_codes, weights=y, minlength=panel.n_units)
-        ym = s1[present] / n
+    ym = m.sum_y / n
+    fit, row_cell = fit_linear(ym, m.x, tuple(xnames), fe, cl_codes, kept_cl.size, m.period,
+                               m.n_periods, total - nested_levels + n_nested,
+                               exposure=m.exposed / n, people=n)
+    within = float(np.sum(m.sum_y2 - m.sum_y ** 2 / n))
+    if m.person_sq is not None:  # person effects: what the cluster effects leave within people
         mg = np.bincount(cl_codes, weights=n * ym) / np.bincount(cl_codes, weights=n)
-        within = float(np.sum(s2) - np.sum(su**2) / t_n) - float(np.sum(n * (ym - mg[cl_codes])
-                                                                        ** 2))
-    fit = _person_level(fit, panel.n_obs, within)
-    cells = (cl, tc, n, s1[present], panel.cluster_treated[cl])
-    return fit, fe, row_cell, cells
+        within = (float(np.sum(m.sum_y2)) - m.person_sq
+                  - float(np.sum(n * (ym - mg[cl_codes]) ** 2)))
+    return _person_level(fit, m.n_obs, within), fe, row_cell
 
 
 def _person_level(fit: LinearFit, n_obs: int, within: float) -> LinearFit:
-    import dataclasses
-
     return dataclasses.replace(fit, n_obs=n_obs, rss=within + fit.rss,
                                tss_within=within + fit.tss_within)
 
 
-__all__ = ["fit_on_cells"]
+__all__ = ["CellMoments", "cell_roles", "fit_cell_moments", "fit_on_cells"]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import SpecificationError
-from ._callaway_santanna import weights_if
+from ._callaway_santanna import UnitGroups, weights_if
 
 
 @dataclass(frozen=True)
@@ -31,9 +31,10 @@ class _Cells:
 
     def __init__(self, att, group, time, inf, unit_group, groups):
         self.att, self.group, self.time, self.inf = att, group, time, inf
-        self.unit_group = unit_group
+        self.unit_group = (unit_group if isinstance(unit_group, UnitGroups)
+                           else UnitGroups(unit_group))
         self.groups = groups
-        self.pg_group = np.array([np.mean(unit_group == g) for g in groups])
+        self.pg_group = np.array([self.unit_group.share(g) for g in groups])
         self.pg = self.pg_group[np.searchsorted(groups, group)]
         self.event = time - group
 
@@ -101,7 +102,8 @@ def aggregate(kind, *, att, group, time, inf, unit_group, groups, min_e=-np.inf,
     """R ``aggte(type = kind)`` on ATT(g,t) with influence functions ``inf`` (n x cells).
 
     ``unit_group`` is each unit's (or, for repeated cross-sections, each row's) first treated
-    period, 0 for never treated; ``groups`` the sorted cohorts.
+    period, 0 for never treated (or a :class:`~._callaway_santanna.UnitGroups` in the row space
+    of ``inf``); ``groups`` the sorted cohorts.
     """
     cells = _Cells(att, group, time, inf, unit_group, np.asarray(groups, dtype=float))
     return AGGREGATIONS[kind](cells, min_e, max_e)

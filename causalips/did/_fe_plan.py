@@ -16,10 +16,12 @@ import pandas as pd
 
 from .._checks import as_dataframe, check_columns, check_range
 from ..base import Estimator
+from ..engine import is_in_memory
 from ..errors import DataError, DroppedRowsWarning, SpecificationError
 from ..inference import Cluster, ConleyTaber, Randomization, WildBootstrap
 from ..panel import Panel, validate_panel
 from ._cell_fit import fit_on_cells
+from ._engine_panel import cell_rows_in_memory, prepare_in_engine, refuse_unpushable
 from ._within_ols import FixedEffects, LinearFit, drop_singletons, fit_linear
 
 FE_ROLES = ("unit", "time", "cluster")
@@ -170,7 +172,16 @@ class FEPlan(Estimator):
             levels.append(int(lv))
         return codes, levels
 
+    #: an event study: the engine path needs each row's first exposed period
+    _event_study = False
+
     def _prepare(self, data, build_x) -> Prepared:
+        if not is_in_memory(data):
+            if self.cell_counts is None:
+                refuse_unpushable(self, sun_abraham=getattr(self, "method", "") == "sun_abraham")
+                return Prepared(**prepare_in_engine(self, data, build_x,
+                                                    event_study=self._event_study))
+            data = cell_rows_in_memory(self, data)  # the rows are cells already: a summary
         df = as_dataframe(data)
         panel = self._validated_panel(df)
         if panel.dropped_zero_weight:

@@ -21,6 +21,7 @@ from .._checks import (
 from ..base import warn_all
 from ..errors import DataError, DroppedRowsWarning, StatisticalWarning
 from ..panel import validate_panel
+from ._callaway_santanna import UnitGroups
 
 
 @dataclass
@@ -52,6 +53,31 @@ class Sample:
     @property
     def n_obs(self) -> int:
         return self.n * self.periods.size if self.panel else self.n
+
+    # what the estimator reads (the same names as the engine's MomentSample)
+    band_n = None  # the influence functions have one row per draw
+
+    @property
+    def band_clusters(self) -> np.ndarray | None:
+        return self.cluster
+
+    bootstrap_refusal = ""
+
+    @property
+    def n_clusters(self) -> int:
+        return int(self.cluster.max() + 1) if self.cluster is not None else self.n
+
+    def cohort_values(self) -> np.ndarray:
+        return np.unique(self.first)
+
+    def treated_clusters(self, groups) -> tuple[int, int] | None:
+        """(clusters, clusters with units of the cohorts ``groups``), or None unclustered."""
+        if self.cluster is None:
+            return None
+        return self.n_clusters, int(np.unique(self.cluster[np.isin(self.first, groups)]).size)
+
+    def unit_groups(self) -> UnitGroups:
+        return UnitGroups(np.where(np.isfinite(self.first), self.first, 0.0))
 
     def keep_periods(self, keep: np.ndarray) -> Sample:
         """The sample restricted to the periods where ``keep`` is true."""

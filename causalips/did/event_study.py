@@ -25,10 +25,12 @@ from scipy import stats
 
 from .._checks import check_choice
 from ..base import Summary, tidy_frame
+from ..engine import is_in_memory
 from ..errors import DataError, DroppedRowsWarning, SpecificationError
 from ..inference import Cluster
 from ..panel import Panel
 from ._assignment import DesignSource, Timing
+from ._engine_panel import drop_outside_window
 from ._fe_plan import FEPlan
 from ._fe_result import FEResult, design_getter, fit_record, trends_table
 from ._inference_rows import inference_table, reassignment_label
@@ -232,6 +234,14 @@ class EventStudy(FEPlan):
     panel : bool
         ``False`` for repeated cross-sections (see :class:`~causalips.DiD`).
 
+    Notes
+    -----
+    ``fit(data)`` takes a pandas DataFrame, or data held by an engine (a Parquet or CSV path,
+    a DuckDB relation, a polars or pyarrow table, a Spark DataFrame): the engine computes
+    the cell sums (cohort moments for StaggeredDiD) and the checks, with the same numbers as
+    in memory; what does not reduce to them is refused naming the aggregation to do first
+    (docs/scale.md).
+
     Returns
     -------
     EventStudyResult
@@ -291,6 +301,8 @@ class EventStudy(FEPlan):
         self.window = window
         self.bin_endpoints = bool(bin_endpoints)
 
+    _event_study = True
+
     def fit(self, data) -> EventStudyResult:
         holder = {}
 
@@ -325,7 +337,9 @@ class EventStudy(FEPlan):
                 names += panel.covariate_names
             return x, names
 
-        data = self._drop_outside(data) if not self.bin_endpoints and self.window else data
+        if not self.bin_endpoints and self.window:
+            data = (self._drop_outside(data) if is_in_memory(data)
+                    else drop_outside_window(self, data, self.window))
         prep = self._prepare(data, build_x)
         info, warns = fit_record(prep)
         times = holder["agg"][1]
@@ -370,7 +384,7 @@ class EventStudy(FEPlan):
         never = ~np.isfinite(panel.first_treated)
         if not never.any():  # pragma: no cover - validate_panel requires controls
             raise DataError("Sun-Abraham needs never-treated units as controls")
-        w = panel.weights if panel.weights is not None else np.ones(panel.n_obs)
+        w = panel.share_weights
         cols, names, keys = [], [], []
         for g in cohorts:
             in_g = treated & (f_row == g)

@@ -13,9 +13,11 @@ import pandas as pd
 
 from .._checks import as_dataframe, check_choice, check_range
 from ..base import Estimator, warn_all
+from ..engine import is_in_memory
 from ..errors import DataError, DroppedRowsWarning, SpecificationError, StatisticalWarning
 from ..inference import MultiplierBootstrap, check_spec
 from . import _callaway_santanna as core
+from ._cs_moments import BOOTSTRAP_REFUSAL, MomentSample, sample_in_engine
 from ._legacy_options import DeprecatedAttribute, resampling_from_legacy
 from ._staggered_data import cross_section_sample, panel_sample
 from .staggered_results import (
@@ -110,6 +112,14 @@ class StaggeredDiD(Estimator):
         Deprecated: use ``inference=MultiplierBootstrap(reps=, weights=, seed=)`` (``reps=0``:
         ``inference=None``).
 
+    Notes
+    -----
+    ``fit(data)`` takes a pandas DataFrame, or data held by an engine (a Parquet or CSV path,
+    a DuckDB relation, a polars or pyarrow table, a Spark DataFrame): the engine computes
+    the cell sums (cohort moments for StaggeredDiD) and the checks, with the same numbers as
+    in memory; what does not reduce to them is refused naming the aggregation to do first
+    (docs/scale.md).
+
     Returns
     -------
     StaggeredDiDResult
@@ -191,8 +201,9 @@ class StaggeredDiD(Estimator):
     def _cohorts(self, sample):
         """The cohorts with an ATT(g,t), after R's rules for anticipation and for designs
         without never-treated units (which lose the periods from the last cohort on)."""
-        never = ~np.isfinite(sample.first)
-        groups = np.unique(sample.first[~never])
+        firsts = sample.cohort_values()
+        never_treated = bool(np.isinf(firsts).any())
+        groups = firsts[np.isfinite(firsts)]
         periods, a = sample.periods, self.anticipation
         if a and np.any(groups <= periods[0] + a):
             early = groups[groups <= periods[0] + a]
@@ -204,7 +215,7 @@ class StaggeredDiD(Estimator):
         if groups.size == 0:
             raise DataError(f"no unit in {self.first_treated!r} is treated within the observed "
                             "periods; nothing to estimate")
-        if never.any():
+        if never_treated:
             return groups, sample
         if self.control == "never_treated":
             raise DataError("no never-treated units: use control='not_yet_treated'")
@@ -221,14 +232,18 @@ class StaggeredDiD(Estimator):
     def _estimate(self, sample, cells) -> _Cells:
         """ATT(g,t) and influence functions of the cells that have treated and control units."""
         notes = []
-        if sample.panel:
+        moments = isinstance(sample, MomentSample)
+        if moments:
+            parts = None
+            counts = sample.part_counts(cells, self.control)
+        elif sample.panel:
             parts = core.masks(sample.first, cells, self.control)
             counts = [p.sum(axis=0) for p in parts]
-            n_g, n_c = counts
         else:
             parts = core.cross_section_parts(sample.time_code, sample.first, cells, self.control)
             counts = [p.sum(axis=0) for p in parts]
-            n_g, n_c = counts[0] + counts[1], counts[2] + counts[3]
+        n_g, n_c = ((counts[0], counts[1]) if sample.panel
+                    else (counts[0] + counts[1], counts[2] + counts[3]))
         empty = np.any([c == 0 for c in counts], axis=0)
         if empty.any():
             bad = [c for c, e in zip(cells, empty) if e]
@@ -236,11 +251,13 @@ class StaggeredDiD(Estimator):
             notes.append(f"{len(bad)} group-time cells have no {what} and are dropped "
                          f"(e.g. group {bad[0].group:g}, time {bad[0].time:g})")
             cells = [c for c, e in zip(cells, empty) if not e]
-            parts = [p[:, ~empty] for p in parts]
+            parts = None if moments else [p[:, ~empty] for p in parts]
             n_g, n_c = n_g[~empty], n_c[~empty]
         if not cells:
             raise DataError("no group-time comparison has both treated and control units")
-        if self.covariates and sample.panel:
+        if moments:
+            att, inf = sample.unconditional(cells, self.control)
+        elif self.covariates and sample.panel:
             att, inf = core.conditional(sample.y, sample.X, cells, *parts, self.method)
         elif self.covariates:
             att, inf = core.conditional_rc(sample.y, sample.X, cells, parts, self.method)
@@ -255,14 +272,14 @@ class StaggeredDiD(Estimator):
         return _Cells(cells, att, inf, n_g, n_c, notes)
 
     def _cluster_notes(self, sample, groups) -> list[str]:
-        clus = sample.cluster
-        if clus is None:
+        counted = sample.treated_clusters(groups)
+        if counted is None:
             return []
+        n_clusters, n_tc = counted
         notes = []
-        if clus.max() + 1 < 30:
-            notes.append(f"only {clus.max() + 1} clusters: cluster-robust SEs and the bootstrap "
+        if n_clusters < 30:
+            notes.append(f"only {n_clusters} clusters: cluster-robust SEs and the bootstrap "
                          "can be unreliable with fewer than ~30")
-        n_tc = np.unique(clus[np.isin(sample.first, groups)]).size
         if n_tc < 5:
             notes.append(f"only {n_tc} treated cluster(s): influence-function SEs and the "
                          "multiplier bootstrap are unreliable with fewer than ~5; use "
@@ -270,9 +287,23 @@ class StaggeredDiD(Estimator):
                          "SyntheticControl placebos instead")
         return notes
 
+    def _sample(self, data):
+        """The fit's data: rows in memory, or cohort moments computed by an engine."""
+        if is_in_memory(data):
+            df = as_dataframe(data)
+            return (panel_sample if self.panel else cross_section_sample)(self, df)
+        if self.covariates:
+            raise SpecificationError(
+                "StaggeredDiD(covariates=...) on data held by an engine: conditional parallel "
+                "trends need a regression on each unit's covariates per cell, which is not "
+                "pushed into the engine. Fit the rows in memory (a pandas DataFrame), or drop "
+                "the covariates (the unconditional ATT(g,t) run on cohort moments).")
+        if self.cluster is None and self.inference is not None:
+            raise SpecificationError(f"StaggeredDiD: {BOOTSTRAP_REFUSAL}.")
+        return sample_in_engine(self, data)
+
     def fit(self, data) -> StaggeredDiDResult:
-        df = as_dataframe(data)
-        sample = (panel_sample if self.panel else cross_section_sample)(self, df)
+        sample = self._sample(data)
         warned = len(sample.notes)  # notes issued as warnings while preparing the data
         groups, sample = self._cohorts(sample)
         cells, cell_notes = core.make_cells(sample.periods, groups, base_period=self.base_period,
@@ -292,16 +323,16 @@ class StaggeredDiD(Estimator):
             "n_treated": est.n_treated.astype(np.int64),
             "n_control": est.n_control.astype(np.int64),
         })
-        clus = sample.cluster
+        clus = sample.band_clusters
         bands = BandTable(conf_level=self.conf_level, spec=self.inference,
-                          seed=draw_seed(self.inference), cluster_codes=clus)
-        n = sample.n
+                          seed=draw_seed(self.inference), cluster_codes=clus, n=sample.band_n,
+                          refusal=sample.bootstrap_refusal)
         return StaggeredDiDResult(
             estimator=self, frame=frame, n_obs=sample.n_obs, warnings=notes, inf=est.inf,
-            unit_group=np.where(np.isfinite(sample.first), sample.first, 0.0),
-            pretest=core.pretest(est.att, est.inf, group, time, clus), inference=self.inference,
-            bands=bands, n_units=n, n_periods=int(sample.periods.size),
-            n_clusters=int(clus.max() + 1) if clus is not None else n,
+            unit_group=sample.unit_groups(),
+            pretest=core.pretest(est.att, est.inf, group, time, clus, sample.band_n),
+            inference=self.inference, bands=bands, n_units=sample.n,
+            n_periods=int(sample.periods.size), n_clusters=sample.n_clusters,
             groups=[float(g) for g in groups])
 
 

@@ -14,6 +14,7 @@ from scipy import stats
 
 from .._checks import check_choice
 from ..base import Result, Summary, tidy_frame
+from ..errors import SpecificationError
 from ..inference import MultiplierBootstrap, check_spec
 from . import _callaway_santanna as core
 from ._cs_aggregation import AGGREGATIONS, aggregate
@@ -44,15 +45,27 @@ class BandTable:
     pointwise normal intervals, and with a :class:`MultiplierBootstrap` the bootstrap SEs and
     the simultaneous (sup-t) band."""
 
-    def __init__(self, *, conf_level, spec, seed, cluster_codes):
+    def __init__(self, *, conf_level, spec, seed, cluster_codes, n=None, refusal=""):
+        if spec is not None and refusal:
+            raise SpecificationError(refusal)
         self.conf_level = conf_level
         self.spec = spec
         self.seed = seed
         self.cluster_codes = cluster_codes
+        self.n = n  # draws behind reduced influence functions (engine fits); None: their rows
+        self.refusal = refusal  # why the bootstrap cannot run on this fit ("" = it can)
+
+    def like(self, spec) -> BandTable:
+        """The same table with another resampling spec (a new seed drawn if it has none)."""
+        return BandTable(conf_level=self.conf_level, spec=spec, seed=draw_seed(spec),
+                         cluster_codes=self.cluster_codes, n=self.n, refusal=self.refusal)
+
+    def vcov(self, inf) -> np.ndarray:
+        return core.influence_vcov(inf, self.cluster_codes, self.n)
 
     def table(self, est, inf, *, band: bool = True):
         """Columns of the tidy table, and the band's critical value (NaN without a band)."""
-        se = core.analytic_se(inf, self.cluster_codes)
+        se = core.analytic_se(inf, self.cluster_codes, self.n)
         z = stats.norm.ppf(0.5 + self.conf_level / 2)
         with np.errstate(invalid="ignore", divide="ignore"):
             stat = est / se
@@ -66,7 +79,7 @@ class BandTable:
         sig, crit = core.multiplier_bootstrap(
             inf, reps=self.spec.reps, seed=self.seed, kind=self.spec.weights,
             conf_level=self.conf_level, cluster_codes=self.cluster_codes,
-            progress=self.spec.progress)
+            progress=self.spec.progress, n=self.n)
         if not band:  # one estimate: the interval is normal with the bootstrap SE
             crit = np.nan
         half = (z if np.isnan(crit) else crit) * sig
@@ -115,9 +128,7 @@ class StaggeredDiDResult(Result):
         seed=)``) or analytic SEs only (``None``); the fit is not redone."""
         spec = check_spec(spec, (MultiplierBootstrap,), where="StaggeredDiD results",
                           argument="inference")
-        old = self._bands
-        bands = BandTable(conf_level=old.conf_level, spec=spec, seed=draw_seed(spec),
-                          cluster_codes=old.cluster_codes)
+        bands = self._bands.like(spec)
         return StaggeredDiDResult(
             estimator=self.estimator, frame=self._frame, n_obs=self.n_obs,
             warnings=self.warnings, inf=self._inf, unit_group=self._unit_group,
@@ -128,7 +139,7 @@ class StaggeredDiDResult(Result):
         """Covariance of the ATT(g,t) from their influence functions (clustered if the plan
         clusters), named by term; its diagonal is ``std_error`` squared."""
         terms = list(self._table["term"])
-        V = core.influence_vcov(self._inf, self._bands.cluster_codes)
+        V = self._bands.vcov(self._inf)
         return pd.DataFrame(V, index=terms, columns=terms)
 
     def aggregate(self, type: Literal["simple", "group", "calendar", "dynamic"] = "simple", *,
@@ -287,7 +298,7 @@ class StaggeredAggregateResult(Result):
     def vcov_matrix(self) -> pd.DataFrame:
         """Covariance of the overall effect and the levels (rows of ``tidy()``, by term)."""
         terms = list(self._table["term"])
-        V = core.influence_vcov(self._inf, self._parent._bands.cluster_codes)
+        V = self._parent._bands.vcov(self._inf)
         return pd.DataFrame(V, index=terms, columns=terms)
 
     def with_inference(self, spec) -> StaggeredAggregateResult:

@@ -140,6 +140,14 @@ class DiD(FEPlan):
         not be unique per unit and period, and the fixed effects ``("unit", "time")`` are
         municipality and period effects. Default True (a panel: one row per unit and period).
 
+    Notes
+    -----
+    ``fit(data)`` takes a pandas DataFrame, or data held by an engine (a Parquet or CSV path,
+    a DuckDB relation, a polars or pyarrow table, a Spark DataFrame): the engine computes
+    the cell sums (cohort moments for StaggeredDiD) and the checks, with the same numbers as
+    in memory; what does not reduce to them is refused naming the aggregation to do first
+    (docs/scale.md).
+
     Returns
     -------
     DiDResult

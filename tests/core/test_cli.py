@@ -239,3 +239,95 @@ def test_km_shows_duckdbs_progress_bar_only_on_a_terminal_and_not_when_quiet(mon
     monkeypatch.setattr("sys.stdout.isatty", lambda: False)
     with _ScanProgress(True):
         assert setting() is False
+
+
+# -- did: the data read in place by the engine -------------------------------------------------
+def _did_panel():
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    people, periods = 200, 6
+    df = pd.DataFrame({"id": np.repeat(np.arange(people), periods),
+                       "year": np.tile(np.arange(2015, 2015 + periods), people)})
+    df["muni"] = df["id"] % 20
+    df["ft"] = np.where(df["muni"] < 6, 2018.0, np.nan)
+    df["y"] = rng.normal(size=len(df)) + 0.5 * df["id"] % 7 + 2.0 * (df["year"] >= df["ft"])
+    return df
+
+
+DID_ARGS = ["--outcome", "y", "--unit", "id", "--time", "year", "--first-treated", "ft",
+            "--cluster", "muni"]
+
+
+def test_did_reads_parquet_in_place_and_matches_the_api(tmp_path, capsys, monkeypatch):
+    import warnings
+
+    from causalips import DiD, WildBootstrap
+
+    df = _did_panel()
+    f = tmp_path / "panel.parquet"
+    df.to_parquet(f, index=False)
+    monkeypatch.setattr("causalips.io.read_table", lambda *a, **k: pytest.fail("loaded"))
+    assert main(["did", str(f), *DID_ARGS, "--inference", "wild", "--reps", "199", "--seed",
+                 "4", "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want = DiD(outcome="y", unit="id", time="year", first_treated="ft", cluster="muni",
+                   inference=WildBootstrap(reps=199, seed=4)).fit(df).tidy().iloc[0]
+    got = payload["estimates"][0]
+    for col in ("estimate", "std_error", "p_value", "conf_low", "conf_high"):
+        assert got[col] == pytest.approx(want[col], rel=1e-10)
+    assert payload["glance"][0]["n_obs"] == len(df) and payload["notes"]
+    assert main(["did", str(f), *DID_ARGS, "--fixed-effects", "cluster,time"]) == 0
+    out = capsys.readouterr().out
+    assert "Difference-in-differences" in out and "computed by duckdb" in out
+
+
+def test_did_reads_csv_with_duckdb_and_other_formats_with_read_table(tmp_path, capsys):
+    df = _did_panel()
+    csv = tmp_path / "panel.csv"
+    df.to_csv(csv, sep=";", index=False)
+    assert main(["did", str(csv), *DID_ARGS, "--sep", ";", "--json"]) == 0
+    from_csv = json.loads(capsys.readouterr().out)["estimates"][0]["estimate"]
+    dta = tmp_path / "panel.dta"
+    df.to_stata(dta, write_index=False)
+    assert main(["did", str(dta), *DID_ARGS, "--json"]) == 0
+    from_stata = json.loads(capsys.readouterr().out)["estimates"][0]["estimate"]
+    assert from_csv == pytest.approx(from_stata, rel=1e-12)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--outcome", "yy"], "column 'yy' (--outcome) not found; closest: 'y'"),
+    (["--fixed-effects", "unit,region"], "'region' is not"),
+    (["--reps", "99"], "--reps and --seed set the resampling; add --inference"),
+    (["--conf-level", "2"], "--conf-level"),
+])
+def test_did_errors_name_the_flags(tmp_path, capsys, argv, message):
+    f = tmp_path / "panel.parquet"
+    _did_panel().to_parquet(f, index=False)
+    base = dict(zip(DID_ARGS[::2], DID_ARGS[1::2]))
+    base.update(dict(zip(argv[::2], argv[1::2])))
+    flat = [x for kv in base.items() for x in kv]
+    assert main(["did", str(f), *flat]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("causalips: error:") and err.count("\n") == 1 and message in err
+
+
+def test_did_subprocess_json_is_clean_and_quiet(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    f = tmp_path / "panel.parquet"
+    _did_panel().to_parquet(f, index=False)
+    root = str(Path(__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": root}
+    proc = subprocess.run([sys.executable, "-m", "causalips", "did", str(f), *DID_ARGS,
+                           "--inference", "randomization", "--json", "--quiet"],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    payload = json.loads(proc.stdout)
+    assert payload["estimates"][0]["inference"].startswith("randomization inference")
+    assert proc.stderr == ""
