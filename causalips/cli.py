@@ -8,7 +8,6 @@ published under the same small-count rule as the report (``--suppress``, default
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import re
@@ -87,67 +86,11 @@ SPREADSHEET_BYTES = 20 * 2**20
 
 
 def _lazy_file(args):
-    """The data file as a DuckDB relation, read in place, or ``None`` for the pandas reader.
+    """The data file as a DuckDB relation read in place, or ``None`` for the pandas reader
+    (:func:`causalips.io.scan_table` says which files the engine reads)."""
+    from .io import scan_table
 
-    The engine reads Parquet and UTF-8 text with '.' decimals (separator detected as the pandas
-    reader does); decimal commas (with '.' thousands marks), other encodings and the binary
-    formats of Excel, Stata, SAS and SPSS go through :func:`causalips.io.read_table`.
-    """
-    from .engine import connection
-    from .engine.frames import PARQUET_ENDINGS
-    from .io import (
-        TEXT_SUFFIXES,
-        _check_sep,
-        _inner_suffix,
-        _sample_lines,
-        detect_decimal,
-        detect_separator,
-    )
-
-    path = Path(args.file)
-    suffix = _inner_suffix(path) if path.is_file() else None
-    con = connection()
-    if suffix in PARQUET_ENDINGS:
-        return con.read_parquet(str(path))
-    if suffix not in TEXT_SUFFIXES or args.encoding.lower().replace("_", "-") not in (
-            "utf-8", "utf8"):
-        return None
-    lines = _sample_lines(path, args.encoding)
-    sep = detect_separator(lines, suffix) if args.sep is None else _check_sep(args.sep)
-    decimal = detect_decimal(lines, sep) if args.decimal is None else args.decimal
-    if len(lines) < 2 or decimal != "." or sep not in lines[0]:
-        return None  # empty, decimal commas, or one column: the pandas reader says what to do
-    try:
-        relation = con.read_csv(str(path), sep=sep, header=True, na_values=_NA_TEXT)
-    except Exception:  # noqa: BLE001 - DuckDB's sniffer refused it: pandas' messages explain
-        return None
-    header = [h.lstrip("\ufeff") for h in next(csv.reader(lines[:1], delimiter=sep))]
-    return relation if list(relation.columns) == header else None
-
-
-#: the texts pandas reads as missing, so both readers see the same missing values
-_NA_TEXT = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND",
-            "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"]
-
-
-class _ScanProgress:
-    """DuckDB's own progress bar on long scans (after 2 s), on a terminal, unless quiet."""
-
-    def __init__(self, show: bool):
-        self.show = show and sys.stdout.isatty()
-
-    def __enter__(self):
-        if self.show:
-            from .engine import connection
-
-            connection().execute("SET enable_progress_bar = true")
-        return self
-
-    def __exit__(self, *exc):
-        if self.show:
-            from .engine import connection
-
-            connection().execute("RESET enable_progress_bar")
+    return scan_table(args.file, sep=args.sep, decimal=args.decimal, encoding=args.encoding)
 
 
 def cli_message(message: str, *, flags=None, file: str | None = None) -> str:
@@ -188,7 +131,7 @@ def cmd_km(args) -> int:
             return plan.fit(data)
 
     try:
-        with _ScanProgress(not (args.quiet or args.json)):
+        with _ScanProgress(not (args.quiet or args.json), f"reading {Path(args.file).name}"):
             res = fit(data)
     except DataError:
         if relation is None or Path(args.file).stat().st_size > SPREADSHEET_BYTES:
@@ -273,26 +216,10 @@ DID_FLAGS = {"outcome": "--outcome", "unit": "--unit", "time": "--time",
              "cluster": "--cluster", "fixed_effects": "--fixed-effects",
              "covariates": "--covariates", "conf_level": "--conf-level", "reps": "--reps",
              "seed": "--seed", "inference": "--inference"}
-#: file endings the did command hands to the engine unread (the rest go through read_table)
-_ENGINE_TEXT = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz")
-
-
 def _did_data(args):
-    """The did command's data: Parquet and UTF-8 CSV read in place by DuckDB, else pandas."""
-    from .engine import connection
-    from .engine.frames import PARQUET_ENDINGS
-
-    path = args.file
-    lower = path.lower()
-    if lower.endswith(PARQUET_ENDINGS) or any(ch in path for ch in "*?["):
-        return path
-    if lower.endswith(_ENGINE_TEXT) and args.encoding.lower().replace("-", "") == "utf8":
-        if not Path(path).exists():
-            raise DataError(f"file not found: {path!r}")
-        options = {k: v for k, v in (("sep", args.sep or ("\t" if ".tsv" in lower else None)),
-                                     ("decimal", args.decimal)) if v}
-        return connection().read_csv(path, **options) if options else path
-    return _read(args)
+    """The did command's data: read in place by the engine where it can, else by pandas."""
+    relation = _lazy_file(args)
+    return _read(args) if relation is None else relation
 
 
 def _did_inference(args):
@@ -310,10 +237,14 @@ def _did_inference(args):
 
 
 class _ScanProgress:
-    """A progress bar (stderr, after 2 s) for DuckDB's scans, from its query progress."""
+    """A progress bar for DuckDB's scans (stderr, after 2 s, on a terminal, unless quiet).
+
+    DuckDB's own bar prints to stdout, which would corrupt ``--json``; we read its query
+    progress instead and draw a tqdm bar on stderr.
+    """
 
     def __init__(self, enabled: bool, desc: str):
-        self.enabled, self.desc = enabled, desc
+        self.enabled, self.desc = enabled and sys.stderr.isatty(), desc
 
     def __enter__(self):
         import threading
@@ -345,8 +276,12 @@ class _ScanProgress:
 
     def __exit__(self, *exc):
         if self.enabled:
+            from .engine import connection
+
             self._stop.set()
             self._thread.join()
+            connection().execute("RESET enable_progress_bar; RESET enable_progress_bar_print;"
+                                 " RESET progress_bar_time")
         return False
 
 

@@ -164,10 +164,8 @@ def _read_text(path: Path, *, sep, decimal, encoding) -> pd.DataFrame:
     if decimal == sep:
         raise DataError(f"the separator and the decimal mark are both {sep!r}; set --sep or "
                         "--decimal")
-    header = next(csv.reader(lines[:1], delimiter=sep))
-    frame = None
-    if decimal == "." and _bom_aware(encoding) == "utf-8-sig":
-        frame = _read_text_duckdb(path, sep, header)
+    relation = scan_table(path, sep=sep, decimal=decimal, encoding=encoding)
+    frame = relation.df() if relation is not None else None
     if frame is None:  # decimal commas with "." thousands marks, other encodings: pandas' reader
         frame = pd.read_csv(path, sep=sep, decimal=decimal, thousands="." if decimal == ","
                             else None, encoding=_bom_aware(encoding))
@@ -183,18 +181,47 @@ def _read_text(path: Path, *, sep, decimal, encoding) -> pd.DataFrame:
     return frame
 
 
-def _read_text_duckdb(path: Path, sep: str, header: list[str]) -> pd.DataFrame | None:
-    """Delimited text read by DuckDB (multi-threaded, typed columns, dates as dates) with the
-    separator we detected, or None where pandas' reader should decide (DuckDB's sniffer refused
-    the file, or it saw other columns than the header names: pandas' messages explain those)."""
+#: the texts pandas reads as missing, so DuckDB and pandas see the same missing values
+NA_TEXT = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND",
+           "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"]
+
+
+def scan_table(path: str | Path, *, sep: str | None = None, decimal: str | None = None,
+               encoding: str = "utf-8"):
+    """The file as a DuckDB relation, read in place and lazily, or ``None`` where
+    :func:`read_table`'s pandas readers decide.
+
+    The engine reads Parquet (a file or a glob) and UTF-8 delimited text with '.' decimals
+    (the separator detected as :func:`read_table` detects it, missing values as pandas reads
+    them). Decimal commas with '.' thousands marks, other encodings, a text file DuckDB's
+    sniffer reads with columns other than its header's, and Excel/Stata/SAS/SPSS are left to
+    :func:`read_table`, whose messages explain what is wrong with such a file.
+    """
     from .engine import connection
 
-    try:
-        frame = connection().read_csv(str(path), sep=sep, header=True).df()
-    except Exception:  # noqa: BLE001 - e.g. a ragged line
+    text = str(path)
+    con = connection()
+    if any(ch in text for ch in "*?[") and text.lower().endswith(PARQUET_SUFFIXES):
+        return con.read_parquet(text)
+    p = Path(path)
+    if not p.is_file():
         return None
-    return frame if [str(c) for c in frame.columns] == [h.lstrip("\ufeff") for h in header] \
-        else None
+    suffix = _inner_suffix(p)
+    if suffix in PARQUET_SUFFIXES:
+        return con.read_parquet(text)
+    if suffix not in TEXT_SUFFIXES or _bom_aware(encoding) != "utf-8-sig":
+        return None
+    lines = _sample_lines(p, encoding)
+    sep = detect_separator(lines, suffix) if sep is None else _check_sep(sep)
+    decimal = detect_decimal(lines, sep) if decimal is None else decimal
+    if len(lines) < 2 or decimal != "." or sep not in lines[0]:
+        return None  # empty, decimal commas, or one column: read_table says what to do
+    try:
+        relation = con.read_csv(text, sep=sep, header=True, na_values=NA_TEXT)
+    except Exception:  # noqa: BLE001 - DuckDB's sniffer refused it: pandas' messages explain
+        return None
+    header = [h.lstrip("\ufeff") for h in next(csv.reader(lines[:1], delimiter=sep))]
+    return relation if list(relation.columns) == header else None
 
 
 def _check_sep(sep: str) -> str:
@@ -212,9 +239,7 @@ def _clip(text: str, width: int = 40) -> str:
 
 # -- binary formats ---------------------------------------------------------------------------
 def _read_parquet(path: Path) -> pd.DataFrame:
-    from .engine import connection
-
-    return connection().read_parquet(str(path)).df()
+    return scan_table(path).df()
 
 
 def _read_excel(path: Path, sheet=None) -> pd.DataFrame:

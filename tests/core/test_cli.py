@@ -222,7 +222,7 @@ def test_km_reads_the_file_in_the_engine_with_the_same_json(tmp_path, capsys, mo
     assert json.loads(in_engine)["logrank"]["df"] == 2
 
 
-def test_km_shows_duckdbs_progress_bar_only_on_a_terminal_and_not_when_quiet(monkeypatch):
+def test_scan_progress_only_on_a_terminal_and_not_when_quiet(monkeypatch):
     from causalips import engine
     from causalips.cli import _ScanProgress
 
@@ -230,14 +230,14 @@ def test_km_shows_duckdbs_progress_bar_only_on_a_terminal_and_not_when_quiet(mon
         return engine.connection().sql(
             "SELECT current_setting('enable_progress_bar')").fetchall()[0][0]
 
-    monkeypatch.setattr("sys.stdout.isatty", lambda: True)
-    with _ScanProgress(True):
+    monkeypatch.setattr("sys.stderr.isatty", lambda: True)
+    with _ScanProgress(True, "reading x"):
         assert setting() is True
     assert setting() is False
-    with _ScanProgress(False):  # --quiet or --json
+    with _ScanProgress(False, "reading x"):  # --quiet or --json
         assert setting() is False
-    monkeypatch.setattr("sys.stdout.isatty", lambda: False)
-    with _ScanProgress(True):
+    monkeypatch.setattr("sys.stderr.isatty", lambda: False)
+    with _ScanProgress(True, "reading x"):
         assert setting() is False
 
 
