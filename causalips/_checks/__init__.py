@@ -7,12 +7,34 @@ The checks live by what they read: ``plan`` (the table, column names, option val
 ``rows`` (the wording they share). Import them from here.
 """
 
-from .codes import (CodedColumn, binary_column, cause_codes, coded_column, event_indicator,
-                    group_codes, labels_column)
-from .numbers import (MAX_MAGNITUDE, check_magnitude, check_nonnegative, duration_column,
-                      duration_values, numeric_column, numeric_values, refuse_dates)
-from .plan import (as_dataframe, check_choice, check_columns, check_no_duplicates,
-                   check_not_empty, check_range, closest_names)
+from .codes import (
+                    CodedColumn,
+                    binary_column,
+                    cause_codes,
+                    coded_column,
+                    event_indicator,
+                    group_codes,
+                    labels_column,
+)
+from .numbers import (
+                    MAX_MAGNITUDE,
+                    check_magnitude,
+                    check_nonnegative,
+                    duration_column,
+                    duration_values,
+                    numeric_column,
+                    numeric_values,
+                    refuse_dates,
+)
+from .plan import (
+                    as_dataframe,
+                    check_choice,
+                    check_columns,
+                    check_no_duplicates,
+                    check_not_empty,
+                    check_range,
+                    closest_names,
+)
 from .rows import example_rows, missing_message, plain, refuse_missing
 from .weights import MAX_PEOPLE, non_whole_counts, positive_weights, weight_column
 
