@@ -64,10 +64,10 @@ def plot_ceac(result, *, ax=None, thresholds: Sequence[float] | None = None,
     ce = result.ceac(thresholds)
     groups = list(result.groups)
     if all_arms is not None:
-        import warnings
+        from ..errors import warn
 
-        warnings.warn("plot_ceac(all_arms=) is renamed all_groups=; all_arms= will be removed in "
-                      "the next release", FutureWarning, stacklevel=2)
+        warn("plot_ceac(all_arms=) is renamed all_groups=; all_arms= will be removed in the next "
+             "release", FutureWarning)
         all_groups = all_arms if all_groups is None else all_groups
     if all_groups is None:
         all_groups = len(groups) > 2
