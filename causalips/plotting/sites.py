@@ -5,10 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from ._common import PALETTE, get_ax
+from ._text import plain_text
 
 _LINESTYLES = ("--", ":", "-.", (0, (1, 3)))
 
 
+@plain_text
 def plot_funnel(result, *, ax=None, label_flagged: bool = True, **style):
     """Funnel plot: each site's rate (or O/E) against its size, with the control limits."""
     ax = get_ax(ax)
@@ -40,6 +42,7 @@ def plot_funnel(result, *, ax=None, label_flagged: bool = True, **style):
     return ax
 
 
+@plain_text
 def plot_caterpillar(result, *, ax=None, order: str = "size", **style):
     """Each site's rate with its CI, ordered by size (or name) — never by rank."""
     ax = get_ax(ax, figsize=(7, max(3.0, 0.35 * len(result.tidy()) + 1.5)))
@@ -64,6 +67,7 @@ def plot_caterpillar(result, *, ax=None, order: str = "size", **style):
     return ax
 
 
+@plain_text
 def plot_group_rates(result, *, ax=None, **style):
     """Rates (or other estimates) by group with CIs: a dot-and-whisker plot in the table's
     order; rows without an interval are left out."""
@@ -84,6 +88,7 @@ def plot_group_rates(result, *, ax=None, **style):
     return ax
 
 
+@plain_text
 def plot_representation(result, *, ax=None, **style):
     """Percent of each group in each category, side-by-side bars (one colour per group)."""
     ax = get_ax(ax)
@@ -104,6 +109,7 @@ def plot_representation(result, *, ax=None, **style):
     return ax
 
 
+@plain_text
 def plot_productivity(result, *, ax=None, **style):
     """Outcomes and people per FTE-year by site against the IPS Grow expectations."""
     ax = get_ax(ax)
@@ -125,6 +131,7 @@ def plot_productivity(result, *, ax=None, **style):
     return ax
 
 
+@plain_text
 def plot_fidelity(result, *, ax=None, **style):
     """Fidelity score against outcome rate, one point per site."""
     ax = get_ax(ax)
