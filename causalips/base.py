@@ -41,8 +41,12 @@ class Result:
     """
 
     _frozen: bool = False
-    #: tidy() columns that hold counts of people: the report suppresses small values in them.
+    #: columns (of tidy() and of the summary's tables) that hold counts of people: the report
+    #: suppresses small values in them.
     count_columns: ClassVar[tuple[str, ...]] = ()
+    #: the figures of report_section(): (caption, the ``kind=`` of plot()) each; empty: one
+    #: plot() captioned by the summary's title
+    report_plots: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     def __init__(
         self,
@@ -125,21 +129,23 @@ class Result:
         raise SpecificationError(f"{name} results have no coefficient covariance matrix")
 
     def report_section(self) -> ReportSection:
-        """The section of the HTML report for this result (a summary table and the plot)."""
+        """The section of the HTML report for this result: the summary's tables, its header as
+        paragraphs, and the figures of :attr:`report_plots` (default: one ``plot()``)."""
         import matplotlib.pyplot as plt
 
-        ax = self.plot()
-        fig = ax.get_figure()
         summ = self.summary()
-        section = ReportSection(
+        figures = []
+        for caption, kind in self.report_plots or ((summ.title, None),):
+            fig = (self.plot() if kind is None else self.plot(kind=kind)).get_figure()
+            figures.append((caption, fig))
+            plt.close(fig)
+        return ReportSection(
             title=summ.title,
             paragraphs=tuple(f"{k}: {v}" for k, v in summ.header),
             tables=tuple((h, t, self.count_columns) for h, t in summ.tables),
-            figures=((summ.title, fig),),
+            figures=tuple(figures),
             notes=summ.notes + tuple(w for w in self.warnings if w not in summ.notes),
         )
-        plt.close(fig)
-        return section
 
     def to_dict(self) -> dict:
         """JSON-safe record: the plan, the estimates, warnings and the library version."""

@@ -153,6 +153,9 @@ class SyntheticControlResult(Result):
     permutation. ``weights`` are the donor weights; ``placebo_gaps`` the placebo paths.
     """
 
+    report_plots = (("Synthetic control: trajectories", "trajectories"),
+                    ("Synthetic control: placebos", "placebos"))
+
     def __init__(self, *, estimator, fit: _Fit, inference, placebos: _Placebos | None,
                  warnings):
         pre, gap = fit.pre, fit.gap
@@ -244,21 +247,6 @@ class SyntheticControlResult(Result):
         from ..plotting.did_staggered import plot_synthetic_control
 
         return plot_synthetic_control(self, ax=ax, kind=kind, **style)
-
-    def report_section(self):
-        import matplotlib.pyplot as plt
-
-        from ..base import ReportSection
-
-        s = self.summary()
-        figs = []
-        for kind in ("trajectories", "placebos"):
-            ax = self.plot(kind=kind)
-            figs.append((f"Synthetic control: {kind}", ax.get_figure()))
-            plt.close(ax.get_figure())
-        return ReportSection(title=s.title, paragraphs=tuple(f"{k}: {v}" for k, v in s.header),
-                             tables=tuple((h, t, ()) for h, t in s.tables),
-                             figures=tuple(figs), notes=s.notes)
 
 
 def _result(est, fit: _Fit, spec, fit_notes) -> SyntheticControlResult:
