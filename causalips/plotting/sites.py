@@ -101,12 +101,7 @@ def plot_representation(result, *, ax=None, **style):
         rows = table[table["group"] == grp].set_index("category").reindex(categories)
         ax.bar(pos + j * width - 0.4 + width / 2, rows["percent"].to_numpy(dtype=float),
                width=width, color=PALETTE[j % len(PALETTE)], label=str(grp))
-    ax.set_xticks(pos)
-    ax.set_xticklabels([str(c) for c in categories], rotation=30, ha="right", fontsize=8)
-    ax.set_ylabel("percent")
-    ax.set_title(style.get("title", "Representativeness"))
-    ax.legend(fontsize=8, frameon=False)
-    return ax
+    return _bars_finished(ax, pos, categories, "percent", style.get("title", "Representativeness"))
 
 
 @plain_text
@@ -123,10 +118,16 @@ def plot_productivity(result, *, ax=None, **style):
                                       ("expected_outcomes", PALETTE[2]))):
         for p, v in zip(pos, table[col]):
             ax.hlines(v, p - 0.4 + 0.4 * j, p + 0.4 * j, color=color, ls="--", lw=1.5)
+    return _bars_finished(ax, pos, table["site"], "per full-time specialist per year",
+                          style.get("title", "Productivity vs IPS Grow expectations (dashed)"))
+
+
+def _bars_finished(ax, pos, labels, ylabel: str, title: str):
+    """Slanted labels under grouped bars, the axis label, the title and a small legend."""
     ax.set_xticks(pos)
-    ax.set_xticklabels([str(s) for s in table["site"]], rotation=30, ha="right", fontsize=8)
-    ax.set_ylabel("per full-time specialist per year")
-    ax.set_title(style.get("title", "Productivity vs IPS Grow expectations (dashed)"))
+    ax.set_xticklabels([str(v) for v in labels], rotation=30, ha="right", fontsize=8)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
     ax.legend(fontsize=8, frameon=False)
     return ax
 
