@@ -13,11 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ._checks import _plain, numeric_column
+from ._checks import MAX_MAGNITUDE, _plain, check_magnitude, numeric_column
 from .errors import DataError
-
-#: Values beyond this overflow double precision once squared and summed over many rows.
-MAX_MAGNITUDE = 1e100
 
 
 def cell_key(outer: np.ndarray, n_inner: int, inner: np.ndarray) -> np.ndarray:
@@ -80,18 +77,8 @@ def period_codes(df: pd.DataFrame, time: str, t: np.ndarray):
 
 
 def bounded(values: np.ndarray, df: pd.DataFrame, col: str, role: str) -> np.ndarray:
-    """Refuse values whose squares overflow double precision (e.g. 1e300)."""
-    if values.size == 0 or max(-float(values.min()), float(values.max())) <= MAX_MAGNITUDE:
-        return values  # two reductions, no temporary array
-    big = np.abs(values) > MAX_MAGNITUDE
-    if big.any():
-        raise DataError(
-            f"column {col!r} (the {role}) has {int(big.sum())} values beyond "
-            f"{MAX_MAGNITUDE:.0e} in absolute value (e.g. {example_row(df, big, [col])}); their "
-            "squares overflow double precision. Rescale the column (e.g. divide by 1e6) and "
-            "scale the estimate back."
-        )
-    return values
+    """Refuse values whose squares overflow double precision (:func:`check_magnitude`)."""
+    return check_magnitude(values, col, role=role, df=df)
 
 
 def read_weights(df: pd.DataFrame, weights: str, unit: str, time: str) -> np.ndarray:

@@ -4,253 +4,33 @@ An :class:`Estimator` *is* the analysis plan: its constructor takes the column r
 (keyword-only, validated at once) and ``fit(data)`` takes only the data and returns a
 :class:`Result`. Every result offers the same things: ``tidy()``, ``glance()``, ``summary()``,
 ``plot()``, ``to_dict()`` and ``report_section()``. Results are immutable records of what was done.
+
+The pieces a result hands out (the tidy column order, :class:`Summary`, :class:`ReportSection`,
+:func:`json_safe`) live in :mod:`causalips._presentation`, the freezing in
+:mod:`causalips._frozen`, and :func:`warn_all` in :mod:`causalips.errors`; all are importable from
+here as before.
 """
 
 from __future__ import annotations
 
-import copy
-import dataclasses
-import html
 import json
-import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from types import MappingProxyType
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
-import numpy as np
 import pandas as pd
 
+from ._frozen import FrozenMapping, freeze
+from ._presentation import (
+    ID_COLUMNS,
+    STAT_COLUMNS,
+    TIDY_COLUMNS,
+    ReportSection,
+    Summary,
+    json_safe,
+    tidy_frame,
+)
 from ._version import __version__
-
-#: The statistics every ``tidy()`` table has, in this order, after the identifying columns.
-STAT_COLUMNS: tuple[str, ...] = (
-    "estimate",
-    "std_error",
-    "statistic",
-    "p_value",
-    "conf_low",
-    "conf_high",
-)
-#: Columns that say *which* estimate a row holds, in the order they lead every ``tidy()`` table.
-ID_COLUMNS: tuple[str, ...] = (
-    "comparison",
-    "group",
-    "reference",
-    "site",
-    "stratum",
-    "state",
-    "cause",
-    "cap",
-    "wtp",
-    "time",
-    "event_time",
-    "term",
-)
-#: Columns every ``tidy()`` table has (broom's names).
-TIDY_COLUMNS: tuple[str, ...] = ("term", *STAT_COLUMNS)
-
-
-def tidy_frame(rows: pd.DataFrame | dict, extra_first: Sequence[str] = ()) -> pd.DataFrame:
-    """Order a table the one way every ``tidy()`` is ordered.
-
-    Identifying columns first (those of :data:`ID_COLUMNS` present, in that order; ``term``
-    always), then the statistics of :data:`STAT_COLUMNS` (absent ones filled with NaN), then any
-    other columns: those named in ``extra_first`` first, then the rest in the order given.
-    """
-    df = pd.DataFrame(rows)
-    present = set(df.columns) | {"term"}
-    ids = [c for c in ID_COLUMNS if c in present]
-    lead = [c for c in extra_first if c in present and c not in ids]
-    rest = lead + [c for c in df.columns
-                   if c not in ids and c not in STAT_COLUMNS and c not in lead]
-    # one copy (reindex), whatever the size: tables of a million rows are common
-    out = df.reindex(columns=ids + list(STAT_COLUMNS) + rest)
-    if "term" not in df.columns:
-        out["term"] = ""
-    out.index = pd.RangeIndex(len(out))
-    return out
-
-
-def json_safe(value: Any) -> Any:
-    """Convert numpy/pandas values to plain JSON types (NaN and inf become None)."""
-    if isinstance(value, Mapping):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set):
-        return [json_safe(v) for v in value]
-    if isinstance(value, pd.DataFrame):
-        return [json_safe(r) for r in value.to_dict(orient="records")]
-    if isinstance(value, pd.Series):
-        return json_safe(value.tolist())
-    if isinstance(value, np.ndarray):
-        return json_safe(value.tolist())
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
-    if value is pd.NaT or value is None:
-        return None
-    if isinstance(value, bool | int | str):
-        return value
-    if hasattr(value, "to_dict"):
-        return json_safe(value.to_dict())
-    return str(value)
-
-
-@dataclass(frozen=True)
-class Summary:
-    """Readable summary of a result: ``str()`` for the console, HTML for notebooks, Markdown."""
-
-    title: str
-    tables: tuple[tuple[str, pd.DataFrame], ...] = ()
-    notes: tuple[str, ...] = ()
-    header: tuple[tuple[str, str], ...] = ()
-
-    def __str__(self) -> str:
-        lines = [self.title, "=" * len(self.title)]
-        for key, value in self.header:
-            lines.append(f"{key}: {value}")
-        for heading, table in self.tables:
-            lines.append("")
-            if heading:
-                lines.append(heading)
-            lines.append(_format_table(table))
-        if self.notes:
-            lines.append("")
-            lines.extend(f"Note: {n}" for n in self.notes)
-        return "\n".join(lines)
-
-    __repr__ = __str__
-
-    def _repr_html_(self) -> str:
-        parts = [f"<h3>{html.escape(self.title)}</h3>"]
-        if self.header:
-            items = "".join(
-                f"<li><b>{html.escape(k)}</b>: {html.escape(str(v))}</li>" for k, v in self.header
-            )
-            parts.append(f"<ul>{items}</ul>")
-        for heading, table in self.tables:
-            if heading:
-                parts.append(f"<h4>{html.escape(heading)}</h4>")
-            parts.append(_rounded(table).to_html(index=False, escape=True, na_rep=""))
-        parts.extend(f"<p><i>{html.escape(n)}</i></p>" for n in self.notes)
-        return "\n".join(parts)
-
-    def to_markdown(self) -> str:
-        lines = [f"### {self.title}", ""]
-        lines.extend(f"- **{k}**: {v}" for k, v in self.header)
-        for heading, table in self.tables:
-            lines.append("")
-            if heading:
-                lines.append(f"**{heading}**")
-                lines.append("")
-            lines.append(_markdown_table(_rounded(table)))
-        lines.extend(f"\n_{n}_" for n in self.notes)
-        return "\n".join(lines)
-
-
-def _rounded(table: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
-    out = table.copy()
-    for col in out.columns:
-        if pd.api.types.is_float_dtype(out[col]):
-            out[col] = out[col].map(lambda v: "" if pd.isna(v) else f"{v:.{digits}g}")
-    return out
-
-
-def _format_table(table: pd.DataFrame) -> str:
-    if table.empty:
-        return "(no rows)"
-    return _rounded(table).to_string(index=False)
-
-
-def _markdown_table(table: pd.DataFrame) -> str:
-    cols = [str(c) for c in table.columns]
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for row in table.itertuples(index=False):
-        lines.append("| " + " | ".join(str(v) for v in row) + " |")
-    return "\n".join(lines)
-
-
-@dataclass(frozen=True)
-class ReportSection:
-    """A piece of the HTML report: a title, short paragraphs, tables and figures.
-
-    ``tables`` holds (caption, DataFrame, count_columns): the report suppresses small numbers in
-    ``count_columns``. ``figures`` holds (caption, matplotlib Figure). Text is escaped when rendered.
-    """
-
-    title: str
-    paragraphs: tuple[str, ...] = ()
-    tables: tuple[tuple[str, pd.DataFrame, tuple[str, ...]], ...] = ()
-    figures: tuple[tuple[str, Any], ...] = ()
-    notes: tuple[str, ...] = field(default_factory=tuple)
-
-
-class FrozenMapping(Mapping):
-    """A read-only mapping whose tables come out as copies (a result's ``info``, ``details``)."""
-
-    __slots__ = ("_data",)
-
-    def __init__(self, data: Mapping) -> None:
-        object.__setattr__(self, "_data", {k: freeze(v) for k, v in data.items()})
-
-    def __getitem__(self, key):
-        return _thawed(self._data[key])
-
-    def __iter__(self):
-        return iter(self._data)
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-    def __setattr__(self, name, value):
-        raise AttributeError("a result's mappings are read-only")
-
-    def __or__(self, other):  # merging gives a new, ordinary dict, as MappingProxyType does
-        return {**self, **other}
-
-    def __ror__(self, other):
-        return {**other, **self}
-
-    def __repr__(self) -> str:
-        return f"FrozenMapping({self._data!r})"
-
-    def to_dict(self) -> dict:
-        return {k: v.to_dict() if isinstance(v, FrozenMapping) else _thawed(v)
-                for k, v in self._data.items()}
-
-
-def freeze(value: Any) -> Any:
-    """A read-only version of ``value``: arrays as read-only views, dicts as FrozenMapping,
-    lists as tuples (recursively). Tables are kept and handed out as copies on access."""
-    if isinstance(value, FrozenMapping | MappingProxyType):
-        return value if isinstance(value, FrozenMapping) else FrozenMapping(dict(value))
-    if isinstance(value, dict):
-        return FrozenMapping(value)
-    if isinstance(value, list):
-        return tuple(freeze(v) for v in value)
-    if isinstance(value, tuple) and not hasattr(value, "_fields"):
-        return tuple(freeze(v) for v in value)
-    if isinstance(value, np.ndarray) and value.flags.writeable:
-        view = value.view()
-        view.setflags(write=False)
-        return view
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        # a record inside a result (a fit, an inference outcome): a copy with frozen fields
-        clone = copy.copy(value)
-        for f in dataclasses.fields(value):
-            object.__setattr__(clone, f.name, freeze(getattr(value, f.name)))
-        return clone
-    return value
-
-
-def _thawed(value: Any) -> Any:
-    """What a reader gets: a copy of a table (so changing it cannot change the result)."""
-    if isinstance(value, pd.DataFrame | pd.Series):
-        return value.copy()
-    return value
+from .errors import OptionError, SpecificationError, warn, warn_all
 
 
 class Result:
@@ -261,8 +41,12 @@ class Result:
     """
 
     _frozen: bool = False
-    #: tidy() columns that hold counts of people: the report suppresses small values in them.
+    #: columns (of tidy() and of the summary's tables) that hold counts of people: the report
+    #: suppresses small values in them.
     count_columns: ClassVar[tuple[str, ...]] = ()
+    #: the figures of report_section(): (caption, the ``kind=`` of plot()) each; empty: one
+    #: plot() captioned by the summary's title
+    report_plots: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     def __init__(
         self,
@@ -334,8 +118,6 @@ class Result:
 
         Estimators that offer other inference override this; here it refuses clearly.
         """
-        from .errors import SpecificationError
-
         name = type(getattr(self, "estimator", self)).__name__
         raise SpecificationError(
             f"{name} results have one inference method, chosen in the plan; "
@@ -343,27 +125,27 @@ class Result:
 
     def vcov_matrix(self) -> pd.DataFrame:
         """The variance–covariance matrix of the estimates (rows and columns named by term)."""
-        from .errors import SpecificationError
-
         name = type(getattr(self, "estimator", self)).__name__
         raise SpecificationError(f"{name} results have no coefficient covariance matrix")
 
     def report_section(self) -> ReportSection:
-        """The section of the HTML report for this result (a summary table and the plot)."""
+        """The section of the HTML report for this result: the summary's tables, its header as
+        paragraphs, and the figures of :attr:`report_plots` (default: one ``plot()``)."""
         import matplotlib.pyplot as plt
 
-        ax = self.plot()
-        fig = ax.get_figure()
         summ = self.summary()
-        section = ReportSection(
+        figures = []
+        for caption, kind in self.report_plots or ((summ.title, None),):
+            fig = (self.plot() if kind is None else self.plot(kind=kind)).get_figure()
+            figures.append((caption, fig))
+            plt.close(fig)
+        return ReportSection(
             title=summ.title,
             paragraphs=tuple(f"{k}: {v}" for k, v in summ.header),
             tables=tuple((h, t, self.count_columns) for h, t in summ.tables),
-            figures=((summ.title, fig),),
+            figures=tuple(figures),
             notes=summ.notes + tuple(w for w in self.warnings if w not in summ.notes),
         )
-        plt.close(fig)
-        return section
 
     def to_dict(self) -> dict:
         """JSON-safe record: the plan, the estimates, warnings and the library version."""
@@ -448,7 +230,6 @@ def _checked_init(cls, init):
     import difflib
     import functools
     import inspect
-    import warnings
 
     params = inspect.signature(init).parameters
     accepted = [n for n, p in params.items()
@@ -457,8 +238,6 @@ def _checked_init(cls, init):
 
     @functools.wraps(init)
     def __init__(self, *args, **kwargs):
-        from .errors import OptionError, SpecificationError
-
         if args:
             raise OptionError(
                 f"{cls.__name__} takes its options by name, e.g. "
@@ -470,8 +249,8 @@ def _checked_init(cls, init):
                 if new in kwargs:
                     raise SpecificationError(
                         f"{cls.__name__}: pass {new}= only ({old}= is its old name)")
-                warnings.warn(f"{cls.__name__}({old}=) is renamed {new}=; {old}= will be removed "
-                              "in the next release", FutureWarning, stacklevel=2)
+                warn(f"{cls.__name__}({old}=) is renamed {new}=; {old}= will be removed in the "
+                     "next release", FutureWarning)
                 kwargs[new] = kwargs.pop(old)
         unknown = [k for k in kwargs if k not in accepted]
         if unknown and not takes_any:
@@ -487,9 +266,5 @@ def _checked_init(cls, init):
     return __init__
 
 
-def warn_all(messages: Sequence[str], category) -> None:
-    """Issue each message as a Python warning as well as recording it on the result."""
-    import warnings
-
-    for m in messages:
-        warnings.warn(m, category, stacklevel=3)
+__all__ = ["Estimator", "Result", "Summary", "ReportSection", "tidy_frame", "json_safe",
+           "freeze", "FrozenMapping", "warn_all", "ID_COLUMNS", "STAT_COLUMNS", "TIDY_COLUMNS"]

@@ -7,7 +7,6 @@ goes and how the summary is printed.
 
 from __future__ import annotations
 
-import sys
 import warnings
 from pathlib import Path
 
@@ -61,15 +60,14 @@ def demo_sections(*, suppress_below: int = DEFAULT_THRESHOLD, progress: bool = T
 
     A progress bar (tqdm, on stderr) counts the analyses; ``progress=False`` silences it.
     """
-    from tqdm.auto import tqdm
-
+    from ._progress import progress_bar
     from .replication import cases
 
     check_threshold(suppress_below)
     demo_cases = [case for case in cases().values() if case.in_demo]
     lines, sections = [], []
-    with tqdm(total=1 + len(demo_cases), desc="causalips demo", unit="analysis",
-              disable=not progress, file=sys.stderr, leave=False) as bar:
+    with progress_bar(1 + len(demo_cases), desc="causalips demo", unit="analysis",
+                      enabled=progress, delay=0) as bar:
         line, km_sections = _time_to_job(suppress_below)
         lines.append(line)
         sections.extend(km_sections)

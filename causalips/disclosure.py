@@ -47,15 +47,29 @@ def hide_derived_figures(shown: pd.DataFrame, original: pd.DataFrame, columns: I
 
     A rate printed next to a hidden count would let a reader recompute the count.
     """
-    hidden = np.zeros(len(shown), dtype=bool)
-    for col in columns:
-        if col in shown.columns:
-            hidden |= shown[col].map(is_suppressed).to_numpy(dtype=bool)
+    columns = tuple(columns)
+    return hide_decimals_in_rows(shown, original, hidden_rows(shown, columns), columns, marker)
+
+
+def hidden_rows(table: pd.DataFrame, counts: Iterable[str]) -> np.ndarray:
+    """Rows in which any of the ``counts`` columns shows a suppression marker."""
+    hidden = np.zeros(len(table), dtype=bool)
+    for col in counts:
+        if col in table.columns:
+            hidden |= table[col].map(is_suppressed).to_numpy(dtype=bool)
+    return hidden
+
+
+def hide_decimals_in_rows(shown: pd.DataFrame, original: pd.DataFrame, hidden: np.ndarray,
+                          counts: Iterable[str], marker: str) -> pd.DataFrame:
+    """``shown`` with ``marker`` in the ``hidden`` rows of every column that was decimal in
+    ``original`` (the count columns themselves are left as they are)."""
     if not hidden.any():
         return shown
+    counts = set(counts)
     out = shown.copy()
     for col in out.columns:
-        if col in columns or not pd.api.types.is_float_dtype(original[col]):
+        if col in counts or not pd.api.types.is_float_dtype(original[col]):
             continue
         values = out[col].astype(object)
         values[hidden] = marker

@@ -21,12 +21,12 @@ spec's equality and of summaries.
 from __future__ import annotations
 
 import numbers
-import warnings
+from collections.abc import Callable
 from dataclasses import InitVar, dataclass, field, fields
 from typing import Any, Literal
 
 from ._checks import check_choice
-from .errors import SpecificationError
+from .errors import SpecificationError, warn
 
 #: More draws than this change no reported digit and only cost time and memory.
 MAX_REPS = 1_000_000
@@ -119,8 +119,8 @@ class Cluster(_Spec):
 
     def __post_init__(self, column=None):
         if column is not None:
-            warnings.warn("Cluster(column=) is renamed Cluster(cluster=); column= will be "
-                          "removed in the next release", FutureWarning, stacklevel=3)
+            warn("Cluster(column=) is renamed Cluster(cluster=); column= will be removed in the "
+                 "next release", FutureWarning)
             if self.cluster is not None and self.cluster != column:
                 raise SpecificationError("pass the cluster column once, as Cluster(cluster=...)")
             object.__setattr__(self, "cluster", column)
@@ -247,6 +247,51 @@ def check_spec(spec: Any, allowed: tuple[type, ...], *, where: str, argument: st
     raise SpecificationError(f"{where} cannot use {got} as {argument}=; it takes {names}")
 
 
+def _bootstrap_from(reps=None, seed=None) -> Bootstrap:
+    return Bootstrap(reps=Bootstrap.reps if reps is None else reps, seed=seed)
+
+
+def spec_from_old_options(where: str, inference: Any, default: Any = None,
+                          build: Callable[..., Any] | None = None, **old: Any) -> Any:
+    """``inference`` as given, or the spec that an estimator's old loose keywords build.
+
+    Before resampling was a spec, estimators took ``reps=``, ``seed=`` (and the like) as options;
+    they still work for one release, with a :class:`FutureWarning` naming the spec to pass
+    instead. ``old`` maps each old keyword to its value (None when not given); ``build(**old)``
+    makes the spec (default: ``Bootstrap(reps=, seed=)``). ``default`` is the value the
+    estimator's signature gives ``inference``: any other ``inference`` given together with old
+    keywords is refused, as the same thing said twice.
+
+    Example
+    -------
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     spec_from_old_options("Reach", None, reps=999, seed=1).describe()
+    'Bootstrap(reps=999, seed=1)'
+    """
+    given = {k: v for k, v in old.items() if v is not None}
+    if not given:
+        return inference
+    if inference is not default:
+        names = ", ".join(f"{k}=" for k in given)
+        raise SpecificationError(f"{where}: pass inference= only ({names} "
+                                 f"{'is' if len(given) == 1 else 'are'} its old spelling)")
+    shown = ", ".join(f"{k}={v!r}" for k, v in given.items())
+
+    def deprecated(instead: str) -> None:
+        warn(f"{where}({shown}) is replaced by inference={instead}; the old keywords will be "
+             "removed in the next release", FutureWarning)
+
+    try:
+        spec = (build or _bootstrap_from)(**old)
+    except SpecificationError:  # a bad old value: both messages, the warning first
+        deprecated("a spec")
+        raise
+    deprecated("None" if spec is None else spec.describe())
+    return spec
+
+
 __all__ = ["ModelBased", "Robust", "Cluster", "Bootstrap", "MultiplierBootstrap",
            "WildBootstrap", "Randomization", "ConleyTaber", "Placebo", "MAX_REPS",
-           "check_reps", "check_seed", "check_spec"]
+           "check_reps", "check_seed", "check_spec", "spec_from_old_options"]

@@ -29,8 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from tqdm.auto import tqdm
 
+from .._progress import progress_bar
 from ..errors import SpecificationError
 from ._within_ols import FixedEffects, LinearFit, _bincount_cols
 
@@ -144,8 +144,7 @@ class AssignmentDesign:
         """Iterate over blocks of ``firsts`` (rows) with a progress bar: (slice, BlockStats)."""
         size = max(1, BLOCK_ELEMENTS // max(1, self.n_cells * self.timing.k))
         qx_obs = self.qx_obs
-        with tqdm(total=firsts.shape[0], desc=desc, unit="draw", disable=not progress,
-                  delay=2.0, leave=False) as bar:
+        with progress_bar(firsts.shape[0], desc=desc, unit="draw", enabled=progress) as bar:
             for start in range(0, firsts.shape[0], size):
                 part = slice(start, min(firsts.shape[0], start + size))
                 yield part, self.block(firsts[part], qx_obs)
@@ -261,8 +260,7 @@ def _dense_fixed_effect_part(fe: FixedEffects, row_cell, n_cells, progress) -> n
     w = fe.weights
     q = np.zeros((n_cells, n_cells))
     chunk = max(1, min(n_cells, 20_000_000 // max(n, 1)))
-    with tqdm(total=n_cells, desc="assignment design", unit="cell", disable=not progress,
-              delay=2.0, leave=False) as bar:
+    with progress_bar(n_cells, desc="assignment design", unit="cell", enabled=progress) as bar:
         for start in range(0, n_cells, chunk):  # column blocks: bounded memory
             cols = np.arange(start, min(n_cells, start + chunk))
             block = np.zeros((n, cols.size))

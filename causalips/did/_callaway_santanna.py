@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from .._progress import progress_bar
 from ._drdid import PANEL, REPEATED_CROSS_SECTION
-from ._progress_bar import progress_bar
 
 _EPS_SE = np.sqrt(np.finfo(float).eps) * 10  # R's did: SEs below this are reported as NA
 

@@ -3,39 +3,14 @@
 ``StaggeredDiD(reps=, bootstrap_weights=, seed=)``, ``SyntheticDiD(reps=, seed=)`` and
 ``SyntheticControl(placebos=)`` became inference specs passed as ``inference=``. They are not
 pure renames (several keywords build one spec), so ``Estimator._renamed`` cannot translate them:
-the helpers here build the spec, warn with a ``FutureWarning`` and refuse a mix of old and new.
+``inference.spec_from_old_options`` (named ``resampling_from_legacy`` here) builds the
+spec, warns with a ``FutureWarning`` and refuses a mix of old and new.
 """
 
 from __future__ import annotations
 
-import warnings
-
-from ..errors import SpecificationError
-
-
-def _warn(where: str, old: str, new: str) -> None:
-    warnings.warn(f"{where}({old}) is replaced by inference={new}; the old keywords will be "
-                  "removed in the next release", FutureWarning, stacklevel=5)
-
-
-def resampling_from_legacy(where: str, inference, default, build, **old):
-    """The inference spec: ``inference`` itself, or the spec ``build(**old)`` makes from the old
-    keywords (``old`` maps their names to their values, None when not given).
-
-    ``default`` is the very object the signature uses as ``inference``'s default, so that an
-    explicit ``inference=`` given together with old keywords is refused.
-    """
-    given = {k: v for k, v in old.items() if v is not None}
-    if not given:
-        return inference
-    if inference is not default:
-        raise SpecificationError(
-            f"{where}: pass inference= only ({', '.join(f'{k}=' for k in given)} "
-            "is its old spelling)")
-    spec = build(**old)
-    _warn(where, ", ".join(f"{k}={v!r}" for k, v in given.items()),
-          "None" if spec is None else spec.describe())
-    return spec
+from ..errors import warn
+from ..inference import spec_from_old_options as resampling_from_legacy
 
 
 class DeprecatedAttribute:
@@ -51,6 +26,9 @@ class DeprecatedAttribute:
     def __get__(self, obj, owner=None):
         if obj is None:
             return self
-        warnings.warn(f"{owner.__name__}.{self.name} is deprecated; read {self.instead} "
-                      "instead", FutureWarning, stacklevel=2)
+        warn(f"{owner.__name__}.{self.name} is deprecated; read {self.instead} instead",
+             FutureWarning)
         return self.read(obj)
+
+
+__all__ = ["resampling_from_legacy", "DeprecatedAttribute"]

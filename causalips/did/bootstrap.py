@@ -23,8 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from tqdm.auto import tqdm
 
+from .._progress import progress_bar
 from ..errors import SpecificationError
 from ._within_ols import LinearFit
 
@@ -129,8 +129,7 @@ def wild_bootstrap(
             f"(limit {MAX_DRAW_CELLS:.0e} weights); lower reps or bootstrap coarser clusters"
         )
     v, enumerated = draw_weights(n_units, reps, weights, seed)
-    bar = tqdm(desc=f"wild bootstrap ({term})", unit="pass", disable=not progress, delay=2.0,
-               leave=False)
+    bar = progress_bar(desc=f"wild bootstrap ({term})", unit="pass", enabled=progress)
     ssc = fit.ssc(correction)
     vc = fit.vcov(correction)
     se = float(np.sqrt(vc[a, a]))

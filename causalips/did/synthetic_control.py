@@ -10,11 +10,11 @@ import numpy as np
 import pandas as pd
 
 from .._checks import as_dataframe, check_range
+from .._progress import progress_bar
 from ..base import Estimator, Result, Summary, tidy_frame, warn_all
 from ..errors import DataError, SpecificationError, StatisticalWarning
 from ..inference import Placebo, check_spec
 from ._legacy_options import DeprecatedAttribute, resampling_from_legacy
-from ._progress_bar import progress_bar
 from ._simplex_solvers import simplex_least_squares
 from ._synthetic_data import balanced_matrix, find_units, split_periods
 
@@ -153,6 +153,9 @@ class SyntheticControlResult(Result):
     permutation. ``weights`` are the donor weights; ``placebo_gaps`` the placebo paths.
     """
 
+    report_plots = (("Synthetic control: trajectories", "trajectories"),
+                    ("Synthetic control: placebos", "placebos"))
+
     def __init__(self, *, estimator, fit: _Fit, inference, placebos: _Placebos | None,
                  warnings):
         pre, gap = fit.pre, fit.gap
@@ -244,21 +247,6 @@ class SyntheticControlResult(Result):
         from ..plotting.did_staggered import plot_synthetic_control
 
         return plot_synthetic_control(self, ax=ax, kind=kind, **style)
-
-    def report_section(self):
-        import matplotlib.pyplot as plt
-
-        from ..base import ReportSection
-
-        s = self.summary()
-        figs = []
-        for kind in ("trajectories", "placebos"):
-            ax = self.plot(kind=kind)
-            figs.append((f"Synthetic control: {kind}", ax.get_figure()))
-            plt.close(ax.get_figure())
-        return ReportSection(title=s.title, paragraphs=tuple(f"{k}: {v}" for k, v in s.header),
-                             tables=tuple((h, t, ()) for h, t in s.tables),
-                             figures=tuple(figs), notes=s.notes)
 
 
 def _result(est, fit: _Fit, spec, fit_notes) -> SyntheticControlResult:

@@ -13,11 +13,11 @@ import pandas as pd
 from scipy import stats
 
 from .._checks import as_dataframe, check_range
+from .._progress import progress_bar
 from ..base import Estimator, Result, Summary, tidy_frame, warn_all
 from ..errors import DataError, SpecificationError, StatisticalWarning
 from ..inference import Placebo, check_spec
 from ._legacy_options import DeprecatedAttribute, resampling_from_legacy
-from ._progress_bar import progress_bar
 from ._simplex_solvers import frank_wolfe_simplex, sparsify, sum_normalize
 from ._synthetic_data import (
     balanced_matrix,

@@ -19,6 +19,7 @@ from .._checks import (
     check_not_empty,
     coded_column,
     numeric_column,
+    refuse_missing,
 )
 from ..errors import DataError
 from ._bootstrap import design, nested
@@ -98,10 +99,8 @@ def read_sample(est, data) -> tuple[CESample, list[str]]:
 
 def _labelled(df, col, role):
     coded = coded_column(df, col)
-    if coded.n_missing:
-        raise DataError(f"column {col!r} (the {role}) has {coded.n_missing} missing values "
-                        f"(e.g. row {_example_rows(df, coded.missing)}); drop them or give them "
-                        f"a {role}.")
+    refuse_missing(df, col, role=role, mask=coded.missing,
+                   advice=f"drop them or give them a {role}.")
     return coded
 
 
@@ -122,10 +121,8 @@ def _ordered_groups(coded, est) -> tuple:
 def _per_person(df, est, codes, cost, effect, cov, clusters):
     """Sum discounted person-year rows per person (people, not rows, are resampled)."""
     person = pd.factorize(df[est.id])[0]  # in order of first appearance
-    if (person < 0).any():
-        missing = person < 0
-        raise DataError(f"column {est.id!r} (the id) has {int(missing.sum())} missing values "
-                        f"(e.g. row {_example_rows(df, missing)}); every row needs its person.")
+    refuse_missing(df, est.id, role="id", mask=person < 0,
+                   advice="every row needs its person.")
     frame = pd.DataFrame({"person": person, "group": codes, "cost": cost, "effect": effect})
     if clusters is not None:
         frame["cluster"] = clusters

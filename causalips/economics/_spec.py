@@ -10,10 +10,8 @@ attribute names readable for that release.
 
 from __future__ import annotations
 
-import warnings
-
-from ..errors import SpecificationError
-from ..inference import Bootstrap, check_spec
+from ..errors import SpecificationError, warn
+from ..inference import Bootstrap, check_spec, spec_from_old_options
 
 
 def bootstrap_spec(where: str, inference, *, reps=None, seed=None, default_reps: int = 2000,
@@ -24,15 +22,10 @@ def bootstrap_spec(where: str, inference, *, reps=None, seed=None, default_reps:
     applies (only where rows are resampled).
     """
     check_spec(inference, (Bootstrap,), where=where, argument="inference")
-    if reps is not None or seed is not None:
-        if inference is not None:
-            raise SpecificationError(
-                f"{where}: pass the draws once, as inference=Bootstrap(reps=..., seed=...); "
-                "reps= and seed= are its old spelling")
-        inference = Bootstrap(reps=default_reps if reps is None else reps, seed=seed)
-        warnings.warn(
-            f"{where}(reps=, seed=) are replaced by inference={inference.describe()}; reps= and "
-            "seed= will be removed in the next release", FutureWarning, stacklevel=4)
+    inference = spec_from_old_options(
+        where, inference, reps=reps, seed=seed,
+        build=lambda reps, seed: Bootstrap(reps=default_reps if reps is None else reps,
+                                           seed=seed))
     if inference is None:
         inference = Bootstrap(reps=default_reps)
     if inference.cluster is not None and not cluster:
@@ -54,8 +47,8 @@ def renamed(old: str, new: str) -> property:
     """A read-only attribute ``old`` that still gives ``new`` (a dotted path), with a warning."""
 
     def get(self):
-        warnings.warn(f"{type(self).__name__}.{old} is renamed {new}; {old} will be removed in "
-                      "the next release", FutureWarning, stacklevel=2)
+        warn(f"{type(self).__name__}.{old} is renamed {new}; {old} will be removed in the next "
+             "release", FutureWarning)
         value = self
         for part in new.split("."):
             value = getattr(value, part)

@@ -53,7 +53,9 @@ class CostEffectivenessResult(Result):
     2 * min(P(d* <= 0), P(d* >= 0)). :meth:`with_inference` re-draws from the same sample.
     """
 
-    count_columns = ("n_group", "n_reference")
+    count_columns = ("n_group", "n_reference", "n")  # "n": the summary's table of groups
+    report_plots = (("Cost-effectiveness plane", "plane"),
+                    ("Cost-effectiveness acceptability curve", "ceac"))
 
     def __init__(self, *, estimator, table, sample, inference, point, draws, warnings=(),
                  sample_warnings=()):
@@ -238,26 +240,6 @@ class CostEffectivenessResult(Result):
         if kind == "plane":
             return plot_ce_plane(self, ax=ax, **style)
         return plot_ceac(self, ax=ax, **style)
-
-    def report_section(self):
-        import matplotlib.pyplot as plt
-
-        from ..base import ReportSection
-
-        summ = self.summary()
-        ax1 = self.plot(kind="plane")
-        ax2 = self.plot(kind="ceac")
-        section = ReportSection(
-            title=summ.title,
-            paragraphs=tuple(f"{k}: {v}" for k, v in summ.header),
-            tables=tuple((h, t, ("n",) if h == "Groups" else ()) for h, t in summ.tables),
-            figures=(("Cost-effectiveness plane", ax1.get_figure()),
-                     ("Cost-effectiveness acceptability curve", ax2.get_figure())),
-            notes=summ.notes,
-        )
-        plt.close(ax1.get_figure())
-        plt.close(ax2.get_figure())
-        return section
 
 
 def _discount_text(est) -> str:

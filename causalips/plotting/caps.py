@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from ._common import PALETTE, get_ax
+from ._text import plain_text
 
 
+@plain_text
 def plot_support_caps(result, *, ax=None, title: str | None = None):
     """Job search: caseload days freed (x) against job starts lost (y), one point per cap,
     labelled, with bootstrap intervals as cross-hairs. In-work support: support days freed per

@@ -5,10 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from ._common import PALETTE, get_ax, step_xy
+from ._text import plain_text
 
 LINESTYLES = ("-", "--", ":", "-.")
 
 
+@plain_text
 def plot_cumulative_incidence(
     result,
     *,

@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from ._common import PALETTE, get_ax
+from ._text import plain_text
 
 
+@plain_text
 def plot_hazard_ratios(result, *, ax=None, title: str | None = None, color: str = PALETTE[0],
                        reference_line: bool = True):
     """Forest plot: one row per coefficient, hazard ratio with its CI on a log axis."""
@@ -50,6 +52,7 @@ def _ratio_ticks(ax, values) -> None:
     ax.xaxis.set_minor_formatter(NullFormatter())
 
 
+@plain_text
 def plot_schoenfeld(result, term: str, *, transform: str = "km", ax=None, color=PALETTE[0],
                     title: str | None = None):
     """Scaled Schoenfeld residuals of one coefficient against g(t), with a lowess-type smooth.
@@ -86,6 +89,7 @@ def plot_schoenfeld(result, term: str, *, transform: str = "km", ax=None, color=
     return ax
 
 
+@plain_text
 def plot_adjusted_curves(curves, *, ax=None, time_label: str = "time", title: str | None = None):
     """Step plot of the frame returned by ``CoxResult.survival_curves``."""
     ax = get_ax(ax)

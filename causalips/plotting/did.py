@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-
-def _axes(ax):
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=(6.5, 4))
-    return ax
+from ._common import get_ax
+from ._text import plain_text
 
 
+@plain_text
 def plot_trends(result, ax=None, **style):
     """Mean outcome by period, treated vs control units, with the first exposure marked."""
-    ax = _axes(ax)
+    ax = get_ax(ax, figsize=(6.5, 4))
     tr = result.trends
     colors = {"treated": style.pop("treated_color", "C3"), "control": style.pop("control_color",
                                                                                  "C0")}
@@ -34,9 +30,10 @@ def plot_trends(result, ax=None, **style):
     return ax
 
 
+@plain_text
 def plot_event_study(result, ax=None, **style):
     """Coefficients by event time with confidence intervals; reference period at zero."""
-    ax = _axes(ax)
+    ax = get_ax(ax, figsize=(6.5, 4))
     tab = result.tidy()
     tab = tab[tab["event_time"].notna()].sort_values("event_time")
     color = style.pop("color", "C0")
@@ -57,9 +54,10 @@ def plot_event_study(result, ax=None, **style):
     return ax
 
 
+@plain_text
 def plot_placebo(result, ax=None, **style):
     """Placebo (randomization / Conley-Taber) distribution with the observed estimate."""
-    ax = _axes(ax)
+    ax = get_ax(ax, figsize=(6.5, 4))
     det = next(iter(result.details.values()), None) if result.details else None
     if det is None or not (hasattr(det, "placebo") or hasattr(det, "placebo_errors")):
         raise ValueError("no placebo distribution: use with_inference(Randomization()) first")

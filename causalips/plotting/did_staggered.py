@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._common import PALETTE, get_ax
+from ._text import plain_text
 
 
 def _errorbars(ax, x, table, color, *, band=True, label=None, marker="o", fill="full"):
@@ -19,6 +20,7 @@ def _errorbars(ax, x, table, color, *, band=True, label=None, marker="o", fill="
                 lw=1.2, label=label, fillstyle=fill)
 
 
+@plain_text
 def plot_group_time(result, *, ax=None, band: bool = True, title: str | None = None,
                     ylabel: str | None = None):
     """ATT(g,t) by calendar period, one colour per cohort (group); pre-periods hollow.
@@ -46,6 +48,7 @@ def plot_group_time(result, *, ax=None, band: bool = True, title: str | None = N
     return ax
 
 
+@plain_text
 def plot_aggregate(result, *, ax=None, band: bool = True, title: str | None = None,
                    ylabel: str | None = None):
     """Aggregated effects: event-study plot for ``dynamic``; by group or period otherwise.
@@ -79,6 +82,7 @@ def plot_aggregate(result, *, ax=None, band: bool = True, title: str | None = No
     return ax
 
 
+@plain_text
 def plot_synthetic_control(result, *, ax=None, kind: str = "trajectories",
                            title: str | None = None, ylabel: str | None = None,
                            max_ratio: float | None = None):
@@ -119,6 +123,7 @@ def plot_synthetic_control(result, *, ax=None, kind: str = "trajectories",
     return ax
 
 
+@plain_text
 def plot_synthetic_did(result, *, ax=None, title: str | None = None, ylabel: str | None = None):
     """SDID: treated mean vs the unit-weighted control mean (shifted by the pre-period gap);
     bars at the bottom show the time weights lambda."""

@@ -11,8 +11,10 @@ from collections.abc import Sequence
 import numpy as np
 
 from ._common import PALETTE, get_ax
+from ._text import plain_text
 
 
+@plain_text
 def plot_ce_plane(result, *, ax=None, wtp: Sequence[float] | None = None,
                   max_points: int = 2000, title: str | None = None,
                   effect_label: str | None = None, cost_label: str | None = None):
@@ -51,6 +53,7 @@ def plot_ce_plane(result, *, ax=None, wtp: Sequence[float] | None = None,
     return ax
 
 
+@plain_text
 def plot_ceac(result, *, ax=None, thresholds: Sequence[float] | None = None,
               title: str | None = None, all_groups: bool | None = None,
               all_arms: bool | None = None):
@@ -64,10 +67,10 @@ def plot_ceac(result, *, ax=None, thresholds: Sequence[float] | None = None,
     ce = result.ceac(thresholds)
     groups = list(result.groups)
     if all_arms is not None:
-        import warnings
+        from ..errors import warn
 
-        warnings.warn("plot_ceac(all_arms=) is renamed all_groups=; all_arms= will be removed in "
-                      "the next release", FutureWarning, stacklevel=2)
+        warn("plot_ceac(all_arms=) is renamed all_groups=; all_arms= will be removed in the next "
+             "release", FutureWarning)
         all_groups = all_arms if all_groups is None else all_groups
     if all_groups is None:
         all_groups = len(groups) > 2
@@ -91,6 +94,7 @@ def plot_ceac(result, *, ax=None, thresholds: Sequence[float] | None = None,
     return ax
 
 
+@plain_text
 def plot_tornado(table, *, ax=None, output: str = "net_benefit", base: float | None = None,
                  title: str | None = None, max_bars: int = 12):
     """Tornado diagram of a one-way sensitivity table.
@@ -124,6 +128,7 @@ def plot_tornado(table, *, ax=None, output: str = "net_benefit", base: float | N
     return ax
 
 
+@plain_text
 def plot_draws(draws, *, ax=None, output: str = "net_benefit", reference: float = 0.0,
                title: str | None = None, bins: int = 50):
     """Histogram of Monte Carlo draws of one output (probabilistic sensitivity analysis).
@@ -158,6 +163,7 @@ def _km_steps(times, values):
 LINESTYLES = ("-", "--", ":", "-.", (0, (3, 1, 1, 1)), (0, (5, 2)))
 
 
+@plain_text
 def plot_extrapolation(result, *, ax=None, distributions: Sequence[str] | None = None,
                        horizon: float | None = None, km: bool = True, title: str | None = None,
                        time_label: str = "time", group=None):

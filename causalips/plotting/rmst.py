@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from ._common import PALETTE, get_ax
+from ._text import plain_text
 
 
+@plain_text
 def plot_rmst(result, *, ax=None, time_label: str = "days", title: str | None = None):
     """Kaplan–Meier curve per group; the area under it up to tau (the RMST) shaded.
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from ._common import PALETTE, get_ax
+from ._text import plain_text
 
 _LINESTYLES = ("--", ":", "-.", (0, (1, 3)))
 
 
+@plain_text
 def plot_funnel(result, *, ax=None, label_flagged: bool = True, **style):
     """Funnel plot: each site's rate (or O/E) against its size, with the control limits."""
     ax = get_ax(ax)
@@ -40,6 +42,7 @@ def plot_funnel(result, *, ax=None, label_flagged: bool = True, **style):
     return ax
 
 
+@plain_text
 def plot_caterpillar(result, *, ax=None, order: str = "size", **style):
     """Each site's rate with its CI, ordered by size (or name) — never by rank."""
     ax = get_ax(ax, figsize=(7, max(3.0, 0.35 * len(result.tidy()) + 1.5)))
@@ -64,6 +67,7 @@ def plot_caterpillar(result, *, ax=None, order: str = "size", **style):
     return ax
 
 
+@plain_text
 def plot_group_rates(result, *, ax=None, **style):
     """Rates (or other estimates) by group with CIs: a dot-and-whisker plot in the table's
     order; rows without an interval are left out."""
@@ -84,6 +88,7 @@ def plot_group_rates(result, *, ax=None, **style):
     return ax
 
 
+@plain_text
 def plot_representation(result, *, ax=None, **style):
     """Percent of each group in each category, side-by-side bars (one colour per group)."""
     ax = get_ax(ax)
@@ -96,14 +101,10 @@ def plot_representation(result, *, ax=None, **style):
         rows = table[table["group"] == grp].set_index("category").reindex(categories)
         ax.bar(pos + j * width - 0.4 + width / 2, rows["percent"].to_numpy(dtype=float),
                width=width, color=PALETTE[j % len(PALETTE)], label=str(grp))
-    ax.set_xticks(pos)
-    ax.set_xticklabels([str(c) for c in categories], rotation=30, ha="right", fontsize=8)
-    ax.set_ylabel("percent")
-    ax.set_title(style.get("title", "Representativeness"))
-    ax.legend(fontsize=8, frameon=False)
-    return ax
+    return _bars_finished(ax, pos, categories, "percent", style.get("title", "Representativeness"))
 
 
+@plain_text
 def plot_productivity(result, *, ax=None, **style):
     """Outcomes and people per FTE-year by site against the IPS Grow expectations."""
     ax = get_ax(ax)
@@ -117,14 +118,21 @@ def plot_productivity(result, *, ax=None, **style):
                                       ("expected_outcomes", PALETTE[2]))):
         for p, v in zip(pos, table[col]):
             ax.hlines(v, p - 0.4 + 0.4 * j, p + 0.4 * j, color=color, ls="--", lw=1.5)
+    return _bars_finished(ax, pos, table["site"], "per full-time specialist per year",
+                          style.get("title", "Productivity vs IPS Grow expectations (dashed)"))
+
+
+def _bars_finished(ax, pos, labels, ylabel: str, title: str):
+    """Slanted labels under grouped bars, the axis label, the title and a small legend."""
     ax.set_xticks(pos)
-    ax.set_xticklabels([str(s) for s in table["site"]], rotation=30, ha="right", fontsize=8)
-    ax.set_ylabel("per full-time specialist per year")
-    ax.set_title(style.get("title", "Productivity vs IPS Grow expectations (dashed)"))
+    ax.set_xticklabels([str(v) for v in labels], rotation=30, ha="right", fontsize=8)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
     ax.legend(fontsize=8, frameon=False)
     return ax
 
 
+@plain_text
 def plot_fidelity(result, *, ax=None, **style):
     """Fidelity score against outcome rate, one point per site."""
     ax = get_ax(ax)

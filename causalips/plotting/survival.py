@@ -7,8 +7,10 @@ from collections.abc import Sequence
 import numpy as np
 
 from ._common import PALETTE, get_ax, step_xy
+from ._text import plain_text
 
 
+@plain_text
 def plot_kaplan_meier(
     result,
     *,
@@ -81,6 +83,7 @@ def _at_risk_table(ax, result, risk_times, suppress_below=0):
     fig.subplots_adjust(bottom=min(0.45, 0.2 + line * n_groups * 0.8), left=0.2)
 
 
+@plain_text
 def plot_observed_expected(result, *, ax=None):
     """Observed against expected events per group (log-rank)."""
     ax = get_ax(ax)

@@ -19,7 +19,7 @@ import pandas as pd
 from .._version import __version__
 from ..base import ReportSection
 from ..disclosure import DEFAULT_THRESHOLD, check_threshold, published_table
-from .figures import plain_text_figure
+from ..plotting._text import plain_text_figure
 
 
 @cache
@@ -36,12 +36,13 @@ def figure_to_data_uri(fig, dpi: int = 110) -> str:
     """PNG bytes of a matplotlib figure as a data: URI (keeps the report one file).
 
     Text in the figure is drawn as plain text (no mathtext) and long labels are shortened
-    first, so user labels can neither crash the drawing nor blow up the image.
+    first (the plotting functions do so already; a figure made elsewhere is made so here), so
+    user labels can neither crash the drawing nor blow up the image.
     """
     import matplotlib as mpl
 
     buf = io.BytesIO()
-    with mpl.rc_context({"text.parse_math": False, "text.usetex": False}):
+    with mpl.rc_context({"text.usetex": False}):
         plain_text_figure(fig)
         fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")

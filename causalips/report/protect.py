@@ -10,13 +10,14 @@ result's own drawing code, given a view of the result that holds only the publis
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from ..base import ReportSection
 from ..disclosure import (
     SECONDARY_MARKER,
     SECONDARY_NOTE,
+    hidden_rows,
+    hide_decimals_in_rows,
     is_suppressed,
     left_out_note,
     suppress_with_totals,
@@ -49,24 +50,7 @@ def protect_table(table: pd.DataFrame, counts, threshold: int, *, line_by=None) 
             shown[via_rest] = SECONDARY_MARKER
             out[part] = shown
     out = out.drop(columns=list(rest.values()))
-    hidden = hidden_rows(out, counts)
-    if hidden.any():
-        for c in out.columns:
-            if c in counts or not pd.api.types.is_float_dtype(table[c]):
-                continue
-            col = out[c].astype(object)
-            col[hidden] = SECONDARY_MARKER
-            out[c] = col
-    return out
-
-
-def hidden_rows(table: pd.DataFrame, counts) -> np.ndarray:
-    """Rows in which any of ``counts`` is hidden."""
-    hidden = np.zeros(len(table), dtype=bool)
-    for c in counts:
-        if c in table.columns:
-            hidden |= table[c].map(is_suppressed).to_numpy(dtype=bool)
-    return hidden
+    return hide_decimals_in_rows(out, table, hidden_rows(out, counts), counts, SECONDARY_MARKER)
 
 
 class _PublishedRows:

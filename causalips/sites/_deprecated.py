@@ -7,22 +7,13 @@ two things a rename table cannot do: loose ``reps=`` / ``seed=`` becoming an
 
 from __future__ import annotations
 
-import warnings
-
-from ..errors import SpecificationError
-from ..inference import Bootstrap
+from ..errors import warn
+from ..inference import spec_from_old_options
 
 
 def legacy_resampling(where: str, inference, reps, seed):
     """``inference`` as given, or the :class:`Bootstrap` spec that old ``reps=``/``seed=`` mean."""
-    if reps is None and seed is None:
-        return inference
-    if inference is not None:
-        raise SpecificationError(f"{where}: pass inference=Bootstrap(reps=..., seed=...) only "
-                                 "(reps= and seed= are its old form)")
-    warnings.warn(f"{where}(reps=, seed=) is now inference=Bootstrap(reps=..., seed=...); reps= "
-                  "and seed= will be removed in the next release", FutureWarning, stacklevel=5)
-    return Bootstrap(reps=Bootstrap.reps if reps is None else reps, seed=seed)
+    return spec_from_old_options(where, inference, reps=reps, seed=seed)
 
 
 class LegacyAttributes:
@@ -39,8 +30,8 @@ class LegacyAttributes:
             value = getattr(self.inference, name)
         else:
             raise AttributeError(f"{cls.__name__!s} has no attribute {name!r}")
-        warnings.warn(f"{cls.__name__}.{name} is renamed {new}; the old name will be removed in "
-                      "the next release", FutureWarning, stacklevel=2)
+        warn(f"{cls.__name__}.{name} is renamed {new}; the old name will be removed in the next "
+             "release", FutureWarning)
         return value
 
 
@@ -53,9 +44,8 @@ def moved_names(old_module: str, moved: dict[str, str]):
 
         if name not in moved:
             raise AttributeError(f"module {old_module!r} has no attribute {name!r}")
-        warnings.warn(f"{old_module} is a deprecated module path; import {name} from "
-                      "causalips.sites (the old path will be removed in the next release)",
-                      FutureWarning, stacklevel=2)
+        warn(f"{old_module} is a deprecated module path; import {name} from causalips.sites (the "
+             "old path will be removed in the next release)", FutureWarning)
         return getattr(import_module(f"causalips.sites.{moved[name]}"), name)
 
     return __getattr__

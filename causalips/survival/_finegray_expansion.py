@@ -18,8 +18,7 @@ from .._checks import (
     as_dataframe,
     cause_codes,
     check_columns,
-    check_nonnegative,
-    duration_values,
+    duration_column,
 )
 from ..errors import DataError
 
@@ -122,14 +121,8 @@ def finegray_data(data: pd.DataFrame, *, duration: str, event: str, cause: Any,
 
 
 def _durations(df: pd.DataFrame, col: str) -> np.ndarray:
-    """Durations as numbers (timedeltas in days), refusing missing and negative values."""
-    t, _unit = duration_values(df, col, role="duration")
-    missing = np.isnan(t)
-    if missing.any():
-        raise DataError(f"column {col!r} (the duration) has {int(missing.sum())} missing values "
-                        f"(e.g. row {_example_rows(df, missing)}); drop those rows first.")
-    check_nonnegative(df, t, col, role="duration")
-    return t
+    """Durations as float numbers (timedeltas in days), refusing missing and negative values."""
+    return np.asarray(duration_column(df, col, role="duration"), dtype=np.float64)
 
 
 def _status(df: pd.DataFrame, event: str, cause: Any) -> np.ndarray:

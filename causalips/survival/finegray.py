@@ -23,7 +23,7 @@ import pandas as pd
 
 from .._checks import as_dataframe, check_choice, check_columns, check_not_empty, check_range
 from ..base import Estimator, Result, Summary
-from ..errors import DroppedRowsWarning, SpecificationError
+from ..errors import DroppedRowsWarning, SpecificationError, warn
 from ..inference import Cluster, ModelBased, Robust, check_spec
 from ._cox_variance import variance_spec
 from ._finegray_expansion import (
@@ -86,7 +86,8 @@ def _quietly(fn):
         _warnings.simplefilter("always")
         out = fn()
     for w in caught:
-        _warnings.warn(_plain_names(str(w.message)), w.category, stacklevel=3)
+        warn(_plain_names(str(w.message)), w.category,
+             n_dropped=getattr(w.message, "n_dropped", None))
     return out
 
 
@@ -126,8 +127,8 @@ class FineGrayResult(Result):
     @property
     def vcov(self) -> pd.DataFrame:
         """Deprecated: use :meth:`vcov_matrix`."""
-        _warnings.warn("FineGrayResult.vcov is deprecated; use .vcov_matrix() (it will be "
-                       "removed in the next release)", FutureWarning, stacklevel=2)
+        warn("FineGrayResult.vcov is deprecated; use .vcov_matrix() (it will be removed in the "
+             "next release)", FutureWarning)
         return self.vcov_matrix()
 
     def with_inference(self, spec) -> FineGrayResult:
@@ -285,11 +286,9 @@ class FineGray(Estimator):
         missing = df[keep].isna().any(axis=1).to_numpy() if keep else np.zeros(len(df), bool)
         if missing.any():
             n_drop = int(missing.sum())
-            msg = (f"{n_drop} of {len(df)} rows dropped for missing covariate values (before "
-                   f"the censoring weights were computed; e.g. rows "
-                   f"{df.index[missing][:3].tolist()})")
-            _warnings.warn(DroppedRowsWarning(msg, n_drop), stacklevel=2)
-            warnings.append(msg)
+            warn(f"{n_drop} of {len(df)} rows dropped for missing covariate values (before the "
+                 f"censoring weights were computed; e.g. rows {df.index[missing][:3].tolist()})",
+                 DroppedRowsWarning, record=warnings, n_dropped=n_drop)
             df = df.loc[~missing]
             check_not_empty(df, what="data after dropping rows with missing covariates")
         t = _durations(df, self.duration)

@@ -23,8 +23,22 @@ import pytest
 
 from causalips.base import ID_COLUMNS, STAT_COLUMNS, Estimator, ReportSection, Result, Summary
 from causalips.errors import SpecificationError
+from causalips.inference import (
+    Bootstrap,
+    ConleyTaber,
+    ModelBased,
+    MultiplierBootstrap,
+    Placebo,
+    Randomization,
+    Robust,
+    WildBootstrap,
+)
 
 HERE = Path(__file__).parent
+
+# The contract cases use today's names: any FutureWarning means a case (or the library on its
+# own path) still goes through a deprecated alias.
+pytestmark = pytest.mark.filterwarnings("error::FutureWarning")
 
 
 def _load_cases():
@@ -251,3 +265,84 @@ def test_text_in_a_numeric_column_is_our_error(make_estimator, make_data):
         bad.iloc[0, bad.columns.get_loc(col)] = "n/a"
         with pytest.raises(CausalipsError):
             est.fit(bad)
+
+
+# Small specs of every kind that need no column of the data (a spec naming a column the data
+# lack is a data error, not the contract's business).
+SMALL_SPECS = (ModelBased(), Robust(), Bootstrap(reps=19, seed=1, progress=False),
+               MultiplierBootstrap(reps=19, seed=1, progress=False),
+               WildBootstrap(reps=19, seed=1, progress=False),
+               Randomization(reps=19, seed=1, progress=False),
+               ConleyTaber(reps=19, seed=1, progress=False), Placebo(reps=19, seed=1,
+                                                                     progress=False))
+
+
+@pytest.mark.parametrize("make_estimator, make_data", CASES)
+def test_with_inference_returns_a_result_or_refuses_clearly(make_estimator, make_data):
+    """``with_inference(spec)`` on every result: a new result of the same kind, leaving the
+    original as it was, or a SpecificationError (never another exception)."""
+    import warnings
+
+    res = make_estimator().fit(make_data())
+    before = res.tidy()
+    for spec in SMALL_SPECS:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # small reps warn; that is not the point here
+            warnings.simplefilter("error", FutureWarning)
+            try:
+                again = res.with_inference(spec)
+            except SpecificationError as exc:
+                assert str(exc), f"{type(spec).__name__}: an empty message"
+                continue
+        assert isinstance(again, type(res)), f"{type(spec).__name__} gave {type(again)}"
+        assert again is not res
+        _assert_tidy_order(list(again.tidy().columns))
+    pd.testing.assert_frame_equal(res.tidy(), before)  # the original is unchanged
+    with pytest.raises(SpecificationError):
+        res.with_inference("bootstrap")  # not a spec
+
+
+@pytest.mark.parametrize("make_estimator, make_data", CASES)
+def test_vcov_matrix_is_a_named_square_table_or_refused(make_estimator, make_data):
+    res = make_estimator().fit(make_data())
+    try:
+        vcov = res.vcov_matrix()
+    except SpecificationError as exc:
+        assert "covariance" in str(exc) or "vcov" in str(exc), str(exc)
+        return
+    assert isinstance(vcov, pd.DataFrame)
+    assert vcov.shape[0] == vcov.shape[1] > 0
+    assert list(vcov.index) == list(vcov.columns), "rows and columns named by the same terms"
+    values = vcov.to_numpy(dtype=float)
+    np.testing.assert_allclose(values, values.T, rtol=1e-10, atol=1e-14, equal_nan=True)
+    diagonal = np.diag(values)
+    assert np.all(diagonal[np.isfinite(diagonal)] >= -1e-12), "variances are not negative"
+    first = float(values[0, 0])
+    vcov.iloc[0, 0] = -1.0  # a copy: changing it cannot change the result
+    again = float(res.vcov_matrix().iloc[0, 0])
+    assert again == first or (np.isnan(again) and np.isnan(first))
+
+
+def _plan_specs(est):
+    return [v for k, v in est.get_params().items()
+            if k in ("vcov", "inference") and v is not None and not isinstance(v, str)]
+
+
+@pytest.mark.parametrize("make_estimator, make_data",
+                         [c for c in CASES if _plan_specs(c.values[0]())])
+def test_the_plans_own_spec_applies_to_its_results(make_estimator, make_data):
+    """Given back the spec its plan used, ``with_inference`` redoes the same uncertainty: the
+    estimates stay, only what the spec governs may change."""
+    import warnings
+
+    est = make_estimator()
+    specs = _plan_specs(est)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        warnings.simplefilter("error", FutureWarning)
+        res = est.fit(make_data())
+        for spec in specs:
+            again = res.with_inference(spec)
+            assert isinstance(again, type(res))
+            pd.testing.assert_series_equal(again.tidy()["estimate"], res.tidy()["estimate"],
+                                           obj=f"estimates after with_inference({spec!r})")

@@ -18,7 +18,9 @@ def test_user_text_is_escaped_and_report_is_self_contained():
     df = pd.DataFrame({"t<script>": [1, 2, 3, 4, 5, 6], "e": [1, 0, 1, 1, 0, 1],
                        "g": ["<b>x</b>"] * 3 + ["y"] * 3})
     res = KaplanMeier(duration="t<script>", event="e", group="g").fit(df)
-    page = render_html([res.report_section()], title="<i>title</i>")
+    # threshold 0: groups of three would be left out of the published figure
+    page = render_html([res.report_section(suppress_below=0)], title="<i>title</i>",
+                       suppress_below=0)
     assert "<script" not in page
     assert "&lt;b&gt;x&lt;/b&gt;" in page and "&lt;i&gt;title&lt;/i&gt;" in page
     assert re.search(r'<img src="data:image/png;base64,', page)
@@ -127,3 +129,37 @@ def test_km_section_leaves_out_a_tiny_group_and_says_so():
     assert "Smallbrook" not in legend
     page = render_html([section], suppress_below=10)
     assert "0.9167" not in page and "0.8333" not in page
+
+
+def _tables_of(section):
+    return [(caption, table.to_json(), counts) for caption, table, counts in section.tables]
+
+
+def test_one_km_section_builder_for_the_result_and_the_report():
+    """KaplanMeierResult.report_section and report.curves.kaplan_meier_section are one builder:
+    the same paragraphs, tables and notes at the same threshold."""
+    from causalips.report.curves import kaplan_meier_section
+
+    df = pd.DataFrame({"t": list(range(1, 13)) + list(range(1, 41)),
+                       "e": [1, 1] + [0] * 10 + [1, 0] * 20,
+                       "g": ["Smallbrook"] * 12 + ["Large"] * 40})
+    res = KaplanMeier(duration="t", event="e", group="g").fit(df)
+    for threshold in (0, 5, 10):
+        mine = res.report_section(suppress_below=threshold)
+        report = kaplan_meier_section(res, threshold=threshold)
+        assert mine.paragraphs == report.paragraphs and mine.notes == report.notes
+        assert _tables_of(mine) == _tables_of(report)
+        assert [c for c, _ in mine.figures] == [c for c, _ in report.figures]
+    # the result's default publishes at the report's default threshold (5), not the exact curve
+    assert _tables_of(res.report_section()) == _tables_of(kaplan_meier_section(res, threshold=5))
+    assert _tables_of(res.report_section()) != _tables_of(res.report_section(suppress_below=0))
+
+
+def test_report_km_section_under_delayed_entry_has_no_log_rank_paragraph():
+    from causalips.report.curves import kaplan_meier_section
+
+    df = pd.DataFrame({"t": [3, 5, 5, 8, 10, 12, 15, 20] * 3, "e": [1, 1, 0, 1, 0, 1, 1, 0] * 3,
+                       "g": list("abababab") * 3, "entry": [0.0, 0, 2, 0, 4, 0, 6, 1] * 3})
+    res = KaplanMeier(duration="t", event="e", group="g", entry="entry").fit(df)
+    section = kaplan_meier_section(res, threshold=0)  # raised before: no log-rank under entry
+    assert not any("Log-rank" in p for p in section.paragraphs)

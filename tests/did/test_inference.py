@@ -335,13 +335,13 @@ def test_progress_bars_follow_the_spec(monkeypatch):
     from causalips.did import _assignment
 
     seen = []
-    real = _assignment.tqdm
+    real = _assignment.progress_bar
 
     def spy(*args, **kwargs):
-        seen.append(kwargs.get("disable"))
+        seen.append(not kwargs.get("enabled"))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(_assignment, "tqdm", spy)
+    monkeypatch.setattr(_assignment, "progress_bar", spy)
     res = quiet(DiD(outcome="y", unit="m", time="year", treatment="d"), municipality_panel())
     res.with_inference(Randomization(progress=False))
     res.with_inference(Randomization())

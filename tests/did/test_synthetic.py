@@ -516,9 +516,9 @@ def test_degenerate_synthetic_inputs_are_clear():
 ])
 def test_progress_bar_shows_on_long_runs_and_progress_false_silences_it(prop99, make, capsys,
                                                                        monkeypatch):
-    from causalips.did import _progress_bar
+    from causalips import _progress
 
-    monkeypatch.setattr(_progress_bar, "DELAY", 0.0)  # as if the run took over two seconds
+    monkeypatch.setattr(_progress, "DELAY", 0.0)  # as if the run took over two seconds
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         data = prop99.assign(ft=np.where(prop99["state"] == "California", 1989, 0))

@@ -123,7 +123,7 @@ def test_other_specs_and_doubled_draws_are_refused(name):
     with pytest.raises(SpecificationError, match=f"{name} cannot use WildBootstrap as "
                                                  r"inference=; it takes Bootstrap\(\)"):
         make(inference=WildBootstrap(cluster="site"))
-    with pytest.raises(SpecificationError, match="pass the draws once"):
+    with pytest.raises(SpecificationError, match="pass inference= only"):
         make(inference=Bootstrap(reps=10), reps=10)
 
 

@@ -419,12 +419,13 @@ def test_ci_is_renamed_ci_method(make):
     lambda **kw: Representativeness(category="g", group="s", **kw),
 ])
 def test_reps_and_seed_become_a_bootstrap_spec(make):
-    with pytest.warns(FutureWarning, match=r"\(reps=, seed=\) is now inference=Bootstrap"):
+    with pytest.warns(FutureWarning,
+                      match=r"\(reps=999, seed=3\) is replaced by inference=Bootstrap"):
         est = make(reps=999, seed=3)
     assert est.inference == Bootstrap(reps=999, seed=3)
     with pytest.warns(FutureWarning, match="reps is renamed inference.reps"):
         assert est.reps == 999
-    with pytest.raises(SpecificationError, match="pass inference=Bootstrap"):
+    with pytest.raises(SpecificationError, match="pass inference= only"):
         make(reps=999, inference=Bootstrap())
     with pytest.raises(SpecificationError, match="seed must be None or a whole number"), \
             pytest.warns(FutureWarning):
