@@ -244,17 +244,32 @@ def check_collinearity(xc: np.ndarray, names: Sequence[str], within=None,
     ``xc`` must be centred. With stratum codes ``within``, columns are compared after removing
     stratum means (a column constant within every stratum carries no information in a
     stratified Cox model). ``means`` (the column means removed) also sets the scale below which
-    a column counts as constant (rounding noise left by the centring). Returns the (within-stratum) sums of squares of the columns.
+    a column counts as constant (rounding noise left by the centring). Returns the
+    (within-stratum) sums of squares of the columns.
     """
     p = xc.shape[1]
     if p == 0:
         return np.zeros(0)
-    n = xc.shape[0]
     gram = xc.T @ xc
-    rms = np.sqrt(np.clip(np.diag(gram), 0, None) / max(n, 1))  # overall spread
+    counts = sums = None
     if within is not None and within.max() > 0:
         counts = np.bincount(within).astype(float)
         sums = np.column_stack([np.bincount(within, weights=xc[:, j]) for j in range(p)])
+    return check_gram(gram, xc.shape[0], names, counts=counts, sums=sums, means=means)
+
+
+def check_gram(gram: np.ndarray, n: int, names: Sequence[str], *, counts=None, sums=None,
+               means=None) -> np.ndarray:
+    """:func:`check_collinearity` from the cross-products of the centred columns.
+
+    ``gram`` is X_c'X_c over the ``n`` rows; with strata, ``counts`` (rows per stratum) and
+    ``sums`` (per stratum, the column sums of X_c) remove the stratum means. A fit run in a
+    data engine gets these sums from one aggregation.
+    """
+    p = gram.shape[0]
+    rms = np.sqrt(np.clip(np.diag(gram), 0, None) / max(n, 1))  # overall spread
+    stratified = counts is not None
+    if stratified:
         nz = counts > 0
         gram = gram - (sums[nz] / counts[nz, None]).T @ sums[nz]
     diag = np.clip(np.diag(gram), 0, None)
@@ -266,7 +281,7 @@ def check_collinearity(xc: np.ndarray, names: Sequence[str], within=None,
         bad = [names[j] for j in np.flatnonzero(const)]
         raise DataError(
             f"covariate column(s) {bad} do not vary"
-            + (" within strata" if within is not None and within.max() > 0 else "")
+            + (" within strata" if stratified else "")
             + " in the rows used, so their hazard ratio cannot be estimated; drop them "
             "(or, for a factor, check that each level occurs)"
         )

@@ -117,10 +117,6 @@ class Cox(Estimator):
     _param_names = ("duration", "event", "covariates", "reference", "categorical", "strata",
                     "ties", "entry", "weights", "vcov", "event_value", "conf_level", "max_iter",
                     "tol", "concordance", "diagnostics")
-
-    _param_names = ("duration", "event", "covariates", "reference", "categorical", "strata",
-                    "ties", "entry", "weights", "vcov", "event_value", "conf_level", "max_iter",
-                    "tol", "concordance", "diagnostics")
     #: cluster columns coded and kept besides the plan's (FineGray keeps its person id here)
     _keep_clusters: tuple[str, ...] = ()
 
@@ -195,7 +191,7 @@ class Cox(Estimator):
                               rows=rs.order)
         if not design.names:
             raise SpecificationError("covariates is empty; a Cox model needs at least one term")
-        clusters = {c: cols.codes[c].codes[rs.order] for c in self._cluster_columns()}
+        clusters = {c: _present_codes(cols.codes[c])[rs.order] for c in self._cluster_columns()}
         fit = fit_cox(rs, design, strata_rows=s_codes[rs.order] if self.strata else None,
                       strata_labels=s_labels, clusters=clusters, stop=stop, plan=self)
         return CoxResult(estimator=self, fit=fit, spec=self.vcov,
@@ -247,6 +243,15 @@ class Cox(Estimator):
                 "entry < duration"
             )
         return stop, start
+
+
+def _present_codes(coded) -> np.ndarray:
+    """Cluster codes 0..G-1 over the clusters left after dropping rows (G counts only those:
+    the CR1 factor G/(G-1) and the t(G-1) reference must not count clusters with no rows)."""
+    present = np.bincount(coded.codes, minlength=len(coded.levels)) > 0
+    if present.all():
+        return coded.codes
+    return (np.cumsum(present) - 1)[coded.codes]
 
 
 __all__ = ["Cox", "CoxResult"]
