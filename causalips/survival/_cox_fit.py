@@ -104,10 +104,7 @@ class CoxFit:
     def cluster_codes(self, column: str, where: str) -> np.ndarray:
         codes = self.clusters.get(column)
         if codes is None:
-            kept = ", ".join(repr(c) for c in self.clusters if not c.startswith("__")) or "none"
-            raise SpecificationError(
-                f"{where}: this fit did not keep the cluster column {column!r} (it kept: "
-                f"{kept}); refit with vcov=Cluster({column!r}) to cluster on it")
+            raise missing_cluster(where, column, self.clusters)
         return codes
 
     @functools.cached_property
@@ -164,6 +161,14 @@ class CoxFit:
         """Baseline hazard increments at centred x = 0, per event block."""
         dh = self.final.c1 * np.exp(-self.final.shift)
         return {"time": self.rs.block_time, "stratum": self.rs.block_stratum, "dhaz": dh}
+
+
+def missing_cluster(where: str, column: str, kept) -> SpecificationError:
+    """The error for a cluster column the fit did not keep (``with_inference``)."""
+    shown = ", ".join(repr(c) for c in kept if not c.startswith("__")) or "none"
+    return SpecificationError(
+        f"{where}: this fit did not keep the cluster column {column!r} (it kept: {shown}); "
+        f"refit with vcov=Cluster({column!r}) to cluster on it")
 
 
 @dataclass(frozen=True)

@@ -311,14 +311,18 @@ def information_from_sums(s2: np.ndarray, s2d: np.ndarray, pc: Pieces,
                           q: np.ndarray | None = None) -> np.ndarray:
     """:func:`information` from per-block sums instead of rows.
 
-    ``s2`` and ``s2d`` are (B, p, p): Σ w·r·x x' over each block's risk set and over its
-    deaths. The row pass of :func:`information` is the same sum, Σ_b (c1_b·S2_b − cf_b·S2d_b),
-    taken row by row.
+    ``s2`` and ``s2d`` are (B, p(p+1)/2): Σ w·r·x x' over each block's risk set and over its
+    deaths, the upper triangle packed in ``np.triu_indices(p)`` order. The row pass of
+    :func:`information` is the same sum, Σ_b (c1_b·S2_b − cf_b·S2d_b), taken row by row.
     """
     c1, cf, q0, q1, q2 = pc.c1, pc.cf, pc.q0, pc.q1, pc.q2
     if q is not None:
         c1, cf, q0, q1, q2 = c1 * q, cf * q, q0 * q, q1 * q, q2 * q
-    first = np.tensordot(c1, s2, axes=1) - np.tensordot(cf, s2d, axes=1)
+    p = pc.s1.shape[1]
+    first = np.zeros((p, p))
+    upper = np.triu_indices(p)
+    first[upper] = c1 @ s2 - cf @ s2d
+    first = first + np.triu(first, 1).T
     out = first - _second_term(pc.s1, pc.s1d, q0, q1, q2)
     return (out + out.T) / 2
 

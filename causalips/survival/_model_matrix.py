@@ -203,6 +203,36 @@ def _product(fillers):
     return fill
 
 
+def expand_terms(terms: Sequence[Term], part, product):
+    """The design columns of ``terms``, however a column is represented.
+
+    ``part(p)`` gives (columns, names, is_factor) of one part (a factor: one column per level
+    but the reference); ``product(columns)`` combines the parts of an interaction. Returns
+    (columns, names, indicator, assign). Shared by the design matrix in memory (columns are
+    fillers) and the design expressions of a fit run in a data engine.
+    """
+    columns: list = []
+    names: list[str] = []
+    indicator: list[bool] = []
+    assign: dict[str, tuple[int, ...]] = {}
+    for term in terms:
+        combo, combo_names, all_factor = [[]], [""], True
+        for p in term.parts:
+            pf, pn, is_factor = part(p)
+            all_factor = all_factor and is_factor
+            combo = [a + [b] for a in combo for b in pf]
+            combo_names = [f"{a}:{b}" if a else b for a in combo_names for b in pn]
+        start = len(columns)
+        columns.extend(c[0] if len(c) == 1 else product(c) for c in combo)
+        names.extend(combo_names)
+        indicator.extend([all_factor and len(term.parts) == 1] * len(combo))
+        assign[term.label] = tuple(range(start, len(columns)))
+    if len(set(names)) != len(names):
+        dup = sorted({n for n in names if names.count(n) > 1})
+        raise SpecificationError(f"covariates give duplicate coefficients {dup}; list each term once")
+    return columns, names, indicator, assign
+
+
 def build_design(cols: ModelColumns, terms: Sequence[Term], *, factors: set[str],
                  reference=None, rows: np.ndarray | None = None) -> Design:
     """The design matrix (column-major), with ``rows`` (a permutation) in that row order.
@@ -211,25 +241,7 @@ def build_design(cols: ModelColumns, terms: Sequence[Term], *, factors: set[str]
     numeric columns are gathered straight into the matrix.
     """
     source = _Columns(cols, factors, rows, dict(reference or {}))
-    fillers: list = []
-    names: list[str] = []
-    indicator: list[bool] = []
-    assign: dict[str, tuple[int, ...]] = {}
-    for term in terms:
-        combo, combo_names, all_factor = [[]], [""], True
-        for part in term.parts:
-            pf, pn, is_factor = source.part(part)
-            all_factor = all_factor and is_factor
-            combo = [a + [b] for a in combo for b in pf]
-            combo_names = [f"{a}:{b}" if a else b for a in combo_names for b in pn]
-        start = len(fillers)
-        fillers.extend(c[0] if len(c) == 1 else _product(c) for c in combo)
-        names.extend(combo_names)
-        indicator.extend([all_factor and len(term.parts) == 1] * len(combo))
-        assign[term.label] = tuple(range(start, len(fillers)))
-    if len(set(names)) != len(names):
-        dup = sorted({n for n in names if names.count(n) > 1})
-        raise SpecificationError(f"covariates give duplicate coefficients {dup}; list each term once")
+    fillers, names, indicator, assign = expand_terms(terms, source.part, _product)
     matrix = np.empty((cols.n, len(fillers)), order="F")  # column-major: fast column access
     for j, fill in enumerate(fillers):
         fill(matrix[:, j])

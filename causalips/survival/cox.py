@@ -29,6 +29,7 @@ from .._checks import (
     check_range,
 )
 from ..base import Estimator
+from ..engine import is_in_memory
 from ..errors import DataError, EstimationError, SpecificationError
 from ..inference import Cluster, ModelBased, Robust
 from . import _cox_math as cm
@@ -94,6 +95,9 @@ class Cox(Estimator):
         Allow :meth:`CoxResult.check_proportional_hazards`, the Schoenfeld-residual plot and
         :meth:`CoxResult.survival_curves` (default True). Their pieces are computed on first
         use and cached, so the fit itself costs the same either way; False refuses them.
+    progress : bool
+        A progress bar (tqdm, after ~2 s) counting the passes over data held by an engine
+        (files, DuckDB, polars, Spark); False silences it. In-memory fits take no bar.
 
     Returns
     -------
@@ -112,11 +116,21 @@ class Cox(Estimator):
     See Also
     --------
     KaplanMeier, LogRank
+
+    Notes
+    -----
+    ``fit(data)`` takes a pandas DataFrame, or anything :func:`causalips.engine.as_table`
+    reads (a Parquet/CSV path or glob, a DuckDB relation, a pyarrow Table, a polars or Spark
+    DataFrame). Then the fit runs where the data live: each Newton step is one grouped
+    aggregation per distinct (stratum, time) and only those sums come back; robust and
+    cluster SEs take one more pass. Coefficients and SEs equal the in-memory fit's
+    (docs/scale.md); concordance, Schoenfeld-residual plots and adjusted curves need the rows
+    and are then unavailable.
     """
 
     _param_names = ("duration", "event", "covariates", "reference", "categorical", "strata",
                     "ties", "entry", "weights", "vcov", "event_value", "conf_level", "max_iter",
-                    "tol", "concordance", "diagnostics")
+                    "tol", "concordance", "diagnostics", "progress")
     #: cluster columns coded and kept besides the plan's (FineGray keeps its person id here)
     _keep_clusters: tuple[str, ...] = ()
 
@@ -139,6 +153,7 @@ class Cox(Estimator):
         tol: float = 1e-9,
         concordance: bool = True,
         diagnostics: bool = True,
+        progress: bool = True,
     ):
         self.duration, self.event = duration, event
         if isinstance(covariates, str):
@@ -169,9 +184,12 @@ class Cox(Estimator):
         self.tol = check_range("tol", tol, 0, 1)
         self.concordance = bool(concordance)
         self.diagnostics = bool(diagnostics)
+        self.progress = bool(progress)
 
     # ----------------------------------------------------------------------------------------
     def fit(self, data) -> CoxResult:
+        if not is_in_memory(data):
+            return self._fit_in_engine(data)
         cols, factors = self._read(as_dataframe(data))
         stop, start = self._times(cols)
         event, n = cols.event, cols.n
@@ -197,19 +215,34 @@ class Cox(Estimator):
         return CoxResult(estimator=self, fit=fit, spec=self.vcov,
                          warnings=[*cols.warnings, *fit.warnings], time_unit=cols.time_unit)
 
+    def _fit_in_engine(self, data) -> CoxResult:
+        """The same fit from per-time sums computed where the data live (``_cox_engine``)."""
+        from ._cox_engine import fit_in_engine
+        from ._cox_engine_columns import read_in_engine
+
+        model = read_in_engine(self, data)
+        fit = fit_in_engine(self, model)
+        return CoxResult(estimator=self, fit=fit, spec=self.vcov,
+                         warnings=[*model.warnings, *fit.warnings], time_unit=model.time_unit)
+
     def _cluster_columns(self) -> list[str]:
         own = [self.vcov.cluster] if isinstance(self.vcov, Cluster) else []
         return list(dict.fromkeys([*own, *self._keep_clusters]))
 
-    def _read(self, df: pd.DataFrame) -> tuple[ModelColumns, set[str]]:
-        """Every column of the plan, read once (incomplete and zero-weight rows dropped), and
-        the covariates that are factors."""
+    def _roles(self) -> dict[str, str | None]:
+        """Every column of the plan by role (the messages name the role)."""
         roles = {"duration": self.duration, "event": self.event, "entry": self.entry,
                  "weights": self.weights}
         roles.update({f"cluster ({c})": c for c in self._cluster_columns()})
         roles.update({f"strata ({s})": s for s in self.strata})
         roles.update({f"covariate ({c})": c for c in source_columns(self._terms)})
         roles.update({f"categorical ({c})": c for c in self.categorical})
+        return roles
+
+    def _read(self, df: pd.DataFrame) -> tuple[ModelColumns, set[str]]:
+        """Every column of the plan, read once (incomplete and zero-weight rows dropped), and
+        the covariates that are factors."""
+        roles = self._roles()
         check_columns(df, roles)
         check_not_empty(df)
         by_column = {}

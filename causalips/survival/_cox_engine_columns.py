@@ -1,0 +1,276 @@
+"""The columns of a Cox plan read where the data live (``_model_frame`` run as queries).
+
+The engine-side twin of ``_model_frame`` and ``_model_matrix``: the same checks with the same
+messages, the same rows dropped (missing values, zero weights) with the same warnings, factor
+levels from one distinct query per factor, and the design columns as engine expressions
+(0/1 indicators per factor level, log/sqrt/exp, products for interactions). Only counts,
+levels and column summaries come back; messages show an example row's values (lazy tables
+have no row labels).
+"""
+
+from __future__ import annotations
+
+import warnings as _warnings
+from dataclasses import dataclass, field
+from functools import reduce
+
+import narwhals as nw
+import numpy as np
+import pandas as pd
+
+from .._checks import coded_column
+from ..engine import Table, as_table
+from ..engine.aggregate import event_indicator
+from ..engine.checks import _example, numeric_expr, require_columns
+from ..errors import DataError, DroppedRowsWarning, EstimationError, SpecificationError
+from ._model_matrix import expand_terms, factor_info, source_columns
+
+#: the plan's columns as the fit reads them (added to the engine's rows)
+STOP, START, EVENT, WEIGHT = "__cx_stop", "__cx_start", "__cx_event", "__cx_w"
+FACTOR_TYPES = (nw.String, nw.Categorical, nw.Enum, nw.Boolean)
+#: log/sqrt/exp are finite exactly where these conditions fail (as numpy's)
+DOMAIN = {"log": ("positive", lambda x: x <= 0), "sqrt": ("positive", lambda x: x < 0),
+          "exp": ("moderate", lambda x: x > 709.78)}
+
+
+@dataclass
+class EngineModel:
+    """The rows of a fit held by an engine, and what was learnt about them."""
+
+    table: Table  # the rows used, with STOP (START), EVENT, WEIGHT, strata keys and x columns
+    n: int
+    n_events: int
+    names: tuple[str, ...]
+    assign: dict
+    factors: dict
+    indicator: tuple[bool, ...]
+    x: list[str]  # the centred design columns of ``table``
+    means: np.ndarray
+    lower: np.ndarray  # min and max of the centred columns (a safe exp() shift)
+    upper: np.ndarray
+    strata: list[str]  # stratum key columns of ``table``
+    clusters: list[str]
+    has_entry: bool
+    weighted: bool
+    time_unit: str | None
+    warnings: list[str] = field(default_factory=list)
+
+
+def read_in_engine(plan, data) -> EngineModel:
+    """Check the plan's columns in the engine and describe the rows a Cox fit uses."""
+    table = as_table(data, what="data")
+    roles = plan._roles()
+    require_columns(table, roles)
+    schema = table.schema
+    used = [c for c in dict.fromkeys(roles.values()) if c is not None]
+    stop, start, unit = _times(table, plan)
+    warnings: list[str] = []
+    n_all, table = _drop_missing(table, used, plan.event, warnings)
+    event = event_indicator(table, plan.event, event_value=plan.event_value)
+    weight = numeric_expr(table, plan.weights, "weights") if plan.weights else nw.lit(1.0)
+    if plan.weights:
+        table = _drop_zero_weights(table, plan.weights, weight, warnings)
+    strata = [f"__cx_s{i}" for i in range(len(plan.strata))]
+    frame = table.frame.with_columns(
+        stop.alias(STOP), event.alias(EVENT), weight.alias(WEIGHT),
+        *([start.alias(START)] if start is not None else []),
+        *[_key(schema, s).alias(k) for s, k in zip(plan.strata, strata, strict=True)])
+    table = Table(frame, table.backend, table.source)
+    n, n_events = _check_times(table, plan)
+    factors = {c for c in source_columns(plan._terms) if _is_factor(plan, schema, c)}
+    design = _Design(table, factors, plan.reference, n)
+    exprs, names, indicator, assign = expand_terms(plan._terms, design.part, _product)
+    if not names:
+        raise SpecificationError("covariates is empty; a Cox model needs at least one term")
+    design.check_domains()
+    means, lower, upper = _column_summaries(table, exprs, n)
+    x = [f"__cx_x{j}" for j in range(len(exprs))]
+    frame = table.frame.with_columns(*[(e - m).alias(c) for e, m, c in zip(exprs, means, x,
+                                                                           strict=True)])
+    return EngineModel(
+        table=Table(frame, table.backend, table.source), n=n, n_events=n_events,
+        names=tuple(names), assign=assign, factors=design.factors, indicator=tuple(indicator),
+        x=x, means=means, lower=lower - means, upper=upper - means, strata=strata,
+        clusters=plan._cluster_columns(), has_entry=start is not None,
+        weighted=plan.weights is not None, time_unit=unit, warnings=warnings)
+
+
+def _key(schema, column: str):
+    """A stratum as a join key: categoricals as text (their codes differ between tables)."""
+    if isinstance(schema[column], nw.Categorical | nw.Enum):
+        return nw.col(column).cast(nw.String)
+    return nw.col(column)
+
+
+def _is_factor(plan, schema, column: str) -> bool:
+    """As ``_model_matrix.factor_columns``: text, categorical and boolean columns, and columns
+    named in ``categorical`` or ``reference``, are factors (when not transformed)."""
+    plain = any(p.column == column and p.func is None for t in plan._terms for p in t.parts)
+    return plain and (column in plan.categorical or column in plan.reference
+                      or isinstance(schema[column], FACTOR_TYPES))
+
+
+def _times(table: Table, plan):
+    """The duration (and entry) as float expressions, and the unit timedeltas became."""
+    schema = table.schema
+    units = {c: ("days" if isinstance(schema[c], nw.Duration) else None)
+             for c in (plan.duration, plan.entry) if c is not None}
+    if len(set(units.values())) > 1:
+        raise DataError(f"columns {list(units)} mix timedeltas and numbers; give both as "
+                        "timedeltas or both as numbers of days")
+    stop = numeric_expr(table, plan.duration, "duration")
+    start = numeric_expr(table, plan.entry, "entry") if plan.entry else None
+    return stop, start, units[plan.duration]
+
+
+def _missing(schema, column: str):
+    expr = nw.col(column).is_null()
+    if isinstance(schema[column], nw.Float32 | nw.Float64):
+        expr = expr | nw.col(column).is_nan()
+    return expr
+
+
+def _drop_missing(table: Table, columns: list[str], event: str, warnings: list[str]):
+    """Rows with a missing value in any column of the plan are dropped (one warning)."""
+    schema = table.schema
+    counts = table.collect(table.frame.select(
+        nw.len().alias("__n"),
+        *[_missing(schema, c).cast(nw.Int64).sum().alias(c) for c in columns])).iloc[0]
+    n_all = int(counts["__n"])
+    if n_all == 0:
+        raise DataError("data has no rows; nothing to estimate.")
+    holes = [c for c in columns if int(counts[c] or 0)]
+    if not holes:
+        return n_all, table
+    incomplete = reduce(lambda a, b: a | b, [_missing(schema, c) for c in holes])
+    n_drop = int(table.collect(table.frame.select(
+        incomplete.cast(nw.Int64).sum().alias("n")))["n"].iloc[0])
+    example = _example(table, incomplete, holes)
+    if n_drop == n_all:
+        raise DataError("no rows left after dropping rows with missing values")
+    message = (f"{n_drop} of {n_all} rows dropped for missing values in {holes} (e.g. the "
+               f"row with {example})")
+    _warnings.warn(DroppedRowsWarning(message, n_drop), stacklevel=5)
+    warnings.append(message)
+    return n_all, Table(table.frame.filter(~incomplete), table.backend, table.source)
+
+
+def _drop_zero_weights(table: Table, column: str, weight, warnings: list[str]) -> Table:
+    """Negative weights are an error; rows of weight 0 are dropped (one warning)."""
+    stats = table.collect(table.frame.select(
+        nw.len().alias("n"), (weight < 0).cast(nw.Int64).sum().alias("neg"),
+        (weight == 0).cast(nw.Int64).sum().alias("zero"))).iloc[0]
+    if int(stats["neg"]):
+        raise DataError(
+            f"column {column!r} (the weights) has {int(stats['neg'])} negative values (e.g. the "
+            f"row with {_example(table, weight < 0, [column])}); case weights must be >= 0.")
+    n_zero, n = int(stats["zero"]), int(stats["n"])
+    if not n_zero:
+        return table
+    if n_zero == n:
+        raise DataError(f"all weights in {column!r} are zero")
+    message = (f"{n_zero} of {n} rows dropped with zero weight in {column!r} (e.g. the row "
+               f"with {_example(table, weight == 0, [column])}); they carry no information")
+    _warnings.warn(DroppedRowsWarning(message, n_zero), stacklevel=5)
+    warnings.append(message)
+    return Table(table.frame.filter(weight != 0), table.backend, table.source)
+
+
+def _check_times(table: Table, plan) -> tuple[int, int]:
+    """Durations >= 0 (or entry < duration) and at least one event; (rows, events)."""
+    stop, start = nw.col(STOP), nw.col(START)
+    bad = (stop < 0) if plan.entry is None else ~(start < stop)
+    stats = table.collect(table.frame.select(
+        nw.len().alias("n"), bad.cast(nw.Int64).sum().alias("bad"),
+        nw.col(EVENT).sum().alias("events"))).iloc[0]
+    n, n_bad = int(stats["n"]), int(stats["bad"])
+    if n_bad and plan.entry is None:
+        raise DataError(
+            f"column {plan.duration!r} (the duration) has {n_bad} negative values (e.g. the row "
+            f"with {_example(table, bad, [plan.duration])}); durations count days from the "
+            "start date, so check the dates that produced them.")
+    if n_bad:
+        raise DataError(
+            f"{n_bad} rows have {plan.entry} >= {plan.duration} (e.g. the row with "
+            f"{_example(table, bad, [plan.entry, plan.duration])}); each interval must have "
+            "entry < duration")
+    n_events = int(round(float(stats["events"] or 0)))
+    if not n_events:
+        raise EstimationError(
+            f"there are no events in {plan.event!r} among the {n} rows used; a Cox model "
+            "needs events")
+    return n, n_events
+
+
+class _Design:
+    """Design columns as engine expressions (the in-memory ``_Columns`` fills arrays)."""
+
+    def __init__(self, table: Table, factors: set[str], reference: dict, n: int):
+        self.table, self.factor_names, self.reference, self.n = table, factors, reference, n
+        self.factors: dict[str, dict] = {}
+        self._raw: dict[str, tuple] = {}
+        self._domains: list[tuple] = []
+
+    def part(self, part):
+        if part.func is None and part.column in self.factor_names:
+            info, raw = self._levels(part.column)
+            exprs, names = [], []
+            for value, level in zip(raw, info["levels"], strict=True):
+                if level == info["reference"]:
+                    continue
+                exprs.append((nw.col(part.column) == value).cast(nw.Float64))
+                names.append(f"{part.column}[{level}]")
+            return exprs, names, True
+        label = part.column if part.func is None else f"{part.func}({part.column})"
+        x = numeric_expr(self.table, part.column, "covariate")
+        if part.func is not None:
+            self._domains.append((label, part, x))
+            x = {"log": x.log, "sqrt": x.sqrt, "exp": x.exp}[part.func]()
+        return [x], [label], False
+
+    def _levels(self, column: str):
+        """Levels of a factor from one distinct query (sorted as the in-memory coding)."""
+        if column not in self.factors:
+            frame = self.table.frame.filter(~nw.col(column).is_null())
+            n_levels = int(self.table.collect(
+                frame.select(nw.col(column).n_unique().alias("k")))["k"].iloc[0])
+            if n_levels > 1000:  # factor_info refuses it with the count; do not collect them
+                coded = coded_column(pd.DataFrame({column: np.arange(n_levels)}), column)
+            else:
+                values = self.table.collect(frame.select(column).unique())
+                coded = coded_column(values, column)
+            self.factors[column] = factor_info(coded, self.n, self.reference)
+            self._raw[column] = coded.levels
+        return self.factors[column], self._raw[column]
+
+    def check_domains(self) -> None:
+        """log/sqrt/exp must be finite on every row used (the in-memory message)."""
+        if not self._domains:
+            return
+        counts = self.table.collect(self.table.frame.select(
+            *[DOMAIN[p.func][1](x).cast(nw.Int64).sum().alias(f"d{i}")
+              for i, (_, p, x) in enumerate(self._domains)])).iloc[0]
+        for i, (label, part, x) in enumerate(self._domains):
+            if int(counts[f"d{i}"]):
+                need, bad = DOMAIN[part.func]
+                raise DataError(
+                    f"{label} is not finite for {int(counts[f'd{i}'])} rows (e.g. the row with "
+                    f"{_example(self.table, bad(x), [part.column])}); {part.func}() needs "
+                    f"{need} values")
+
+
+def _product(exprs):
+    return reduce(lambda a, b: a * b, exprs)
+
+
+def _column_summaries(table: Table, exprs, n: int):
+    """Means, minima and maxima of the design columns (one query)."""
+    stats = table.collect(table.frame.select(
+        *[e.sum().alias(f"s{j}") for j, e in enumerate(exprs)],
+        *[e.min().alias(f"lo{j}") for j, e in enumerate(exprs)],
+        *[e.max().alias(f"hi{j}") for j, e in enumerate(exprs)])).iloc[0]
+    p = len(exprs)
+    means = np.array([float(stats[f"s{j}"]) for j in range(p)]) / n
+    lower = np.array([float(stats[f"lo{j}"]) for j in range(p)])
+    upper = np.array([float(stats[f"hi{j}"]) for j in range(p)])
+    return means, lower, upper
