@@ -27,8 +27,9 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from .._checks import coded_column
-from ..engine.aggregate import grouped
+from ..engine.aggregate import MAX_AGGREGATED_ROWS
 from ..engine.lookup import join_small
+from ..errors import DataError
 from ..inference import ModelBased
 from . import _cox_math as cm
 from ._cox_engine_columns import EVENT, START, STOP, WEIGHT, EngineModel
@@ -36,6 +37,7 @@ from ._cox_fit import Meat, inverse, missing_cluster, monotone_warnings, newton,
 from ._model_frame import combined_codes
 from ._model_matrix import Design, check_gram
 from ._risk_sets import _finish_block_sums
+from .zph import g_values, score_by_block, zph_tests
 
 UNAVAILABLE = ("{what} needs the rows, and this model was fitted where the data live ({source}) "
                "from sums per distinct time; fit it to a pandas DataFrame (e.g. a sample, or "
@@ -58,6 +60,8 @@ class TimeIndex:
     unit_weights: bool
     block_time: np.ndarray
     block_stratum: np.ndarray
+    block_code: np.ndarray  # per block: index + 1 of its time in utimes
+    utimes: np.ndarray  # distinct event times (all strata)
     stop_hi: np.ndarray  # per (stratum, stop, event) group: one past its last block
     stop_event: np.ndarray  # bool per group
     stop_stratum: np.ndarray
@@ -82,17 +86,26 @@ class _Sums:
         self.stop_groups: pd.DataFrame | None = None
         self.entry_groups: pd.DataFrame | None = None
 
-    def columns(self, risk, *, extra: bool) -> dict:
+    def columns(self, *, extra: bool) -> dict:
+        """The sums per group, over the rows' columns ``__cx_r`` (w·r) and ``__cx_rx{j}``
+        (w·r·x_j): few operations per aggregate (each costs a call into Spark's JVM)."""
         x = [nw.col(c) for c in self.model.x]
-        aggs = {"s0": risk.sum()}
-        aggs.update({f"s1_{j}": (risk * xj).sum() for j, xj in enumerate(x)})
-        aggs.update({f"s2_{j}_{k}": (risk * x[j] * x[k]).sum() for j, k in _packed(len(x))})
+        rx = [nw.col(f"__cx_rx{j}") for j in range(len(x))]
+        aggs = {"s0": nw.col("__cx_r").sum()}
+        aggs.update({f"s1_{j}": c.sum() for j, c in enumerate(rx)})
+        aggs.update({f"s2_{j}_{k}": (rx[j] * x[k]).sum() for j, k in _packed(len(x))})
         if extra:  # the first pass: row counts (ties, KM), unweighted sums (collinearity)
             aggs["n"] = nw.len()
             if self.model.weighted:
                 aggs.update({f"u1_{j}": xj.sum() for j, xj in enumerate(x)})
                 aggs.update({f"u2_{j}_{k}": (x[j] * x[k]).sum() for j, k in _packed(len(x))})
         return aggs
+
+    def with_risk(self, beta: np.ndarray, shift: float):
+        """The rows with w·r and w·r·x (r = exp(x·β − shift)) as columns."""
+        frame = self.frame.with_columns(self.risk(beta, shift).alias("__cx_r"))
+        return frame.with_columns(*[(nw.col("__cx_r") * nw.col(c)).alias(f"__cx_rx{j}")
+                                    for j, c in enumerate(self.model.x)])
 
     def relative_risk(self, beta: np.ndarray, shift: float):
         """exp(x·β − shift) per row (x centred)."""
@@ -109,29 +122,36 @@ class _Sums:
     def run(self, beta: np.ndarray, shift: float) -> tuple[np.ndarray, np.ndarray | None]:
         """(stop sums, entry sums): one row per group, columns S0, S1 (p), S2 (packed)."""
         first = self.stop_groups is None
-        aggs = self.columns(self.risk(beta, shift), extra=first)
-        table = self.model.table
-        if first:
-            self.stop_groups = grouped(table, self.stop_keys, aggs)
-            stop = self.stop_groups
-        else:
-            stop = table.collect(self.frame.group_by(*self.stop_keys).agg(**aggs)
-                                 .sort(*self.stop_keys))
-            _same_groups(stop, self.stop_groups, STOP)
-        self.bar.update()
+        aggs = self.columns(extra=first)
+        frame = self.with_risk(beta, shift)
+        stop = self._collect(frame, self.stop_keys, aggs, self.stop_groups)
         entry = None
         if self.model.has_entry:
-            if first:
-                self.entry_groups = grouped(table, self.entry_keys, aggs)
-                entry = self.entry_groups
-            else:
-                entry = table.collect(self.frame.group_by(*self.entry_keys).agg(**aggs)
-                                      .sort(*self.entry_keys))
-                _same_groups(entry, self.entry_groups, START)
-            self.bar.update()
+            entry = self._collect(frame, self.entry_keys, aggs, self.entry_groups)
+        if first:
+            self.stop_groups, self.entry_groups = stop, entry
         cols = ["s0", *[c for c in stop.columns if c.startswith(("s1_", "s2_"))]]
         return (stop[cols].to_numpy(dtype=float),
                 None if entry is None else entry[cols].to_numpy(dtype=float))
+
+    def _collect(self, frame, keys: list[str], aggs: dict, before: pd.DataFrame | None):
+        """One grouped aggregation, sorted here (the table is small; Spark skips a shuffle).
+        The first pass refuses a "summary" with about one group per row."""
+        query = frame.group_by(*keys).agg(**aggs)
+        limit = max_groups(len(aggs))
+        out = self.model.table.collect(query if before is not None else query.head(limit + 1))
+        self.bar.update()
+        if before is None and len(out) > limit:
+            raise DataError(
+                f"the Cox fit on {self.model.table.source} needs sums per distinct time and "
+                f"stratum, and there are more than {limit:,} of them: the times are close to "
+                "one per row. Round the durations (e.g. to whole days) so that tied times "
+                "share a group, or fit a pandas DataFrame in memory.")
+        out = out.sort_values(keys, kind="stable", ignore_index=True)
+        if before is not None and (len(out) != len(before) or not np.array_equal(
+                out[keys[-1]].to_numpy(float), before[keys[-1]].to_numpy(float))):
+            raise RuntimeError("the engine returned different groups at two Newton steps")
+        return out
 
     def max_eta(self, beta: np.ndarray) -> float:
         eta = sum(float(b) * nw.col(c) for b, c in zip(beta, self.model.x, strict=True))
@@ -139,10 +159,10 @@ class _Sums:
         return float(out["m"].iloc[0])
 
 
-def _same_groups(now: pd.DataFrame, first: pd.DataFrame, time: str) -> None:
-    if len(now) != len(first) or not np.array_equal(now[time].to_numpy(float),
-                                                   first[time].to_numpy(float)):
-        raise RuntimeError("the engine returned different groups at two Newton steps")
+def max_groups(n_columns: int) -> int:
+    """Most groups a per-time table may have: at most ~1.6 GB of sums (and never more than
+    the engine layer's guard)."""
+    return int(min(MAX_AGGREGATED_ROWS, 2e8 // max(n_columns, 1)))
 
 
 def _stratum_codes(groups: pd.DataFrame, keys: list[str]):
@@ -190,7 +210,7 @@ def build_index(model: EngineModel, stop: pd.DataFrame, entry: pd.DataFrame | No
         n_blocks=nb, n_death=n_death, k_frac=k_frac, efron=ties == "efron",
         mean_wt=np.ones(nb) if not model.weighted else w_death / np.maximum(n_death, 1),
         unit_weights=not model.weighted, block_time=utimes[bkeys % m - 1],
-        block_stratum=bkeys // m, stop_hi=hi, stop_event=event, stop_stratum=s_codes,
+        block_stratum=bkeys // m, block_code=bkeys % m, utimes=utimes, stop_hi=hi, stop_event=event, stop_stratum=s_codes,
         stratum_first=first, entry_lo=entry_lo, strata_labels=labels,
         w_dead=float(n_terms if not model.weighted else w_death.sum()))
 
@@ -216,7 +236,6 @@ class _Evaluator:
     def __init__(self, sums: _Sums, index: TimeIndex, model: EngineModel):
         self.sums, self.index, self.model = sums, index, model
         self.p = len(model.x)
-        self.sums_at: tuple | None = None  # (beta, per-block S2 sums) of the last evaluation
 
     def shift(self, beta: np.ndarray) -> float:
         """An upper bound of x·β over the rows (from the columns' ranges): exp() of the
@@ -241,8 +260,8 @@ class _Evaluator:
         with np.errstate(divide="ignore", invalid="ignore"):
             pieces = cm.block_pieces(self.index, tot[:, :k], dth[:, :k], wx_dead=wx_dead,
                                      beta=beta, shift=shift, w_dead=self.index.w_dead)
-        pieces.info = cm.information_from_sums(tot[:, k:], dth[:, k:], pieces)
-        self.sums_at = (beta.copy(), tot[:, k:], dth[:, k:])
+        pieces.s2, pieces.s2d = tot[:, k:], dth[:, k:]
+        pieces.info = cm.information_from_sums(pieces.s2, pieces.s2d, pieces)
         return pieces
 
 
@@ -289,7 +308,7 @@ def fit_in_engine(plan, model: EngineModel) -> EngineCoxFit:
     return EngineCoxFit(model=model, index=index, sums=sums, evaluate=evaluate, design=design,
                         beta=beta, final=cur, exact_final=exact, null=null, v_model=v_model,
                         converged=converged, iterations=iterations, ties=plan.ties,
-                        warnings=warnings)
+                        diagnostics=plan.diagnostics, warnings=warnings)
 
 
 class EngineCoxFit:
@@ -304,14 +323,14 @@ class EngineCoxFit:
 
     def __init__(self, *, model: EngineModel, index: TimeIndex, sums: _Sums,
                  evaluate: _Evaluator, design: Design, beta, final, exact_final, null, v_model,
-                 converged, iterations, ties, warnings):
+                 converged, iterations, ties, diagnostics, warnings):
         self.model, self.index, self.sums, self.evaluate = model, index, sums, evaluate
         self.design, self.beta, self.final, self.exact_final = design, beta, final, exact_final
         self.null, self.v_model, self.converged = null, v_model, converged
         self.iterations, self.ties, self.warnings = iterations, ties, warnings
         self.means = model.means
         self.strata_labels = index.strata_labels
-        self.unavailable = UNAVAILABLE.replace("{source}", model.table.source)
+        self.diagnostics = diagnostics
 
     names = property(lambda self: list(self.design.names))
     n = property(lambda self: self.model.n)
@@ -335,11 +354,14 @@ class EngineCoxFit:
         if cluster is not None and cluster not in self.model.clusters:
             raise missing_cluster(where, cluster, self.model.clusters)
         pieces, _v = self.at_beta
-        frame = self._residual_frame(pieces)
+        frame = self._residual_frame(pieces).with_columns(
+            self.sums.relative_risk(self.beta, pieces.shift).alias("__cr_r"))
         p = len(self.model.x)
-        resid = {tag: self._residuals(tag, risk) for tag, risk in
-                 (("b", self.sums.relative_risk(self.beta, pieces.shift)),
-                  ("z", nw.lit(1.0)))}
+        frame = frame.with_columns(
+            *[e.alias(f"__cr{t}_R{j}") for t, risk in (("b", nw.col("__cr_r")),
+                                                       ("z", nw.lit(1.0)))
+              for j, e in enumerate(self._residuals(t, risk))])
+        resid = {t: [nw.col(f"__cr{t}_R{j}") for j in range(p)] for t in ("b", "z")}
         pairs = _packed(p)
         if cluster is None:
             query = frame.select(nw.len().alias("g"), **{
@@ -389,8 +411,29 @@ class EngineCoxFit:
     def concordance(self, cluster) -> tuple[float, float]:
         return np.nan, np.nan
 
-    zph = None
+    @functools.cached_property
+    def zph(self) -> dict | None:
+        """The proportional-hazards tests from the per-block sums (no Schoenfeld residuals:
+        the plot needs the rows). None with diagnostics=False."""
+        if not self.diagnostics:
+            return None
+        index, pc, sums = self.index, self.final, self.sums
+        stop, entry = sums.stop_groups, sums.entry_groups
+        gvals = g_values(
+            index.utimes, index.block_code, index.block_time, stop[STOP].to_numpy(float),
+            stop["n"].to_numpy(float), index.stop_event,
+            start_codes=None if entry is None else np.searchsorted(
+                index.utimes, entry[START].to_numpy(float), side="right"),
+            start_count=None if entry is None else entry["n"].to_numpy(float))
+        tests = zph_tests(gvals, index.n_death, score_by_block(pc, self.null.s1d),
+                          lambda q: cm.information_from_sums(pc.s2, pc.s2d, pc, q))
+        return {"names": tuple(self.names), "assign": dict(self.design.assign),
+                "info": pc.info, "tests": tests, "scaled": None, "time": None}
+
     lp_other: dict = {}
+
+    def unavailable(self, what: str) -> str:
+        return UNAVAILABLE.format(what=what, source=self.model.table.source)
 
     def baseline(self) -> dict:
         dh = self.final.c1 * np.exp(-self.final.shift)

@@ -23,7 +23,7 @@ from ..engine import Table, as_table
 from ..engine.aggregate import event_indicator
 from ..engine.checks import _example, numeric_expr, require_columns
 from ..errors import DataError, DroppedRowsWarning, EstimationError, SpecificationError
-from ._model_matrix import expand_terms, factor_info, source_columns
+from ._model_matrix import MAX_LEVELS, expand_terms, factor_info, source_columns
 
 #: the plan's columns as the fit reads them (added to the engine's rows)
 STOP, START, EVENT, WEIGHT = "__cx_stop", "__cx_start", "__cx_event", "__cx_w"
@@ -65,32 +65,42 @@ def read_in_engine(plan, data) -> EngineModel:
     used = [c for c in dict.fromkeys(roles.values()) if c is not None]
     stop, start, unit = _times(table, plan)
     warnings: list[str] = []
-    n_all, table = _drop_missing(table, used, plan.event, warnings)
+    n, table = _drop_missing(table, used, warnings)
     event = event_indicator(table, plan.event, event_value=plan.event_value)
     weight = numeric_expr(table, plan.weights, "weights") if plan.weights else nw.lit(1.0)
     if plan.weights:
-        table = _drop_zero_weights(table, plan.weights, weight, warnings)
+        n, table = _drop_zero_weights(table, plan.weights, weight, n, warnings)
     strata = [f"__cx_s{i}" for i in range(len(plan.strata))]
     frame = table.frame.with_columns(
         stop.alias(STOP), event.alias(EVENT), weight.alias(WEIGHT),
         *([start.alias(START)] if start is not None else []),
         *[_key(schema, s).alias(k) for s, k in zip(plan.strata, strata, strict=True)])
     table = Table(frame, table.backend, table.source)
-    n, n_events = _check_times(table, plan)
     factors = {c for c in source_columns(plan._terms) if _is_factor(plan, schema, c)}
     design = _Design(table, factors, plan.reference, n)
     exprs, names, indicator, assign = expand_terms(plan._terms, design.part, _product)
+    # one query: the interval checks, the events, the transforms' domains (and, when no
+    # transform could fail, the columns' summaries)
+    summaries = _summaries(exprs) if not design.domains else {}
+    stats = table.collect(table.frame.select(**_time_checks(plan), **design.domain_counts(),
+                                             **summaries)).iloc[0]
+    n_events = _check_times(table, plan, stats, n)
     if not names:
         raise SpecificationError("covariates is empty; a Cox model needs at least one term")
-    design.check_domains()
-    means, lower, upper = _column_summaries(table, exprs, n)
-    x = [f"__cx_x{j}" for j in range(len(exprs))]
+    design.check_domains(stats)
+    if not summaries:
+        stats = table.collect(table.frame.select(**_summaries(exprs))).iloc[0]
+    p = len(exprs)
+    means = np.array([float(stats[f"s{j}"]) for j in range(p)]) / n
+    lower = np.array([float(stats[f"lo{j}"]) for j in range(p)]) - means
+    upper = np.array([float(stats[f"hi{j}"]) for j in range(p)]) - means
+    x = [f"__cx_x{j}" for j in range(p)]
     frame = table.frame.with_columns(*[(e - m).alias(c) for e, m, c in zip(exprs, means, x,
                                                                            strict=True)])
     return EngineModel(
         table=Table(frame, table.backend, table.source), n=n, n_events=n_events,
         names=tuple(names), assign=assign, factors=design.factors, indicator=tuple(indicator),
-        x=x, means=means, lower=lower - means, upper=upper - means, strata=strata,
+        x=x, means=means, lower=lower, upper=upper, strata=strata,
         clusters=plan._cluster_columns(), has_entry=start is not None,
         weighted=plan.weights is not None, time_unit=unit, warnings=warnings)
 
@@ -130,7 +140,7 @@ def _missing(schema, column: str):
     return expr
 
 
-def _drop_missing(table: Table, columns: list[str], event: str, warnings: list[str]):
+def _drop_missing(table: Table, columns: list[str], warnings: list[str]):
     """Rows with a missing value in any column of the plan are dropped (one warning)."""
     schema = table.schema
     counts = table.collect(table.frame.select(
@@ -152,54 +162,63 @@ def _drop_missing(table: Table, columns: list[str], event: str, warnings: list[s
                f"row with {example})")
     _warnings.warn(DroppedRowsWarning(message, n_drop), stacklevel=5)
     warnings.append(message)
-    return n_all, Table(table.frame.filter(~incomplete), table.backend, table.source)
+    return n_all - n_drop, Table(table.frame.filter(~incomplete), table.backend, table.source)
 
 
-def _drop_zero_weights(table: Table, column: str, weight, warnings: list[str]) -> Table:
+def _drop_zero_weights(table: Table, column: str, weight, n: int, warnings: list[str]):
     """Negative weights are an error; rows of weight 0 are dropped (one warning)."""
     stats = table.collect(table.frame.select(
-        nw.len().alias("n"), (weight < 0).cast(nw.Int64).sum().alias("neg"),
+        (weight < 0).cast(nw.Int64).sum().alias("neg"),
         (weight == 0).cast(nw.Int64).sum().alias("zero"))).iloc[0]
     if int(stats["neg"]):
         raise DataError(
             f"column {column!r} (the weights) has {int(stats['neg'])} negative values (e.g. the "
             f"row with {_example(table, weight < 0, [column])}); case weights must be >= 0.")
-    n_zero, n = int(stats["zero"]), int(stats["n"])
+    n_zero = int(stats["zero"])
     if not n_zero:
-        return table
+        return n, table
     if n_zero == n:
         raise DataError(f"all weights in {column!r} are zero")
     message = (f"{n_zero} of {n} rows dropped with zero weight in {column!r} (e.g. the row "
                f"with {_example(table, weight == 0, [column])}); they carry no information")
     _warnings.warn(DroppedRowsWarning(message, n_zero), stacklevel=5)
     warnings.append(message)
-    return Table(table.frame.filter(weight != 0), table.backend, table.source)
+    return n - n_zero, Table(table.frame.filter(weight != 0), table.backend, table.source)
 
 
-def _check_times(table: Table, plan) -> tuple[int, int]:
-    """Durations >= 0 (or entry < duration) and at least one event; (rows, events)."""
+def _time_checks(plan) -> dict:
     stop, start = nw.col(STOP), nw.col(START)
     bad = (stop < 0) if plan.entry is None else ~(start < stop)
-    stats = table.collect(table.frame.select(
-        nw.len().alias("n"), bad.cast(nw.Int64).sum().alias("bad"),
-        nw.col(EVENT).sum().alias("events"))).iloc[0]
-    n, n_bad = int(stats["n"]), int(stats["bad"])
+    return {"__bad": bad.cast(nw.Int64).sum(), "__events": nw.col(EVENT).sum()}
+
+
+def _check_times(table: Table, plan, stats, n: int) -> int:
+    """Durations >= 0 (or entry < duration) and at least one event; returns the events."""
+    n_bad = int(stats["__bad"])
     if n_bad and plan.entry is None:
         raise DataError(
             f"column {plan.duration!r} (the duration) has {n_bad} negative values (e.g. the row "
-            f"with {_example(table, bad, [plan.duration])}); durations count days from the "
-            "start date, so check the dates that produced them.")
+            f"with {_example(table, nw.col(STOP) < 0, [plan.duration])}); durations count "
+            "days from the start date, so check the dates that produced them.")
     if n_bad:
         raise DataError(
             f"{n_bad} rows have {plan.entry} >= {plan.duration} (e.g. the row with "
-            f"{_example(table, bad, [plan.entry, plan.duration])}); each interval must have "
-            "entry < duration")
-    n_events = int(round(float(stats["events"] or 0)))
+            f"{_example(table, ~(nw.col(START) < nw.col(STOP)), [plan.entry, plan.duration])});"
+            " each interval must have entry < duration")
+    n_events = int(round(float(stats["__events"] or 0)))
     if not n_events:
         raise EstimationError(
             f"there are no events in {plan.event!r} among the {n} rows used; a Cox model "
             "needs events")
-    return n, n_events
+    return n_events
+
+
+def _summaries(exprs) -> dict:
+    """Sums, minima and maxima of the design columns (means and a safe exp() shift)."""
+    out = {}
+    for j, e in enumerate(exprs):
+        out.update({f"s{j}": e.sum(), f"lo{j}": e.min(), f"hi{j}": e.max()})
+    return out
 
 
 class _Design:
@@ -209,7 +228,7 @@ class _Design:
         self.table, self.factor_names, self.reference, self.n = table, factors, reference, n
         self.factors: dict[str, dict] = {}
         self._raw: dict[str, tuple] = {}
-        self._domains: list[tuple] = []
+        self.domains: list[tuple] = []
 
     def part(self, part):
         if part.func is None and part.column in self.factor_names:
@@ -224,53 +243,38 @@ class _Design:
         label = part.column if part.func is None else f"{part.func}({part.column})"
         x = numeric_expr(self.table, part.column, "covariate")
         if part.func is not None:
-            self._domains.append((label, part, x))
+            self.domains.append((label, part, x))
             x = {"log": x.log, "sqrt": x.sqrt, "exp": x.exp}[part.func]()
         return [x], [label], False
 
     def _levels(self, column: str):
         """Levels of a factor from one distinct query (sorted as the in-memory coding)."""
         if column not in self.factors:
-            frame = self.table.frame.filter(~nw.col(column).is_null())
-            n_levels = int(self.table.collect(
-                frame.select(nw.col(column).n_unique().alias("k")))["k"].iloc[0])
-            if n_levels > 1000:  # factor_info refuses it with the count; do not collect them
-                coded = coded_column(pd.DataFrame({column: np.arange(n_levels)}), column)
-            else:
-                values = self.table.collect(frame.select(column).unique())
-                coded = coded_column(values, column)
+            frame = self.table.frame.filter(~nw.col(column).is_null()).select(column).unique()
+            values = self.table.collect(frame.head(MAX_LEVELS + 1))
+            if len(values) > MAX_LEVELS:  # factor_info refuses it with the count
+                n_levels = int(self.table.collect(frame.select(nw.len().alias("k")))["k"].iloc[0])
+                values = pd.DataFrame({column: np.arange(n_levels)})
+            coded = coded_column(values, column)
             self.factors[column] = factor_info(coded, self.n, self.reference)
             self._raw[column] = coded.levels
         return self.factors[column], self._raw[column]
 
-    def check_domains(self) -> None:
+    def domain_counts(self) -> dict:
+        """Rows where a log/sqrt/exp term would not be finite, per transformed part."""
+        return {f"__d{i}": DOMAIN[p.func][1](x).cast(nw.Int64).sum()
+                for i, (_, p, x) in enumerate(self.domains)}
+
+    def check_domains(self, counts) -> None:
         """log/sqrt/exp must be finite on every row used (the in-memory message)."""
-        if not self._domains:
-            return
-        counts = self.table.collect(self.table.frame.select(
-            *[DOMAIN[p.func][1](x).cast(nw.Int64).sum().alias(f"d{i}")
-              for i, (_, p, x) in enumerate(self._domains)])).iloc[0]
-        for i, (label, part, x) in enumerate(self._domains):
-            if int(counts[f"d{i}"]):
+        for i, (label, part, x) in enumerate(self.domains):
+            if int(counts[f"__d{i}"]):
                 need, bad = DOMAIN[part.func]
                 raise DataError(
-                    f"{label} is not finite for {int(counts[f'd{i}'])} rows (e.g. the row with "
-                    f"{_example(self.table, bad(x), [part.column])}); {part.func}() needs "
+                    f"{label} is not finite for {int(counts[f'__d{i}'])} rows (e.g. the row "
+                    f"with {_example(self.table, bad(x), [part.column])}); {part.func}() needs "
                     f"{need} values")
 
 
 def _product(exprs):
     return reduce(lambda a, b: a * b, exprs)
-
-
-def _column_summaries(table: Table, exprs, n: int):
-    """Means, minima and maxima of the design columns (one query)."""
-    stats = table.collect(table.frame.select(
-        *[e.sum().alias(f"s{j}") for j, e in enumerate(exprs)],
-        *[e.min().alias(f"lo{j}") for j, e in enumerate(exprs)],
-        *[e.max().alias(f"hi{j}") for j, e in enumerate(exprs)])).iloc[0]
-    p = len(exprs)
-    means = np.array([float(stats[f"s{j}"]) for j in range(p)]) / n
-    lower = np.array([float(stats[f"lo{j}"]) for j in range(p)])
-    upper = np.array([float(stats[f"hi{j}"]) for j in range(p)])
-    return means, lower, upper

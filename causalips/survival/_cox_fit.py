@@ -14,7 +14,6 @@ import dataclasses
 import functools
 import warnings as _warnings
 from dataclasses import dataclass
-from typing import ClassVar
 
 import numpy as np
 
@@ -87,8 +86,10 @@ class CoxFit:
         rs = self.rs
         return float(rs.death_rows.size if rs.unit_weights else np.sum(rs.weights[rs.death_rows]))
 
-    #: why concordance and diagnostics cannot be computed from this fit (None: they can)
-    unavailable: ClassVar[str | None] = None
+    def unavailable(self, what: str) -> str | None:
+        """Why ``what`` cannot be computed from this fit (None: it can; a fit in memory has
+        its rows)."""
+        return None
 
     def meat(self, cluster: str | None, *, where: str = "Cox") -> Meat:
         """Σ_g R_g R_g' of the weighted score residuals, summed within the clusters of the

@@ -44,6 +44,8 @@ class Pieces:
     q2: np.ndarray  # Σ_k mw f²/den²
     e0: np.ndarray  # Σ_k 1/den (unweighted)
     e1: np.ndarray  # Σ_k f/den (unweighted)
+    s2: np.ndarray | None = None  # (B, p(p+1)/2) risk-set sums of w·r·x x' (fits in an engine)
+    s2d: np.ndarray | None = None  # the deaths' part
 
 
 def _buffer(rs: RiskSets, name: str, shape) -> np.ndarray:
