@@ -75,12 +75,22 @@ def _packed(p: int):
     return list(zip(*np.triu_indices(p), strict=True))
 
 
+#: the time and kind (the event, or -1 for an entry) of a row in the per-time query
+TIME, KIND = "__cx_t", "__cx_k"
+
+
 class _Sums:
-    """The per-time sums at a given β, computed by the engine (one query, two with entries)."""
+    """The per-time sums at a given β: one grouped aggregation in the engine.
+
+    Rows are grouped by (stratum, stop time, event); with (start, stop] rows the same sums by
+    (stratum, entry time) come from the same query (the rows again, keyed by their entry
+    time, with kind −1).
+    """
 
     def __init__(self, model: EngineModel, bar):
         self.model, self.bar = model, bar
         self.frame = model.table.frame
+        self.keys = [*model.strata, TIME, KIND]
         self.stop_keys = [*model.strata, STOP, EVENT]
         self.entry_keys = [*model.strata, START]
         self.stop_groups: pd.DataFrame | None = None
@@ -101,11 +111,21 @@ class _Sums:
                 aggs.update({f"u2_{j}_{k}": (x[j] * x[k]).sum() for j, k in _packed(len(x))})
         return aggs
 
-    def with_risk(self, beta: np.ndarray, shift: float):
-        """The rows with w·r and w·r·x (r = exp(x·β − shift)) as columns."""
+    def keyed_rows(self, beta: np.ndarray, shift: float):
+        """The rows with w·r and w·r·x (r = exp(x·β − shift)) as columns, keyed by
+        (stratum, time, kind); entries appended when there are any."""
         frame = self.frame.with_columns(self.risk(beta, shift).alias("__cx_r"))
-        return frame.with_columns(*[(nw.col("__cx_r") * nw.col(c)).alias(f"__cx_rx{j}")
-                                    for j, c in enumerate(self.model.x)])
+        frame = frame.with_columns(*[(nw.col("__cx_r") * nw.col(c)).alias(f"__cx_rx{j}")
+                                     for j, c in enumerate(self.model.x)])
+        values = ["__cx_r", *[f"__cx_rx{j}" for j in range(len(self.model.x))],
+                  *self.model.x]
+        stop = frame.select(*self.model.strata, nw.col(STOP).alias(TIME),
+                            nw.col(EVENT).alias(KIND), *values)
+        if not self.model.has_entry:
+            return stop
+        entry = frame.select(*self.model.strata, nw.col(START).alias(TIME),
+                             nw.lit(-1.0).alias(KIND), *values)
+        return nw.concat([stop, entry], how="vertical")
 
     def relative_risk(self, beta: np.ndarray, shift: float):
         """exp(x·β − shift) per row (x centred)."""
@@ -123,35 +143,35 @@ class _Sums:
         """(stop sums, entry sums): one row per group, columns S0, S1 (p), S2 (packed)."""
         first = self.stop_groups is None
         aggs = self.columns(extra=first)
-        frame = self.with_risk(beta, shift)
-        stop = self._collect(frame, self.stop_keys, aggs, self.stop_groups)
-        entry = None
-        if self.model.has_entry:
-            entry = self._collect(frame, self.entry_keys, aggs, self.entry_groups)
+        out = self._collect(self.keyed_rows(beta, shift), aggs, first)
+        is_entry = out[KIND].to_numpy(float) < 0
+        stop = out[~is_entry].rename(columns={TIME: STOP, KIND: EVENT})
+        entry = out[is_entry].drop(columns=KIND).rename(columns={TIME: START})
         if first:
-            self.stop_groups, self.entry_groups = stop, entry
-        cols = ["s0", *[c for c in stop.columns if c.startswith(("s1_", "s2_"))]]
+            self.stop_groups = stop.reset_index(drop=True)
+            self.entry_groups = entry.reset_index(drop=True) if self.model.has_entry else None
+        elif len(out) != self.n_groups or not np.array_equal(
+                stop[STOP].to_numpy(float), self.stop_groups[STOP].to_numpy(float)):
+            raise RuntimeError("the engine returned different groups at two Newton steps")
+        self.n_groups = len(out)
+        cols = ["s0", *[c for c in out.columns if c.startswith(("s1_", "s2_"))]]
         return (stop[cols].to_numpy(dtype=float),
-                None if entry is None else entry[cols].to_numpy(dtype=float))
+                entry[cols].to_numpy(dtype=float) if self.model.has_entry else None)
 
-    def _collect(self, frame, keys: list[str], aggs: dict, before: pd.DataFrame | None):
+    def _collect(self, rows, aggs: dict, first: bool) -> pd.DataFrame:
         """One grouped aggregation, sorted here (the table is small; Spark skips a shuffle).
         The first pass refuses a "summary" with about one group per row."""
-        query = frame.group_by(*keys).agg(**aggs)
+        query = rows.group_by(*self.keys).agg(**aggs)
         limit = max_groups(len(aggs))
-        out = self.model.table.collect(query if before is not None else query.head(limit + 1))
+        out = self.model.table.collect(query.head(limit + 1) if first else query)
         self.bar.update()
-        if before is None and len(out) > limit:
+        if first and len(out) > limit:
             raise DataError(
                 f"the Cox fit on {self.model.table.source} needs sums per distinct time and "
                 f"stratum, and there are more than {limit:,} of them: the times are close to "
                 "one per row. Round the durations (e.g. to whole days) so that tied times "
                 "share a group, or fit a pandas DataFrame in memory.")
-        out = out.sort_values(keys, kind="stable", ignore_index=True)
-        if before is not None and (len(out) != len(before) or not np.array_equal(
-                out[keys[-1]].to_numpy(float), before[keys[-1]].to_numpy(float))):
-            raise RuntimeError("the engine returned different groups at two Newton steps")
-        return out
+        return out.sort_values(self.keys, kind="stable", ignore_index=True)
 
     def max_eta(self, beta: np.ndarray) -> float:
         eta = sum(float(b) * nw.col(c) for b, c in zip(beta, self.model.x, strict=True))

@@ -21,7 +21,7 @@ import pandas as pd
 from .._checks import coded_column
 from ..engine import Table, as_table
 from ..engine.aggregate import event_indicator
-from ..engine.checks import _example, numeric_expr, require_columns
+from ..engine.checks import _example, _is_numeric, numeric_expr, require_columns
 from ..errors import DataError, DroppedRowsWarning, EstimationError, SpecificationError
 from ._model_matrix import MAX_LEVELS, expand_terms, factor_info, source_columns
 
@@ -65,11 +65,20 @@ def read_in_engine(plan, data) -> EngineModel:
     used = [c for c in dict.fromkeys(roles.values()) if c is not None]
     stop, start, unit = _times(table, plan)
     warnings: list[str] = []
-    n, table = _drop_missing(table, used, warnings)
-    event = event_indicator(table, plan.event, event_value=plan.event_value)
-    weight = numeric_expr(table, plan.weights, "weights") if plan.weights else nw.lit(1.0)
-    if plan.weights:
-        n, table = _drop_zero_weights(table, plan.weights, weight, n, warnings)
+    fast_event = _numeric_event(schema, plan)
+    weight = numeric_expr(table, plan.weights, "weights") if plan.weights else None
+    # one query over the rows as given: count, missing values, the event coding and the
+    # weights' signs (counted again on the kept rows only if rows were dropped)
+    row_checks = _row_checks(plan, fast_event, weight)
+    n, table, stats = _drop_missing(table, used, row_checks, warnings)
+    if fast_event is not None and int(stats.get("__event_bad", 0) or 0) == 0:
+        event = fast_event
+    else:  # text codes, event_value=, or bad codes: the engine layer's checks and messages
+        event = event_indicator(table, plan.event, event_value=plan.event_value)
+    if weight is not None:
+        n, table = _drop_zero_weights(table, plan.weights, weight, n, stats, warnings)
+    else:
+        weight = nw.lit(1.0)
     strata = [f"__cx_s{i}" for i in range(len(plan.strata))]
     frame = table.frame.with_columns(
         stop.alias(STOP), event.alias(EVENT), weight.alias(WEIGHT),
@@ -79,17 +88,15 @@ def read_in_engine(plan, data) -> EngineModel:
     factors = {c for c in source_columns(plan._terms) if _is_factor(plan, schema, c)}
     design = _Design(table, factors, plan.reference, n)
     exprs, names, indicator, assign = expand_terms(plan._terms, design.part, _product)
-    # one query: the interval checks, the events, the transforms' domains (and, when no
-    # transform could fail, the columns' summaries)
-    summaries = _summaries(exprs) if not design.domains else {}
+    # one query over the rows used: the interval checks, the events, the transforms'
+    # domains and the design columns' summaries (a transform only where it is finite)
+    guarded = design.guarded(exprs)
     stats = table.collect(table.frame.select(**_time_checks(plan), **design.domain_counts(),
-                                             **summaries)).iloc[0]
+                                             **_summaries(guarded))).iloc[0]
     n_events = _check_times(table, plan, stats, n)
     if not names:
         raise SpecificationError("covariates is empty; a Cox model needs at least one term")
     design.check_domains(stats)
-    if not summaries:
-        stats = table.collect(table.frame.select(**_summaries(exprs))).iloc[0]
     p = len(exprs)
     means = np.array([float(stats[f"s{j}"]) for j in range(p)]) / n
     lower = np.array([float(stats[f"lo{j}"]) for j in range(p)]) - means
@@ -140,41 +147,63 @@ def _missing(schema, column: str):
     return expr
 
 
-def _drop_missing(table: Table, columns: list[str], warnings: list[str]):
-    """Rows with a missing value in any column of the plan are dropped (one warning)."""
+def _numeric_event(schema, plan):
+    """The event as a float expression when the column is boolean or numeric (checked to be
+    0/1 in the first query), else None."""
+    if plan.event_value is not None:
+        return None
+    dtype = schema[plan.event]
+    if isinstance(dtype, nw.Boolean) or (_is_numeric(dtype) and not isinstance(dtype, nw.Decimal)):
+        return nw.col(plan.event).cast(nw.Float64)
+    return None
+
+
+def _row_checks(plan, event, weight) -> dict:
+    out = {}
+    if event is not None:
+        out["__event_bad"] = (~event.is_in([0.0, 1.0])).cast(nw.Int64).sum()
+    if weight is not None:
+        out["__w_neg"] = (weight < 0).cast(nw.Int64).sum()
+        out["__w_zero"] = (weight == 0).cast(nw.Int64).sum()
+    return out
+
+
+def _drop_missing(table: Table, columns: list[str], checks: dict, warnings: list[str]):
+    """Rows with a missing value in any column of the plan are dropped (one warning).
+
+    Returns (rows kept, the table of those rows, ``checks`` counted on them).
+    """
     schema = table.schema
     counts = table.collect(table.frame.select(
-        nw.len().alias("__n"),
-        *[_missing(schema, c).cast(nw.Int64).sum().alias(c) for c in columns])).iloc[0]
+        nw.len().alias("__n"), **checks,
+        **{f"__miss_{i}": _missing(schema, c).cast(nw.Int64).sum()
+           for i, c in enumerate(columns)})).iloc[0]
     n_all = int(counts["__n"])
     if n_all == 0:
         raise DataError("data has no rows; nothing to estimate.")
-    holes = [c for c in columns if int(counts[c] or 0)]
+    holes = [c for i, c in enumerate(columns) if int(counts[f"__miss_{i}"] or 0)]
     if not holes:
-        return n_all, table
+        return n_all, table, counts
     incomplete = reduce(lambda a, b: a | b, [_missing(schema, c) for c in holes])
-    n_drop = int(table.collect(table.frame.select(
-        incomplete.cast(nw.Int64).sum().alias("n")))["n"].iloc[0])
-    example = _example(table, incomplete, holes)
+    kept = Table(table.frame.filter(~incomplete), table.backend, table.source)
+    again = table.collect(kept.frame.select(nw.len().alias("__n"), **checks)).iloc[0]
+    n_drop = n_all - int(again["__n"])
     if n_drop == n_all:
         raise DataError("no rows left after dropping rows with missing values")
     message = (f"{n_drop} of {n_all} rows dropped for missing values in {holes} (e.g. the "
-               f"row with {example})")
+               f"row with {_example(table, incomplete, holes)})")
     _warnings.warn(DroppedRowsWarning(message, n_drop), stacklevel=5)
     warnings.append(message)
-    return n_all - n_drop, Table(table.frame.filter(~incomplete), table.backend, table.source)
+    return n_all - n_drop, kept, again
 
 
-def _drop_zero_weights(table: Table, column: str, weight, n: int, warnings: list[str]):
+def _drop_zero_weights(table: Table, column: str, weight, n: int, stats, warnings: list[str]):
     """Negative weights are an error; rows of weight 0 are dropped (one warning)."""
-    stats = table.collect(table.frame.select(
-        (weight < 0).cast(nw.Int64).sum().alias("neg"),
-        (weight == 0).cast(nw.Int64).sum().alias("zero"))).iloc[0]
-    if int(stats["neg"]):
+    if int(stats["__w_neg"]):
         raise DataError(
-            f"column {column!r} (the weights) has {int(stats['neg'])} negative values (e.g. the "
-            f"row with {_example(table, weight < 0, [column])}); case weights must be >= 0.")
-    n_zero = int(stats["zero"])
+            f"column {column!r} (the weights) has {int(stats['__w_neg'])} negative values (e.g. "
+            f"the row with {_example(table, weight < 0, [column])}); case weights must be >= 0.")
+    n_zero = int(stats["__w_zero"])
     if not n_zero:
         return n, table
     if n_zero == n:
@@ -259,6 +288,14 @@ class _Design:
             self.factors[column] = factor_info(coded, self.n, self.reference)
             self._raw[column] = coded.levels
         return self.factors[column], self._raw[column]
+
+    def guarded(self, exprs) -> list:
+        """The design columns, with a transform's rows outside its domain left empty (null):
+        an engine may refuse log(0) outright, before the check could report it."""
+        if not self.domains:
+            return list(exprs)
+        ok = reduce(lambda a, b: a & b, [~DOMAIN[p.func][1](x) for _, p, x in self.domains])
+        return [nw.when(ok).then(e) for e in exprs]
 
     def domain_counts(self) -> dict:
         """Rows where a log/sqrt/exp term would not be finite, per transformed part."""
