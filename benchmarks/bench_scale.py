@@ -358,8 +358,9 @@ def cox_section(args) -> str:
         print(rows[-1], flush=True)
     iterations = engine["answer"]["iterations"] if engine else "?"
     return (f"## Cox models, {args.rows:.0e} spell rows\n\n"
-            f"Spell rows: {args.rows:,.0f} ((start, stop] spells, four per person, 4 covariates, 364 distinct whole-day times; Parquet {size_mb:,.0f} MB "
-            f"written by DuckDB in {written:.0f} s). Each method runs in a fresh process: "
+            f"Spell rows: {args.rows:,.0f} ((start, stop] spells, four per person, 4 "
+            f"covariates, 364 distinct whole-day times; Parquet {size_mb:,.0f} MB written by "
+            f"DuckDB in {written:.0f} s). Each method runs in a fresh process: "
             f"median wall time of {args.repeat} run(s) after imports, largest peak RSS of the "
             f"process (imports included: {runs['imports']['peak_rss_MB']:.0f} MB). DuckDB "
             f"memory limit {COX_MEMORY_LIMIT}. The Newton–Raphson took {iterations} "
