@@ -9,7 +9,9 @@ This module is the plan (:class:`Cox`) and the order of the work; the pieces liv
 modules: ``_model_frame`` (the columns read once), ``_model_matrix`` (terms and the design
 matrix), ``_cox_math`` (risk-set sums), ``_cox_fit`` (Newton–Raphson and the fit record),
 ``_cox_variance`` (variances, tests, the coefficient table), ``_cox_result`` (the result),
-``zph`` and ``_adjusted_curves`` (diagnostics and curves).
+``zph`` and ``_adjusted_curves`` (diagnostics and curves). Data held by an engine (files,
+DuckDB, polars, Spark) are fitted where they live: ``_cox_engine_columns`` (the columns read
+and checked as queries), ``_cox_engine_sums`` (per-time sums) and ``_cox_engine`` (the fit).
 """
 
 from __future__ import annotations

@@ -216,9 +216,9 @@ def test_dropped_rows_warn_and_give_the_pandas_fit(to_backend):
 
 
 def test_too_many_distinct_times_is_refused(to_backend, monkeypatch):
-    from causalips.survival import _cox_engine
+    from causalips.survival import _cox_engine_sums
 
-    monkeypatch.setattr(_cox_engine, "max_groups", lambda n_columns: 10)
+    monkeypatch.setattr(_cox_engine_sums, "max_groups", lambda n_columns: 10)
     with pytest.raises(DataError, match="more than 10 of them.*Round the durations"):
         ci.Cox(**FULL).fit(to_backend(spells(), "duckdb"))
 
