@@ -54,21 +54,20 @@ class _Evaluator:
     def __call__(self, beta: np.ndarray, wx_dead: np.ndarray) -> cm.Pieces:
         shift = self.shift(beta)
         stop, entry = self.sums.run(beta, shift)
-        pieces = self.pieces(beta, shift, stop, entry, wx_dead)
-        if not np.isfinite(pieces.loglik):  # the bound was far above the maximum: underflow
+        if not np.all(block_sums(self.index, stop[:, :1], None if entry is None
+                                 else entry[:, :1])[0] > 0):
+            # the bound was far above the largest x·β: risk sets underflowed to 0
             shift = self.sums.max_eta(beta)
             stop, entry = self.sums.run(beta, shift)
-            pieces = self.pieces(beta, shift, stop, entry, wx_dead)
-        return pieces
+        return self.pieces(beta, shift, stop, entry, wx_dead)
 
     def pieces(self, beta, shift, stop, entry, wx_dead) -> cm.Pieces:
         tot, dth = block_sums(self.index, stop, entry)
         k = 1 + self.p
         if wx_dead is None:  # beta = 0: the deaths' sums of w·x
             wx_dead = dth[:, 1:k].sum(axis=0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            pieces = cm.block_pieces(self.index, tot[:, :k], dth[:, :k], wx_dead=wx_dead,
-                                     beta=beta, shift=shift, w_dead=self.index.w_dead)
+        pieces = cm.block_pieces(self.index, tot[:, :k], dth[:, :k], wx_dead=wx_dead,
+                                 beta=beta, shift=shift, w_dead=self.index.w_dead)
         pieces.s2, pieces.s2d = tot[:, k:], dth[:, k:]
         pieces.info = cm.information_from_sums(pieces.s2, pieces.s2d, pieces)
         return pieces
@@ -108,6 +107,7 @@ def fit_in_engine(plan, model: EngineModel) -> EngineCoxFit:
         beta, cur, exact, converged, iterations = newton(
             evaluate, null, x_sd, max_iter=plan.max_iter, tol=plan.tol,
             shortcut=isinstance(plan.vcov, ModelBased))
+    sums.bar = tqdm(disable=True)  # later passes (sandwich SEs) count on no bar
     warnings = [] if converged else not_converged(plan)
     v_model = inverse(cur.info)
     design = Design(matrix=np.empty((0, p)), names=model.names, assign=model.assign,

@@ -244,3 +244,21 @@ def test_fine_gray_names_the_expansion_to_do_first(to_backend):
     fg = ci.FineGray(duration="days", event="status", cause=1, covariates=["x1"])
     with pytest.raises(DataError, match="finegray_data\\(\\).*then fit Cox\\(duration='fg_stop'"):
         fg.fit(to_backend(df, "duckdb"))
+
+
+def test_a_loose_shift_bound_falls_back_to_the_exact_maximum(to_backend):
+    """exp(x·β − shift) uses a bound of x·β from the columns' ranges (no extra pass); when the
+    bound is far above the maximum (x2 ≈ −x1, ranges ±500) the risks underflow and the fit
+    asks the engine for the maximum instead, and still equals the pandas fit."""
+    rng = np.random.default_rng(2)
+    n = 3000
+    x1 = rng.uniform(-500, 500, n)
+    x2 = -x1 + rng.normal(size=n)
+    t = rng.exponential(10 * np.exp(-(x1 + x2)))
+    c = rng.uniform(0, 30, n)
+    df = pd.DataFrame({"x1": x1, "x2": x2, "days": np.ceil(np.minimum(t, c)),
+                       "job": (t <= c).astype(int)})
+    cox = ci.Cox(duration="days", event="job", covariates=["x1", "x2"], progress=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        assert_same_fit(cox.fit(to_backend(df, "polars")), cox.fit(df))
