@@ -262,3 +262,14 @@ def test_a_loose_shift_bound_falls_back_to_the_exact_maximum(to_backend):
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
         assert_same_fit(cox.fit(to_backend(df, "polars")), cox.fit(df))
+
+
+@pytest.mark.parametrize("kind", ["duckdb", "polars"])
+def test_timedelta_durations_become_days(kind, to_backend):
+    df = spells().assign(span=lambda d: pd.to_timedelta(d.days, unit="D"),
+                         first=lambda d: pd.to_timedelta(d.start, unit="D"))
+    cox = ci.Cox(duration="span", entry="first", event="job", covariates=["x1", "arm"],
+                 progress=False)
+    got, want = cox.fit(to_backend(df, kind)), cox.fit(df)
+    assert got.time_unit == want.time_unit == "days"
+    assert_same_fit(got, want)
