@@ -1,67 +1,20 @@
-"""Registry scale: estimators on Parquet files beside the bare DuckDB ``GROUP BY`` (the floor).
+"""Registry scale: site comparison on Parquet files beside the bare DuckDB ``GROUP BY`` (the floor).
 
-Run: ``python benchmarks/bench_scale.py --only sites -- [--rows 1e7] [--sections sites] [--repeat 3]``
-(default 1e5 rows: a quick check). Each section is one function ``<name>_section(args)`` that
-writes its data with DuckDB, times each method in a fresh process (wall time inside the process,
-after imports; peak RSS of the whole process) and returns its markdown; the section replaces
-its own ``## <Title>`` part of benchmarks/results/scale.md and leaves the others alone. To add a
-section, write the function and list it in ``SECTIONS``.
-
-Every method runs as ``python bench_scale.py --child SECTION:METHOD --data PATH``, so one
-method's memory never counts against another's; BLAS is pinned to one thread (``_common``).
+Run: ``python benchmarks/bench_scale.py --only sites -- [--rows 1e7] [--repeat 3] ...``
+(default 1e5 rows: a quick check). Each method runs in a fresh process
+(``_scale_runner``): wall time inside the process after imports, peak RSS of the whole
+process; the section replaces its own part of benchmarks/results/scale.md.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import re
-import resource
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent))
-from _common import machine, markdown  # noqa: E402  (pins BLAS threads first)
-
-RESULTS = HERE / "results" / "scale.md"
-
-
-# -- running one method in its own process -------------------------------------------------------
-def run_child(section: str, method: str, data: str, repeat: int) -> dict:
-    """Median wall time of ``repeat`` fresh processes and the largest peak RSS among them."""
-    walls, peaks, answer = [], [], None
-    for _ in range(repeat):
-        out = subprocess.run([sys.executable, __file__, "--child", f"{section}:{method}",
-                              "--data", data], capture_output=True, text=True, check=True)
-        report = json.loads(out.stdout.strip().splitlines()[-1])
-        walls.append(report["wall_s"])
-        peaks.append(report["peak_rss_MB"])
-        answer = report["answer"]
-    return {"wall_s": statistics.median(walls), "peak_rss_MB": max(peaks), "answer": answer}
-
-
-def child(spec: str, data: str) -> None:
-    section, method = spec.split(":")
-    fn = CHILD_METHODS[section][method]
-    import duckdb  # noqa: F401  (imports are not timed)
-    import pandas  # noqa: F401
-
-    if not method.endswith("_floor"):
-        import statsmodels.api  # noqa: F401
-
-        import causalips  # noqa: F401
-    t0 = time.perf_counter()
-    answer = fn(data)
-    wall = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
-    print(json.dumps({"wall_s": wall, "peak_rss_MB": peak, "answer": answer}))
-
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _scale_runner import markdown, run_child, run_main  # noqa: E402  (pins BLAS threads)
 
 # -- section: site comparison ---------------------------------------------------------------------
 N_SITES = 356
@@ -171,39 +124,7 @@ def sites_section(args) -> str:
 
 
 SECTIONS = {"sites": sites_section}
-CHILD_METHODS = {"sites": SITES_METHODS}
-
-
-# -- the results file: one part per section -------------------------------------------------------
-def write_section(text: str, command: str) -> None:
-    title = text.splitlines()[0]
-    head = (f"# Registry scale benchmark\n\nMachine: {machine()}.\n\n")
-    old = RESULTS.read_text() if RESULTS.exists() else head
-    body = f"{title}\n\nCommand: `{command}`.\n\n" + text.split("\n", 2)[2]
-    pattern = re.compile(rf"^{re.escape(title)}\n.*?(?=^## |\Z)", re.S | re.M)
-    new = pattern.sub(lambda _: body, old) if pattern.search(old) else old.rstrip() + "\n\n" + body
-    RESULTS.write_text(new)
-
-
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--rows", type=float, default=1e5)
-    parser.add_argument("--sections", default=",".join(SECTIONS))
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--child")
-    parser.add_argument("--data")
-    args = parser.parse_args()
-    if args.child:
-        child(args.child, args.data)
-        return
-    args.rows = int(args.rows)
-    for name in args.sections.split(","):
-        text = SECTIONS[name](args)
-        command = (f"python benchmarks/bench_scale.py --only sites -- --rows {args.rows:.0e} --sections {name} "
-                   f"--repeat {args.repeat}")
-        write_section(text, command)
-        print(text)
-
+METHODS = {"sites": SITES_METHODS}
 
 if __name__ == "__main__":
-    main()
+    run_main(__file__, SECTIONS, METHODS)

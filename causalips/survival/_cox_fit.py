@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import ConvergenceWarning, StatisticalWarning
+from ..errors import ConvergenceWarning, SpecificationError, StatisticalWarning
 from ..inference import ModelBased
 from . import _cox_math as cm
 from ._concordance import concordance as _concordance
@@ -77,6 +77,37 @@ class CoxFit:
     def n(self) -> int:
         return self.rs.n
 
+    @property
+    def n_events(self) -> int:
+        return int(self.rs.death_rows.size)
+
+    @property
+    def n_events_weighted(self) -> float:
+        rs = self.rs
+        return float(rs.death_rows.size if rs.unit_weights else np.sum(rs.weights[rs.death_rows]))
+
+    def unavailable(self, what: str) -> str | None:
+        """Why ``what`` cannot be computed from this fit (None: it can; a fit in memory has
+        its rows)."""
+        return None
+
+    def meat(self, cluster: str | None, *, where: str = "Cox") -> Meat:
+        """Σ_g R_g R_g' of the weighted score residuals, summed within the clusters of the
+        column ``cluster`` (each row its own cluster with None), at β̂ and at β = 0."""
+        codes = None if cluster is None else self.cluster_codes(cluster, where)
+        pieces, _v = self.at_beta
+        resid = cm.score_residuals(self.rs, self.xc, pieces) * self.rs.weights[:, None]
+        at_beta = _by_cluster(resid, codes)
+        at_zero = self.null_residuals(codes)
+        g = self.n if codes is None else (int(codes.max()) + 1 if codes.size else 0)
+        return Meat(at_beta.T @ at_beta, at_zero.T @ at_zero, g, codes)
+
+    def cluster_codes(self, column: str, where: str) -> np.ndarray:
+        codes = self.clusters.get(column)
+        if codes is None:
+            raise missing_cluster(where, column, self.clusters)
+        return codes
+
     @functools.cached_property
     def at_beta(self) -> tuple[cm.Pieces, np.ndarray]:
         """Newton pieces and model variance evaluated exactly at β̂ (the sandwich needs them)."""
@@ -85,11 +116,10 @@ class CoxFit:
         pieces = cm.evaluate(self.rs, self.xc, self.beta, self.final.wx_dead)
         return pieces, inverse(pieces.info)
 
-    def dfbeta(self, cluster: np.ndarray | None) -> np.ndarray:
-        """Weighted score residuals times the model variance (R's dfbeta), summed by cluster."""
-        pieces, v_model = self.at_beta
-        resid = cm.score_residuals(self.rs, self.xc, pieces) * self.rs.weights[:, None]
-        return _by_cluster(resid @ v_model, cluster)
+    @property
+    def v_model_at_beta(self) -> np.ndarray:
+        """The model variance evaluated exactly at β̂ (the bread of the sandwich)."""
+        return self.at_beta[1]
 
     def null_residuals(self, cluster: np.ndarray | None) -> np.ndarray:
         """Weighted score residuals at β = 0 (the robust score test), summed by cluster."""
@@ -134,6 +164,26 @@ class CoxFit:
         return {"time": self.rs.block_time, "stratum": self.rs.block_stratum, "dhaz": dh}
 
 
+def missing_cluster(where: str, column: str, kept) -> SpecificationError:
+    """The error for a cluster column the fit did not keep (``with_inference``)."""
+    shown = ", ".join(repr(c) for c in kept if not c.startswith("__")) or "none"
+    return SpecificationError(
+        f"{where}: this fit did not keep the cluster column {column!r} (it kept: {shown}); "
+        f"refit with vcov=Cluster({column!r}) to cluster on it")
+
+
+@dataclass(frozen=True)
+class Meat:
+    """The middle of the sandwich: Σ_g R_g R_g' over clusters g (or rows) of the weighted
+    score residuals R, at β̂ (``at_beta``) and at β = 0 (``at_zero``, the robust score test).
+    """
+
+    at_beta: np.ndarray
+    at_zero: np.ndarray
+    n_clusters: int
+    codes: np.ndarray | None  # cluster code per row (in-memory fits: the concordance SE)
+
+
 def _by_cluster(rows: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:
     if cluster is None:
         return rows
@@ -141,14 +191,14 @@ def _by_cluster(rows: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:
                             for j in range(rows.shape[1])])
 
 
-def newton(rs, xc, x_sd, *, max_iter: int, tol: float, shortcut: bool):
+def newton(evaluate, null, x_sd, *, max_iter: int, tol: float, shortcut: bool):
     """Newton–Raphson with step halving from β = 0 (R's convergence criterion).
 
-    Returns (beta, final pieces, whether they are exact at beta, null pieces, converged,
-    iterations).
+    ``evaluate(beta, wx_dead)`` gives the Newton pieces at ``beta`` (a pass over the rows in
+    memory, or one grouped aggregation in a data engine); ``null`` are the pieces at β = 0.
+    Returns (beta, final pieces, whether they are exact at beta, converged, iterations).
     """
-    beta = np.zeros(xc.shape[1])
-    null = cm.evaluate(rs, xc, beta, None)
+    beta = np.zeros(null.score.size)
     wx_dead = null.wx_dead
     cur = null
     halvings = 0
@@ -161,19 +211,27 @@ def newton(rs, xc, x_sd, *, max_iter: int, tol: float, shortcut: bool):
             # A sandwich variance asked for later re-evaluates at the final beta.
             cur = dataclasses.replace(cur, loglik=cur.loglik + 0.5 * float(cur.score @ step),
                                       score=cur.score - cur.info @ step)
-            return beta + step, cur, False, null, True, it
+            return beta + step, cur, False, True, it
         new_beta = beta + step
-        new = cm.evaluate(rs, xc, new_beta, wx_dead)
+        new = evaluate(new_beta, wx_dead)
         while (not np.isfinite(new.loglik) or new.loglik < cur.loglik - 1e-12 * abs(
                 cur.loglik)) and halvings < 30:
             halvings += 1
             new_beta = (beta + new_beta) / 2
-            new = cm.evaluate(rs, xc, new_beta, wx_dead)
+            new = evaluate(new_beta, wx_dead)
         done = abs(1 - cur.loglik / new.loglik) <= tol if new.loglik != 0 else True
         beta, cur = new_beta, new
         if done:
-            return beta, cur, True, null, True, it
-    return beta, cur, True, null, False, max_iter
+            return beta, cur, True, True, it
+    return beta, cur, True, False, max_iter
+
+
+def not_converged(plan) -> list[str]:
+    """The ConvergenceWarning of a fit that ran out of iterations (issued and returned)."""
+    msg = (f"the Cox fit did not converge in {plan.max_iter} iterations (relative change "
+           f"in log-likelihood above tol={plan.tol:g}); estimates may be unreliable")
+    _warnings.warn(msg, ConvergenceWarning, stacklevel=4)
+    return [msg]
 
 
 def fit_cox(rs, design: Design, *, strata_rows, strata_labels, clusters, stop, plan) -> CoxFit:
@@ -186,16 +244,14 @@ def fit_cox(rs, design: Design, *, strata_rows, strata_labels, clusters, stop, p
     sumsq = check_collinearity(xc, design.names, strata_rows, means)
     x_sd = np.sqrt(sumsq / max(len(xc), 1))  # scale of each column (step criterion)
     shortcut = isinstance(plan.vcov, ModelBased)
-    beta, cur, exact, null, converged, iterations = newton(
-        rs, xc, x_sd, max_iter=plan.max_iter, tol=plan.tol, shortcut=shortcut)
-    warnings: list[str] = []
-    if not converged:
-        msg = (f"the Cox fit did not converge in {plan.max_iter} iterations (relative change "
-               f"in log-likelihood above tol={plan.tol:g}); estimates may be unreliable")
-        _warnings.warn(msg, ConvergenceWarning, stacklevel=3)
-        warnings.append(msg)
+    null = cm.evaluate(rs, xc, np.zeros(xc.shape[1]), None)
+    beta, cur, exact, converged, iterations = newton(
+        lambda b, wx: cm.evaluate(rs, xc, b, wx), null, x_sd, max_iter=plan.max_iter,
+        tol=plan.tol, shortcut=shortcut)
+    warnings: list[str] = [] if converged else not_converged(plan)
     v_model = inverse(cur.info)
-    warnings.extend(monotone_warnings(beta, cur, v_model, means, rs, design, converged,
+    w_dead = float(rs.death_rows.size if rs.unit_weights else np.sum(rs.weights[rs.death_rows]))
+    warnings.extend(monotone_warnings(beta, cur, v_model, means, w_dead, design, converged,
                                       plan.tol))
     rs.__dict__.pop("_buffers", None)  # Newton-step scratch arrays
     return CoxFit(rs=rs, xc=xc, design=design, means=means, beta=beta, final=cur,
@@ -206,11 +262,13 @@ def fit_cox(rs, design: Design, *, strata_rows, strata_labels, clusters, stop, p
                   warnings=warnings)
 
 
-def monotone_warnings(beta, cur, v_model, means, rs, design: Design, converged: bool,
-                      tol: float) -> list[str]:
-    """Warn when a coefficient is drifting to ±infinity (monotone likelihood/separation)."""
+def monotone_warnings(beta, cur, v_model, means, w_dead: float, design: Design,
+                      converged: bool, tol: float) -> list[str]:
+    """Warn when a coefficient is drifting to ±infinity (monotone likelihood/separation).
+
+    ``w_dead`` is the weighted number of events.
+    """
     flagged = set()
-    w_dead = float(np.sum(rs.weights[rs.death_rows]))
     # a 0/1 level indicator whose level has no events (or only events)
     for j in range(len(design.names)):
         if not design.indicator[j]:

@@ -32,7 +32,7 @@ class Pieces:
     loglik: float
     score: np.ndarray
     info: np.ndarray
-    risk: np.ndarray  # exp(eta - shift), per row
+    risk: np.ndarray | None  # exp(eta - shift), per row (None: a fit run in a data engine)
     wx_dead: np.ndarray  # Σ over deaths of w·x
     shift: float
     s1: np.ndarray  # (B, p) risk-set sums of w·r·x
@@ -44,6 +44,8 @@ class Pieces:
     q2: np.ndarray  # Σ_k mw f²/den²
     e0: np.ndarray  # Σ_k 1/den (unweighted)
     e1: np.ndarray  # Σ_k f/den (unweighted)
+    s2: np.ndarray | None = None  # (B, p(p+1)/2) risk-set sums of w·r·x x' (fits in an engine)
+    s2d: np.ndarray | None = None  # the deaths' part
 
 
 def _buffer(rs: RiskSets, name: str, shape) -> np.ndarray:
@@ -100,31 +102,47 @@ def evaluate(rs: RiskSets, x: np.ndarray, beta: np.ndarray, wx_dead: np.ndarray 
                 per[:, j] += np.bincount(rs.strata[r0:r1], weights=mc[:, j],
                                          minlength=rs.n_strata)
     tot, dth = _finish_block_sums(rs, full, rem, per)
-    s0, s0d, s1, s1d = tot[:, 0], dth[:, 0], tot[:, 1:], dth[:, 1:]
     if wx_dead is None:
         if np.any(beta != 0):
             raise ValueError("wx_dead is needed when beta is not 0")
-        wx_dead = s1d.sum(axis=0)
+        wx_dead = dth[:, 1:].sum(axis=0)
     w_dead = rs.__dict__.get("_w_dead")
     if w_dead is None:
         w_dead = rs.__dict__["_w_dead"] = float(
             rs.death_rows.size if rs.unit_weights else np.sum(rs.weights[rs.death_rows]))
-    loglik_dead = float(wx_dead @ beta) - shift * w_dead
-    sums = tie_sums(rs, s0, s0d)  # per block, unweighted: Σlog den, Σ1/den, Σf/den, ...
-    if rs.unit_weights:
-        loglik = loglik_dead - float(np.sum(sums[:, 0]))
-        c1, cf, q0, q1, q2 = (sums[:, j] for j in range(1, 6))
-    else:
-        mw = rs.mean_wt
-        loglik = loglik_dead - float(mw @ sums[:, 0])
-        c1, cf, q0, q1, q2 = (sums[:, j] * mw for j in range(1, 6))
-    score = wx_dead - s1.T @ c1 + s1d.T @ cf
-    pieces = Pieces(loglik=loglik, score=score, info=np.zeros((p, p)), risk=risk,
-                    wx_dead=wx_dead, shift=shift, s1=s1, s1d=s1d, c1=c1, cf=cf, q0=q0, q1=q1, q2=q2,
-                    e0=sums[:, 1], e1=sums[:, 2])
+    pieces = block_pieces(rs, tot, dth, wx_dead=wx_dead, beta=beta, shift=shift,
+                          w_dead=w_dead)
+    pieces.risk = risk
     if info and p:
         pieces.info = information(rs, x, pieces)
     return pieces
+
+
+def block_pieces(blocks, tot: np.ndarray, dth: np.ndarray, *, wx_dead: np.ndarray,
+                 beta: np.ndarray, shift: float, w_dead: float) -> Pieces:
+    """Log-likelihood, score and the per-block tie sums from the per-block risk-set sums.
+
+    ``tot`` and ``dth`` are (B, 1 + p): Σ w·r and Σ w·r·x over each block's risk set and over
+    its deaths (r = exp(x·β − shift)). ``blocks`` carries the tie structure (``n_blocks``,
+    ``n_death``, ``k_frac``, ``efron``, ``mean_wt``, ``unit_weights``): the rows' risk-set
+    index, or the per-time index of a fit run in a data engine. The information is left at
+    zero (:func:`information` or :func:`information_from_sums` fill it in).
+    """
+    s0, s0d, s1, s1d = tot[:, 0], dth[:, 0], tot[:, 1:], dth[:, 1:]
+    p = s1.shape[1]
+    loglik_dead = float(wx_dead @ beta) - shift * w_dead
+    sums = tie_sums(blocks, s0, s0d)  # per block, unweighted: Σlog den, Σ1/den, Σf/den, ...
+    if blocks.unit_weights:
+        loglik = loglik_dead - float(np.sum(sums[:, 0]))
+        c1, cf, q0, q1, q2 = (sums[:, j] for j in range(1, 6))
+    else:
+        mw = blocks.mean_wt
+        loglik = loglik_dead - float(mw @ sums[:, 0])
+        c1, cf, q0, q1, q2 = (sums[:, j] * mw for j in range(1, 6))
+    score = wx_dead - s1.T @ c1 + s1d.T @ cf
+    return Pieces(loglik=loglik, score=score, info=np.zeros((p, p)), risk=None,
+                  wx_dead=wx_dead, shift=shift, s1=s1, s1d=s1d, c1=c1, cf=cf, q0=q0, q1=q1,
+                  q2=q2, e0=sums[:, 1], e1=sums[:, 2])
 
 
 # -- Efron tie sums per block ----------------------------------------------------------------
@@ -281,10 +299,33 @@ def information(rs: RiskSets, x: np.ndarray, pc: Pieces, q: np.ndarray | None = 
             for j in range(p):
                 np.multiply(x[r0:r1, j], h, out=bc[:, j])
             first += x[r0:r1].T @ bc
-    s1, s1d = pc.s1, pc.s1d
+    out = first - _second_term(pc.s1, pc.s1d, q0, q1, q2)
+    return (out + out.T) / 2
+
+
+def _second_term(s1, s1d, q0, q1, q2) -> np.ndarray:
+    """Σ_b Σ_k h_k a_k a_k' (the part of the information from the risk-set means)."""
     cross = s1.T @ (s1d * q1[:, None])
-    second = s1.T @ (s1 * q0[:, None]) - cross - cross.T + s1d.T @ (s1d * q2[:, None])
-    out = first - second
+    return s1.T @ (s1 * q0[:, None]) - cross - cross.T + s1d.T @ (s1d * q2[:, None])
+
+
+def information_from_sums(s2: np.ndarray, s2d: np.ndarray, pc: Pieces,
+                          q: np.ndarray | None = None) -> np.ndarray:
+    """:func:`information` from per-block sums instead of rows.
+
+    ``s2`` and ``s2d`` are (B, p(p+1)/2): Σ w·r·x x' over each block's risk set and over its
+    deaths, the upper triangle packed in ``np.triu_indices(p)`` order. The row pass of
+    :func:`information` is the same sum, Σ_b (c1_b·S2_b − cf_b·S2d_b), taken row by row.
+    """
+    c1, cf, q0, q1, q2 = pc.c1, pc.cf, pc.q0, pc.q1, pc.q2
+    if q is not None:
+        c1, cf, q0, q1, q2 = c1 * q, cf * q, q0 * q, q1 * q, q2 * q
+    p = pc.s1.shape[1]
+    first = np.zeros((p, p))
+    upper = np.triu_indices(p)
+    first[upper] = c1 @ s2 - cf @ s2d
+    first = first + np.triu(first, 1).T
+    out = first - _second_term(pc.s1, pc.s1d, q0, q1, q2)
     return (out + out.T) / 2
 
 

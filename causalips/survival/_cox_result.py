@@ -159,6 +159,9 @@ class CoxResult(Result):
         else:
             ci = (f"Intervals are {level:.0%} intervals on the log scale with a t({self._var.t_df})"
                   " reference (CR1); the Wald test is W/df against F(df, G-1).")
+        reason = self._fit.unavailable("Harrell's C (concordance)")
+        if reason:
+            return (f"Not computed: {reason}.", ci)
         return (f"Concordance (Harrell's C) {s['concordance']:.4f} (SE "
                 f"{s['concordance_se']:.4f}).", ci)
 
@@ -199,6 +202,7 @@ class CoxResult(Result):
 
         check_choice("transform", transform, ("km", "identity", "rank"))
         self._need_diagnostics("to test proportional hazards")
+        self._need_rows("the plot of scaled Schoenfeld residuals")
         return plot_schoenfeld(self, term, transform=transform, ax=ax, **style)
 
     def plot_survival_curves(self, term: str | None = None, *, method: str = "direct",
@@ -207,6 +211,11 @@ class CoxResult(Result):
         from ..plotting.cox import plot_adjusted_curves
 
         return plot_adjusted_curves(self.survival_curves(term, method=method), ax=ax, **style)
+
+    def _need_rows(self, what: str):
+        reason = self._fit.unavailable(what)
+        if reason:
+            raise SpecificationError(reason)
 
     def _need_diagnostics(self, what: str):
         if self._zph is None:
@@ -234,4 +243,5 @@ class CoxResult(Result):
 
         check_choice("method", method, ("direct", "mean"))
         self._need_diagnostics("for adjusted survival curves")
+        self._need_rows("survival_curves() (adjusted survival per level)")
         return adjusted_curves(self, term, method, times)

@@ -47,16 +47,14 @@ def cox_variance(fit: CoxFit, spec, *, where: str = "Cox") -> CoxVariance:
     if isinstance(spec, ModelBased):
         return CoxVariance(spec, fit.v_model, "model-based (inverse information)", None, None,
                            None, None, None, ())
-    cluster = None if isinstance(spec, Robust) else _cluster_codes(fit, spec, where)
-    dfb = fit.dfbeta(cluster)
-    v = dfb.T @ dfb
-    r0 = fit.null_residuals(cluster)
-    robust_score = quad(fit.null.score, r0.T @ r0)
+    meat = fit.meat(None if isinstance(spec, Robust) else spec.cluster, where=where)
+    v = fit.v_model_at_beta @ meat.at_beta @ fit.v_model_at_beta
+    robust_score = quad(fit.null.score, meat.at_zero)
     if isinstance(spec, Robust):
         return CoxVariance(spec, v, "robust (Lin-Wei sandwich, each row its own cluster; no "
                                     "small-sample factor)", fit.n, None, None, robust_score,
                            None, ())
-    g = int(cluster.max()) + 1 if cluster.size else 0
+    g = meat.n_clusters
     correction = spec.correction or "CR0"
     t_df = None
     if correction == "CR1":
@@ -67,17 +65,7 @@ def cox_variance(fit: CoxFit, spec, *, where: str = "Cox") -> CoxVariance:
         how = "Lin-Wei sandwich, no small-sample factor (CR0, as R's coxph)"
     warnings = _few_clusters(g, spec.cluster, correction)
     return CoxVariance(spec, v, f"cluster-robust by {spec.cluster!r} ({g} clusters; {how})", g,
-                       correction, t_df, robust_score, cluster, warnings)
-
-
-def _cluster_codes(fit: CoxFit, spec: Cluster, where: str) -> np.ndarray:
-    codes = fit.clusters.get(spec.cluster)
-    if codes is None:
-        kept = ", ".join(repr(c) for c in fit.clusters if not c.startswith("__")) or "none"
-        raise SpecificationError(
-            f"{where}: this fit did not keep the cluster column {spec.cluster!r} (it kept: "
-            f"{kept}); refit with vcov=Cluster({spec.cluster!r}) to cluster on it")
-    return codes
+                       correction, t_df, robust_score, meat.codes, warnings)
 
 
 def _few_clusters(g: int, column: str, correction: str) -> tuple[str, ...]:
@@ -120,7 +108,7 @@ def coef_table(fit: CoxFit, var: CoxVariance, conf_level: float) -> pd.DataFrame
 
 def fit_statistics(fit: CoxFit, var: CoxVariance, conf_level: float) -> dict:
     """The glance() row without the concordance: n, events, log-likelihoods, global tests."""
-    rs, p = fit.rs, len(fit.names)
+    p = len(fit.names)
     lr = 2 * (fit.final.loglik - fit.null.loglik)
     wald = quad(fit.beta, var.matrix)
     score = quad(fit.null.score, fit.null.info)
@@ -130,9 +118,8 @@ def fit_statistics(fit: CoxFit, var: CoxVariance, conf_level: float) -> dict:
         wald_p = float(stats.f.sf(wald / max(p, 1), p, var.t_df))
     st = {
         "n_obs": fit.n,
-        "n_events": int(np.sum(rs.event)),
-        "n_events_weighted": float(rs.death_rows.size if rs.unit_weights
-                                   else np.sum(rs.weights[rs.death_rows])),
+        "n_events": fit.n_events,
+        "n_events_weighted": fit.n_events_weighted,
         "loglik_null": fit.null.loglik, "loglik": fit.final.loglik, "df": p,
         "lr_stat": lr, "lr_p": float(stats.chi2.sf(lr, p)),
         "wald_stat": wald, "wald_p": wald_p,

@@ -203,6 +203,36 @@ def _product(fillers):
     return fill
 
 
+def expand_terms(terms: Sequence[Term], part, product):
+    """The design columns of ``terms``, however a column is represented.
+
+    ``part(p)`` gives (columns, names, is_factor) of one part (a factor: one column per level
+    but the reference); ``product(columns)`` combines the parts of an interaction. Returns
+    (columns, names, indicator, assign). Shared by the design matrix in memory (columns are
+    fillers) and the design expressions of a fit run in a data engine.
+    """
+    columns: list = []
+    names: list[str] = []
+    indicator: list[bool] = []
+    assign: dict[str, tuple[int, ...]] = {}
+    for term in terms:
+        combo, combo_names, all_factor = [[]], [""], True
+        for p in term.parts:
+            pf, pn, is_factor = part(p)
+            all_factor = all_factor and is_factor
+            combo = [a + [b] for a in combo for b in pf]
+            combo_names = [f"{a}:{b}" if a else b for a in combo_names for b in pn]
+        start = len(columns)
+        columns.extend(c[0] if len(c) == 1 else product(c) for c in combo)
+        names.extend(combo_names)
+        indicator.extend([all_factor and len(term.parts) == 1] * len(combo))
+        assign[term.label] = tuple(range(start, len(columns)))
+    if len(set(names)) != len(names):
+        dup = sorted({n for n in names if names.count(n) > 1})
+        raise SpecificationError(f"covariates give duplicate coefficients {dup}; list each term once")
+    return columns, names, indicator, assign
+
+
 def build_design(cols: ModelColumns, terms: Sequence[Term], *, factors: set[str],
                  reference=None, rows: np.ndarray | None = None) -> Design:
     """The design matrix (column-major), with ``rows`` (a permutation) in that row order.
@@ -211,25 +241,7 @@ def build_design(cols: ModelColumns, terms: Sequence[Term], *, factors: set[str]
     numeric columns are gathered straight into the matrix.
     """
     source = _Columns(cols, factors, rows, dict(reference or {}))
-    fillers: list = []
-    names: list[str] = []
-    indicator: list[bool] = []
-    assign: dict[str, tuple[int, ...]] = {}
-    for term in terms:
-        combo, combo_names, all_factor = [[]], [""], True
-        for part in term.parts:
-            pf, pn, is_factor = source.part(part)
-            all_factor = all_factor and is_factor
-            combo = [a + [b] for a in combo for b in pf]
-            combo_names = [f"{a}:{b}" if a else b for a in combo_names for b in pn]
-        start = len(fillers)
-        fillers.extend(c[0] if len(c) == 1 else _product(c) for c in combo)
-        names.extend(combo_names)
-        indicator.extend([all_factor and len(term.parts) == 1] * len(combo))
-        assign[term.label] = tuple(range(start, len(fillers)))
-    if len(set(names)) != len(names):
-        dup = sorted({n for n in names if names.count(n) > 1})
-        raise SpecificationError(f"covariates give duplicate coefficients {dup}; list each term once")
+    fillers, names, indicator, assign = expand_terms(terms, source.part, _product)
     matrix = np.empty((cols.n, len(fillers)), order="F")  # column-major: fast column access
     for j, fill in enumerate(fillers):
         fill(matrix[:, j])
@@ -244,17 +256,32 @@ def check_collinearity(xc: np.ndarray, names: Sequence[str], within=None,
     ``xc`` must be centred. With stratum codes ``within``, columns are compared after removing
     stratum means (a column constant within every stratum carries no information in a
     stratified Cox model). ``means`` (the column means removed) also sets the scale below which
-    a column counts as constant (rounding noise left by the centring). Returns the (within-stratum) sums of squares of the columns.
+    a column counts as constant (rounding noise left by the centring). Returns the
+    (within-stratum) sums of squares of the columns.
     """
     p = xc.shape[1]
     if p == 0:
         return np.zeros(0)
-    n = xc.shape[0]
     gram = xc.T @ xc
-    rms = np.sqrt(np.clip(np.diag(gram), 0, None) / max(n, 1))  # overall spread
+    counts = sums = None
     if within is not None and within.max() > 0:
         counts = np.bincount(within).astype(float)
         sums = np.column_stack([np.bincount(within, weights=xc[:, j]) for j in range(p)])
+    return check_gram(gram, xc.shape[0], names, counts=counts, sums=sums, means=means)
+
+
+def check_gram(gram: np.ndarray, n: int, names: Sequence[str], *, counts=None, sums=None,
+               means=None) -> np.ndarray:
+    """:func:`check_collinearity` from the cross-products of the centred columns.
+
+    ``gram`` is X_c'X_c over the ``n`` rows; with strata, ``counts`` (rows per stratum) and
+    ``sums`` (per stratum, the column sums of X_c) remove the stratum means. A fit run in a
+    data engine gets these sums from one aggregation.
+    """
+    p = gram.shape[0]
+    rms = np.sqrt(np.clip(np.diag(gram), 0, None) / max(n, 1))  # overall spread
+    stratified = counts is not None
+    if stratified:
         nz = counts > 0
         gram = gram - (sums[nz] / counts[nz, None]).T @ sums[nz]
     diag = np.clip(np.diag(gram), 0, None)
@@ -266,7 +293,7 @@ def check_collinearity(xc: np.ndarray, names: Sequence[str], within=None,
         bad = [names[j] for j in np.flatnonzero(const)]
         raise DataError(
             f"covariate column(s) {bad} do not vary"
-            + (" within strata" if within is not None and within.max() > 0 else "")
+            + (" within strata" if stratified else "")
             + " in the rows used, so their hazard ratio cannot be estimated; drop them "
             "(or, for a factor, check that each level occurs)"
         )

@@ -9,7 +9,9 @@ This module is the plan (:class:`Cox`) and the order of the work; the pieces liv
 modules: ``_model_frame`` (the columns read once), ``_model_matrix`` (terms and the design
 matrix), ``_cox_math`` (risk-set sums), ``_cox_fit`` (Newton–Raphson and the fit record),
 ``_cox_variance`` (variances, tests, the coefficient table), ``_cox_result`` (the result),
-``zph`` and ``_adjusted_curves`` (diagnostics and curves).
+``zph`` and ``_adjusted_curves`` (diagnostics and curves). Data held by an engine (files,
+DuckDB, polars, Spark) are fitted where they live: ``_cox_engine_columns`` (the columns read
+and checked as queries), ``_cox_engine_sums`` (per-time sums) and ``_cox_engine`` (the fit).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from .._checks import (
     check_range,
 )
 from ..base import Estimator
+from ..engine import is_in_memory
 from ..errors import DataError, EstimationError, SpecificationError
 from ..inference import Cluster, ModelBased, Robust
 from . import _cox_math as cm
@@ -94,6 +97,9 @@ class Cox(Estimator):
         Allow :meth:`CoxResult.check_proportional_hazards`, the Schoenfeld-residual plot and
         :meth:`CoxResult.survival_curves` (default True). Their pieces are computed on first
         use and cached, so the fit itself costs the same either way; False refuses them.
+    progress : bool
+        A progress bar (tqdm, after ~2 s) counting the passes over data held by an engine
+        (files, DuckDB, polars, Spark); False silences it. In-memory fits take no bar.
 
     Returns
     -------
@@ -112,15 +118,21 @@ class Cox(Estimator):
     See Also
     --------
     KaplanMeier, LogRank
+
+    Notes
+    -----
+    ``fit(data)`` takes a pandas DataFrame, or anything :func:`causalips.engine.as_table`
+    reads (a Parquet/CSV path or glob, a DuckDB relation, a pyarrow Table, a polars or Spark
+    DataFrame). Then the fit runs where the data live: each Newton step is one grouped
+    aggregation per distinct (stratum, time) and only those sums come back; robust and
+    cluster SEs take one more pass. Coefficients and SEs equal the in-memory fit's
+    (docs/scale.md); concordance, Schoenfeld-residual plots and adjusted curves need the rows
+    and are then unavailable.
     """
 
     _param_names = ("duration", "event", "covariates", "reference", "categorical", "strata",
                     "ties", "entry", "weights", "vcov", "event_value", "conf_level", "max_iter",
-                    "tol", "concordance", "diagnostics")
-
-    _param_names = ("duration", "event", "covariates", "reference", "categorical", "strata",
-                    "ties", "entry", "weights", "vcov", "event_value", "conf_level", "max_iter",
-                    "tol", "concordance", "diagnostics")
+                    "tol", "concordance", "diagnostics", "progress")
     #: cluster columns coded and kept besides the plan's (FineGray keeps its person id here)
     _keep_clusters: tuple[str, ...] = ()
 
@@ -143,6 +155,7 @@ class Cox(Estimator):
         tol: float = 1e-9,
         concordance: bool = True,
         diagnostics: bool = True,
+        progress: bool = True,
     ):
         self.duration, self.event = duration, event
         if isinstance(covariates, str):
@@ -173,9 +186,12 @@ class Cox(Estimator):
         self.tol = check_range("tol", tol, 0, 1)
         self.concordance = bool(concordance)
         self.diagnostics = bool(diagnostics)
+        self.progress = bool(progress)
 
     # ----------------------------------------------------------------------------------------
     def fit(self, data) -> CoxResult:
+        if not is_in_memory(data):
+            return self._fit_in_engine(data)
         cols, factors = self._read(as_dataframe(data))
         stop, start = self._times(cols)
         event, n = cols.event, cols.n
@@ -195,25 +211,40 @@ class Cox(Estimator):
                               rows=rs.order)
         if not design.names:
             raise SpecificationError("covariates is empty; a Cox model needs at least one term")
-        clusters = {c: cols.codes[c].codes[rs.order] for c in self._cluster_columns()}
+        clusters = {c: _present_codes(cols.codes[c])[rs.order] for c in self._cluster_columns()}
         fit = fit_cox(rs, design, strata_rows=s_codes[rs.order] if self.strata else None,
                       strata_labels=s_labels, clusters=clusters, stop=stop, plan=self)
         return CoxResult(estimator=self, fit=fit, spec=self.vcov,
                          warnings=[*cols.warnings, *fit.warnings], time_unit=cols.time_unit)
 
+    def _fit_in_engine(self, data) -> CoxResult:
+        """The same fit from per-time sums computed where the data live (``_cox_engine``)."""
+        from ._cox_engine import fit_in_engine
+        from ._cox_engine_columns import read_in_engine
+
+        model = read_in_engine(self, data)
+        fit = fit_in_engine(self, model)
+        return CoxResult(estimator=self, fit=fit, spec=self.vcov,
+                         warnings=[*model.warnings, *fit.warnings], time_unit=model.time_unit)
+
     def _cluster_columns(self) -> list[str]:
         own = [self.vcov.cluster] if isinstance(self.vcov, Cluster) else []
         return list(dict.fromkeys([*own, *self._keep_clusters]))
 
-    def _read(self, df: pd.DataFrame) -> tuple[ModelColumns, set[str]]:
-        """Every column of the plan, read once (incomplete and zero-weight rows dropped), and
-        the covariates that are factors."""
+    def _roles(self) -> dict[str, str | None]:
+        """Every column of the plan by role (the messages name the role)."""
         roles = {"duration": self.duration, "event": self.event, "entry": self.entry,
                  "weights": self.weights}
         roles.update({f"cluster ({c})": c for c in self._cluster_columns()})
         roles.update({f"strata ({s})": s for s in self.strata})
         roles.update({f"covariate ({c})": c for c in source_columns(self._terms)})
         roles.update({f"categorical ({c})": c for c in self.categorical})
+        return roles
+
+    def _read(self, df: pd.DataFrame) -> tuple[ModelColumns, set[str]]:
+        """Every column of the plan, read once (incomplete and zero-weight rows dropped), and
+        the covariates that are factors."""
+        roles = self._roles()
         check_columns(df, roles)
         check_not_empty(df)
         by_column = {}
@@ -247,6 +278,15 @@ class Cox(Estimator):
                 "entry < duration"
             )
         return stop, start
+
+
+def _present_codes(coded) -> np.ndarray:
+    """Cluster codes 0..G-1 over the clusters left after dropping rows (G counts only those:
+    the CR1 factor G/(G-1) and the t(G-1) reference must not count clusters with no rows)."""
+    present = np.bincount(coded.codes, minlength=len(coded.levels)) > 0
+    if present.all():
+        return coded.codes
+    return (np.cumsum(present) - 1)[coded.codes]
 
 
 __all__ = ["Cox", "CoxResult"]

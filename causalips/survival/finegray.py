@@ -23,7 +23,8 @@ import pandas as pd
 
 from .._checks import as_dataframe, check_choice, check_columns, check_not_empty, check_range
 from ..base import Estimator, Result, Summary
-from ..errors import DroppedRowsWarning, SpecificationError, warn
+from ..engine import is_in_memory
+from ..errors import DataError, DroppedRowsWarning, SpecificationError, warn
 from ..inference import Cluster, ModelBased, Robust, check_spec
 from ._cox_variance import variance_spec
 from ._finegray_expansion import (
@@ -274,6 +275,17 @@ class FineGray(Estimator):
     def fit(self, data) -> FineGrayResult:
         from ._model_matrix import source_columns
 
+        if not is_in_memory(data):
+            raise DataError(
+                "FineGray needs the Fine–Gray expansion of the data (extra (start, stop] rows "
+                "for people with a competing event, weighted by the censoring curve), which "
+                "runs in memory; it is not pushed into data engines. For data held by an "
+                "engine: build the expanded rows first (finegray_data() on a pandas extract, "
+                "or the same expansion as a query: fg_start, fg_stop, fg_status, fg_weight), "
+                "then fit Cox(duration='fg_stop', entry='fg_start', event='fg_status', "
+                "weights='fg_weight', vcov=Cluster('fg_row')) on them (fg_row: the person's "
+                "input row, or cluster on your person id): that Cox fit runs in the engine. "
+                f"Got {type(data).__name__}.")
         df = as_dataframe(data)
         cluster_col = self.vcov.cluster if isinstance(self.vcov, Cluster) else None
         used = list(dict.fromkeys(source_columns(self._cox._terms)))

@@ -20,40 +20,66 @@ TRANSFORMS = ("km", "identity", "rank")
 
 def _g_values(rs, stop, event):
     """g(t) for each event block under each transform (R's definitions), in O(n)."""
-    n, nt = rs.n, rs.utimes.size
-    cs = rs.code_stop
-    below = np.cumsum(np.bincount(cs, minlength=nt + 1))  # rows with code <= c
+    return g_values(rs.utimes, rs.block_code, rs.block_time, stop, np.ones(rs.n), event,
+                    code_stop=rs.code_stop, start_codes=rs.code_start)
+
+
+def g_values(utimes, block_code, block_time, stop, count, event, *, code_stop=None,
+             start_codes=None, start_count=None):
+    """g(t) per event block from the times of the rows (or of groups of ``count`` rows).
+
+    ``stop``/``event`` per row or group; ``start_codes`` (number of event times <= the entry
+    time, per row or entry group of ``start_count`` rows) for (start, stop] data. The rank is
+    the average rank of t among all rows' times, as R's rank(); km is 1 − KM(t−) of the
+    pooled data.
+    """
+    nt = utimes.size
+    cs = np.searchsorted(utimes, stop, side="right") if code_stop is None else code_stop
+    below = np.cumsum(np.bincount(cs, weights=count, minlength=nt + 1))  # rows with code <= c
     less = below[:nt]  # rows with stop < t_c, c = 1..nt
     pos = cs > 0
-    equal = np.zeros(n, dtype=bool)
-    equal[pos] = stop[pos] == rs.utimes[cs[pos] - 1]
-    eq = np.bincount(cs[equal], minlength=nt + 1)[1:]
-    rank = less + (eq + 1) / 2.0  # average rank of t among all rows' times, as R's rank()
-    d = np.bincount(cs[event], minlength=nt + 1)[1:].astype(float)
-    if rs.code_start is None:
-        at_risk = n - less
+    equal = np.zeros(cs.size, dtype=bool)
+    equal[pos] = stop[pos] == utimes[cs[pos] - 1]
+    eq = np.bincount(cs[equal], weights=count[equal], minlength=nt + 1)[1:]
+    rank = less + (eq + 1) / 2.0
+    d = np.bincount(cs[event], weights=count[event], minlength=nt + 1)[1:].astype(float)
+    if start_codes is None:
+        at_risk = count.sum() - less
     else:
-        at_risk = np.cumsum(np.bincount(rs.code_start, minlength=nt + 1))[:nt] - less
+        weights = np.ones(start_codes.size) if start_count is None else start_count
+        at_risk = np.cumsum(np.bincount(start_codes, weights=weights, minlength=nt + 1))[:nt] \
+            - less
     surv = np.cumprod(1.0 - d / at_risk)
-    km = 1.0 - np.concatenate([[1.0], surv[:-1]])  # 1 - KM(t-) of the pooled data
-    c = rs.block_code - 1
-    return {"identity": rs.block_time.astype(float), "rank": rank[c], "km": km[c]}
+    km = 1.0 - np.concatenate([[1.0], surv[:-1]])
+    c = block_code - 1
+    return {"identity": block_time.astype(float), "rank": rank[c], "km": km[c]}
+
+
+def zph_tests(gvals: dict, n_death, contrib, information) -> dict:
+    """Per transform: the score ``u`` of the g(t)·x terms and the blocks Σ g·I_b, Σ g²·I_b
+    (``information(q)``: the information with block weights q)."""
+    tests = {}
+    for name, g in gvals.items():
+        gc = g - np.sum(n_death * g) / np.sum(n_death)  # centring (as R) leaves the test
+        tests[name] = {"u": contrib.T @ gc, "h2": information(gc), "h3": information(gc**2)}
+    return tests
+
+
+def score_by_block(pieces, dead_by_block):
+    """Σ over each block's deaths of w·(x − the risk-set mean)."""
+    return dead_by_block - (pieces.s1 * pieces.c1[:, None] - pieces.s1d * pieces.cf[:, None])
 
 
 def zph_pieces(rs, xc, pieces, stop, event, beta, names, assign, dead_by_block):
     """``dead_by_block``: Σ over each block's deaths of w·x (the null fit's death sums)."""
     gvals = _g_values(rs, stop, event)
     db = rs.death_block
-    contrib = dead_by_block - (
-        pieces.s1 * pieces.c1[:, None] - pieces.s1d * pieces.cf[:, None]
-    )
-    out = {"names": tuple(names), "assign": dict(assign), "info": pieces.info, "tests": {}}
+    contrib = score_by_block(pieces, dead_by_block)
+    out = {"names": tuple(names), "assign": dict(assign), "info": pieces.info,
+           "tests": zph_tests(gvals, rs.n_death, contrib,
+                              lambda q: cm.information(rs, xc, pieces, q))}
     for name, g in gvals.items():
-        gc = g - np.mean(g[db])  # centring (as R) does not change the test
-        u = contrib.T @ gc
-        h2 = cm.information(rs, xc, pieces, gc)
-        h3 = cm.information(rs, xc, pieces, gc**2)
-        out["tests"][name] = {"u": u, "h2": h2, "h3": h3, "g": g[db].astype(np.float32)}
+        out["tests"][name]["g"] = g[db].astype(np.float32)
     # scaled Schoenfeld residuals (R: residual · inverse of the average information, + beta)
     sch = cm.schoenfeld(rs, xc, pieces)
     vmean = pieces.info / max(db.size, 1)
