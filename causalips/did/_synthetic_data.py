@@ -13,8 +13,34 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .._checks import check_columns, check_magnitude, check_not_empty, numeric_column
+from .._checks import as_dataframe, check_columns, check_magnitude, check_not_empty, numeric_column
 from ..errors import DataError
+
+
+def unit_period_frame(data, *, unit: str, time: str, columns: Sequence[str], estimator: str):
+    """The data as a pandas table of one row per unit and period.
+
+    A synthetic control works on the unit x period outcome matrix, so data held by an engine
+    (a Parquet path, DuckDB, polars, pyarrow, Spark) are brought in only when they already are
+    that matrix: the engine checks that no unit-period repeats, then sends those rows. Person
+    rows are refused with the aggregation to do first, never collected.
+    """
+    from ..engine import as_table, is_in_memory
+    from ..engine.aggregate import one_row_per_key
+    from ..engine.checks import require_columns
+
+    if is_in_memory(data):
+        return as_dataframe(data)
+    table = as_table(data)
+    require_columns(table, {"unit": unit, "time": time}
+                    | {f"column {c!r}": c for c in columns if c not in (unit, time)})
+    try:
+        return one_row_per_key(table, [unit, time], list(columns), what="one per unit and period")
+    except DataError as exc:
+        raise DataError(
+            f"{estimator} works on one row per {unit} and {time} (the outcome matrix); {exc} "
+            f"For person rows, aggregate in the engine first, e.g. SELECT {unit}, {time}, "
+            f"avg(outcome) ... GROUP BY {unit}, {time}, and fit on that table.") from None
 
 
 def balanced_matrix(df, outcome, unit, time, extra: Sequence[str] = (), *,

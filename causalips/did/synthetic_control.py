@@ -9,14 +9,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .._checks import as_dataframe, check_range
+from .._checks import check_range
 from .._progress import progress_bar
 from ..base import Estimator, Result, Summary, tidy_frame, warn_all
 from ..errors import DataError, SpecificationError, StatisticalWarning
 from ..inference import Placebo, check_spec
 from ._legacy_options import DeprecatedAttribute, resampling_from_legacy
 from ._simplex_solvers import simplex_least_squares
-from ._synthetic_data import balanced_matrix, find_units, split_periods
+from ._synthetic_data import balanced_matrix, find_units, split_periods, unit_period_frame
 
 DEFAULT_INFERENCE = Placebo()
 #: a pre-period RMSPE below this share of the outcome's SD is a fit up to rounding error
@@ -342,7 +342,9 @@ class SyntheticControl(Estimator):
                                     argument="inference")
 
     def fit(self, data) -> SyntheticControlResult:
-        df = as_dataframe(data)
+        df = unit_period_frame(data, unit=self.unit, time=self.time,
+                               columns=[self.outcome, *self.predictors],
+                               estimator="SyntheticControl")
         Y, labels, periods, extras = balanced_matrix(df, self.outcome, self.unit, self.time,
                                                      self.predictors)
         treated = int(find_units(labels, self.treated_unit, self.unit)[0])

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._checks import as_dataframe, check_range
+from .._checks import check_range
 from .._progress import progress_bar
 from ..base import Estimator, Result, Summary, tidy_frame, warn_all
 from ..errors import DataError, SpecificationError, StatisticalWarning
@@ -25,6 +25,7 @@ from ._synthetic_data import (
     split_periods,
     timing_from_first_treated,
     timing_from_treatment,
+    unit_period_frame,
 )
 
 DEFAULT_INFERENCE = Placebo(reps=200)
@@ -422,7 +423,10 @@ class SyntheticDiD(Estimator):
                 int(controls.size), int(pre.sum()), notes)
 
     def fit(self, data) -> SyntheticDiDResult:
-        df = as_dataframe(data)
+        df = unit_period_frame(data, unit=self.unit, time=self.time,
+                               columns=[self.outcome] + [c for c in (self.treatment,
+                                                                     self.first_treated) if c],
+                               estimator="SyntheticDiD")
         Y, labels, periods, N0, T0, notes = self._design(df)
         warn_all(notes, StatisticalWarning)
         om, lam, noise, zeta_omega, zeta_lambda = _fit_weights(Y, N0, T0)
