@@ -26,6 +26,7 @@ from .inference import (
     Robust,
     WildBootstrap,
 )
+from .io import read_table
 from .spells import durations_from_dates
 from .survival import RMST, Cox, CumulativeIncidence, FineGray, KaplanMeier, LogRank, SupportCap
 from .workdays import workdays_by_period
@@ -36,6 +37,7 @@ __all__ = [
     "LogRank",
     "Cox",
     "durations_from_dates",
+    "read_table",
     "workdays_by_period",
     "Cluster",
     "WildBootstrap",
