@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -23,7 +25,41 @@ sys.path.insert(0, str(HERE.parent))
 from _common import machine, markdown  # noqa: E402, F401  (pins BLAS threads first)
 
 RESULTS = HERE / "results" / "scale.md"
+ROOT = HERE.parent
 _SCRIPT = {"path": None}
+
+
+def measured(setup: str, work: str, report: str = "{}", python: str = sys.executable,
+             timeout: float = 3600, strict: bool = True) -> dict:
+    """Run ``setup`` then time ``work`` in a fresh process; ``report`` (an expression) adds
+    fields. Returns ``{"wall_s", "peak_RSS_MB", ...}``; a failure stops the run (``strict``)
+    or comes back as ``{"error": ...}`` for the table."""
+    code = "\n".join([
+        "import json, resource, time", setup, "t0 = time.perf_counter()", work,
+        "wall = time.perf_counter() - t0",
+        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024",
+        f"print(json.dumps({{'wall_s': wall, 'peak_RSS_MB': peak, **({report})}}))"])
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}  # this checkout's causalips, not another
+    try:
+        out = subprocess.run([python, "-c", code], capture_output=True, text=True, env=env,
+                             timeout=timeout)
+    except subprocess.TimeoutExpired:
+        if strict:
+            raise SystemExit(f"this case timed out after {timeout:.0f} s:\n{code}") from None
+        return {"error": f"timed out after {timeout:.0f} s"}
+    if out.returncode:
+        if strict:
+            raise SystemExit(f"this case failed:\n{code}\n{out.stderr[-2000:]}")
+        last = [ln for ln in out.stderr.strip().splitlines() if ln.strip()]
+        return {"error": last[-1][:300] if last else f"exit status {out.returncode}"}
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def check_space(workdir: Path, need_bytes: float) -> None:
+    free = shutil.disk_usage(workdir).free
+    if free < 3 * need_bytes:
+        raise SystemExit(f"{workdir} has {free / 2**30:.1f} GiB free; the files need about "
+                         f"{need_bytes / 2**30:.1f} GiB (x3 margin). Use --workdir.")
 
 
 def run_child(section: str, method: str, data: str, repeat: int,

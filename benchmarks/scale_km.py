@@ -16,39 +16,15 @@ Sections: ``km`` (grouped Kaplan–Meier on spells).
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import machine, markdown  # noqa: E402  (pins BLAS threads first)
+from _scale_runner import check_space, measured  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def measured(setup: str, work: str, report: str = "{}") -> dict:
-    """Run ``setup`` then time ``work`` in a fresh process; ``report`` (an expression) adds
-    fields to the result. Returns ``{"wall_s", "peak_RSS_MB", ...}``."""
-    code = "\n".join([
-        "import json, resource, time", setup, "t0 = time.perf_counter()", work,
-        "wall = time.perf_counter() - t0",
-        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024",
-        f"print(json.dumps({{'wall_s': wall, 'peak_RSS_MB': peak, **({report})}}))"])
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}  # this checkout's causalips, not another
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
-    if out.returncode:
-        raise SystemExit(f"this case failed:\n{code}\n{out.stderr[-2000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def check_space(workdir: Path, need_bytes: float) -> None:
-    free = shutil.disk_usage(workdir).free
-    if free < 3 * need_bytes:
-        raise SystemExit(f"{workdir} has {free / 2**30:.1f} GiB free; the files need about "
-                         f"{need_bytes / 2**30:.1f} GiB (x3 margin). Use --workdir.")
 
 
 # -- Kaplan–Meier on a Parquet file of spells -------------------------------------------------
