@@ -35,7 +35,6 @@ Treatment timing can be given either way:
 from __future__ import annotations
 
 import dataclasses
-import warnings as _warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -44,7 +43,7 @@ import pandas as pd
 
 from . import _panel_checks as pc
 from ._checks import _plain, as_dataframe, check_columns, check_not_empty, numeric_column
-from .errors import DataError, DroppedRowsWarning, SpecificationError
+from .errors import DataError, DroppedRowsWarning, SpecificationError, warn
 
 ALWAYS_TREATED = ("error", "drop", "keep")
 
@@ -365,7 +364,7 @@ def _drop_zero_weights(df, zero, always_treated, plan) -> Panel:
     n = int(zero.sum())
     note = (f"{n} rows with zero weight in {plan['weights']!r} dropped (they carry no "
             "information; N, K and the clusters count the remaining rows, as in fixest)")
-    _warnings.warn(DroppedRowsWarning(note, n), stacklevel=3)
+    warn(note, DroppedRowsWarning, n_dropped=n)
     panel = validate_panel(df.loc[~zero], always_treated=always_treated, **plan)
     return dataclasses.replace(panel, dropped_zero_weight=n, warnings=(note,) + panel.warnings)
 

@@ -10,7 +10,6 @@ refused with an error naming the aggregation to do first; nothing is collected s
 
 from __future__ import annotations
 
-import warnings as _warnings
 from dataclasses import dataclass
 
 import narwhals as nw
@@ -27,7 +26,7 @@ from ..engine.panel_cells import (
     panel_cells,
     timing_expressions,
 )
-from ..errors import DataError, DroppedRowsWarning, SpecificationError
+from ..errors import DataError, DroppedRowsWarning, SpecificationError, warn
 from ._cell_fit import CellMoments, cell_roles, fit_cell_moments
 
 ROLE_FE = ("unit", "time", "cluster")
@@ -300,7 +299,7 @@ def drop_outside_window(est, data, window):
     if not n:
         return table
     msg = f"{n} rows of treated units outside the window {window} dropped"
-    _warnings.warn(msg, DroppedRowsWarning, stacklevel=4)
+    warn(msg, DroppedRowsWarning)
     kept = flagged.filter(~nw.col("__outside")).drop("__outside")
     return Table(kept, table.backend, table.source)
 

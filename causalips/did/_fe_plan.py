@@ -8,7 +8,6 @@ method that replaces the analytic p-values and intervals (``WildBootstrap``, ``R
 from __future__ import annotations
 
 import dataclasses
-import warnings as _warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +16,7 @@ import pandas as pd
 from .._checks import as_dataframe, check_columns, check_range
 from ..base import Estimator
 from ..engine import is_in_memory
-from ..errors import DataError, DroppedRowsWarning, SpecificationError
+from ..errors import DataError, DroppedRowsWarning, SpecificationError, warn
 from ..inference import Cluster, ConleyTaber, Randomization, WildBootstrap
 from ..panel import Panel, validate_panel
 from ._cell_fit import fit_on_cells
@@ -67,10 +66,9 @@ def plan_specs(vcov, inference, cluster, name: str):
         if isinstance(vcov, RESAMPLING):
             if inference is not None:
                 raise SpecificationError(f"{name}: pass the resampling spec once, as inference=")
-            _warnings.warn(
-                f"{name}(vcov={type(vcov).__name__}(...)) is deprecated: vcov= takes the "
+            warn(f"{name}(vcov={type(vcov).__name__}(...)) is deprecated: vcov= takes the "
                 f"variance (Cluster), resampling goes to inference={type(vcov).__name__}(...); "
-                "vcov= will refuse it in the next release", FutureWarning, stacklevel=4)
+                "vcov= will refuse it in the next release", FutureWarning)
             vcov, inference = None, vcov
         else:
             raise SpecificationError(
@@ -203,7 +201,7 @@ class FEPlan(Estimator):
             msg = (f"{n_dropped} rows dropped: singletons of a fixed effect (alone in their "
                    "level, they carry no information), as fixest does")
             notes.append(msg)
-            _warnings.warn(DroppedRowsWarning(msg, n_dropped), stacklevel=4)
+            warn(msg, DroppedRowsWarning, n_dropped=n_dropped)
         fit, fe, row_cell = self._fit_rows(panel, codes, levels, keep, x, xnames)
         engine = "cell sufficient statistics (given)" if self.cell_counts else "rows"
         return Prepared(panel=panel, fe=fe, fit=fit, row_cell=row_cell, n_dropped=n_dropped,

@@ -10,13 +10,11 @@ and cached for every later result of the same fit — so a default fit never pay
 
 from __future__ import annotations
 
-import warnings as _warnings
-
 import numpy as np
 import pandas as pd
 
 from ..base import Result
-from ..errors import StatisticalWarning
+from ..errors import StatisticalWarning, warn
 from ..inference import Cluster
 from ..panel import Panel
 from ._assignment import AssignmentDesign, build_design
@@ -150,7 +148,7 @@ def fit_record(prep: Prepared) -> tuple[dict, list[str]]:
     few = few_cluster_warnings(fit.n_clusters, n_treated, panel.cluster_name,
                                size_gap(fit, treated_clusters))
     for m in few:
-        _warnings.warn(m, StatisticalWarning, stacklevel=4)
+        warn(m, StatisticalWarning)
     info = {"n_units": panel.n_units, "n_periods": panel.n_periods,
             "cluster": panel.cluster_name, "n_treated_clusters": n_treated,
             "n_dropped": prep.n_dropped, "periods": panel.periods.tolist(),

@@ -9,14 +9,13 @@ post-period average), on the assignment design that is built on first use.
 
 from __future__ import annotations
 
-import warnings as _warnings
 from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..errors import SpecificationError, StatisticalWarning
+from ..errors import SpecificationError, StatisticalWarning, warn
 from ..inference import Cluster, ConleyTaber, Randomization, WildBootstrap
 from ._within_ols import LinearFit
 from .bootstrap import wild_bootstrap
@@ -163,7 +162,7 @@ def _reassignment_rows(table, fit, spec, conf_level, combos, design):
         n_treated = int(np.isfinite(built.first_by_cluster).sum())
         many = many_treated_warning(n_treated, built.first_by_cluster.size)
         if many:
-            _warnings.warn(many, StatisticalWarning, stacklevel=5)
+            warn(many, StatisticalWarning)
             warns.append(many)
         outcomes = conley_taber(built, combos, conf_level=conf_level, reps=spec.reps,
                                 seed=spec.seed, heteroskedasticity=spec.heteroskedasticity,

@@ -16,7 +16,6 @@ fixed, as fixest's ``sunab`` aggregation does.
 
 from __future__ import annotations
 
-import warnings as _warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -26,7 +25,7 @@ from scipy import stats
 from .._checks import check_choice
 from ..base import Summary, tidy_frame
 from ..engine import is_in_memory
-from ..errors import DataError, DroppedRowsWarning, SpecificationError
+from ..errors import DataError, DroppedRowsWarning, SpecificationError, warn
 from ..inference import Cluster
 from ..panel import Panel
 from ._assignment import DesignSource, Timing
@@ -374,7 +373,7 @@ class EventStudy(FEPlan):
         out = np.isfinite(et) & ((et < lo) | (et > hi))
         if out.any():
             msg = f"{int(out.sum())} rows of treated units outside the window {self.window} dropped"
-            _warnings.warn(msg, DroppedRowsWarning, stacklevel=3)
+            warn(msg, DroppedRowsWarning)
             return data.loc[~out]
         return data
 

@@ -12,7 +12,6 @@ they use for in-memory data.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -20,7 +19,7 @@ import narwhals as nw
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, DroppedRowsWarning
+from ..errors import DataError, DroppedRowsWarning, warn
 from .aggregate import MAX_AGGREGATED_ROWS, comparable, event_indicator
 from .checks import (
     _example,
@@ -201,7 +200,7 @@ class _Checker:
         msg = (f"{n_zero} of {total} rows have zero weight in {col!r} and were dropped (e.g. "
                f"the row with {_example(self.table, w == 0, [*self.shown, col])}); they carry "
                "no information")
-        warnings.warn(DroppedRowsWarning(msg, n_zero), stacklevel=stacklevel)
+        warn(msg, DroppedRowsWarning, n_dropped=n_zero)
         if n_zero == total:
             raise DataError(f"every weight in {col!r} is zero; nothing to estimate")
         cells = cells.assign(n_rows=cells["n_rows"] - cells["n_zero"])

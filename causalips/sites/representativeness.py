@@ -7,14 +7,13 @@ the reference group and a test of independence on the category × group table.
 
 from __future__ import annotations
 
-import warnings
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from ..base import Estimator, Summary, tidy_frame, warn_all
-from ..errors import DataError, SpecificationError, StatisticalWarning
+from ..errors import DataError, SpecificationError, StatisticalWarning, warn
 from ..inference import Bootstrap
 from ._contingency import ContingencyTestResult, contingency_test, test_options
 from ._deprecated import LegacyAttributes
@@ -43,8 +42,8 @@ class RepresentativenessResult(ContingencyTestResult):
 
     @property
     def reference_source(self):
-        warnings.warn("RepresentativenessResult.reference_source is renamed reference; the old "
-                      "name will be removed in the next release", FutureWarning, stacklevel=2)
+        warn("RepresentativenessResult.reference_source is renamed reference; the old "
+                      "name will be removed in the next release", FutureWarning)
         return self.reference
 
     def glance(self) -> pd.DataFrame:
@@ -150,10 +149,9 @@ class Representativeness(LegacyAttributes, Estimator):
             if category is not None:
                 raise SpecificationError("Representativeness: pass category= and group= (source= "
                                          "is the old name of group=)")
-            warnings.warn("Representativeness(group=<characteristic>, source=<population>) is now "
+            warn("Representativeness(group=<characteristic>, source=<population>) is now "
                           "Representativeness(category=<characteristic>, group=<population>); "
-                          "source= will be removed in the next release", FutureWarning,
-                          stacklevel=3)
+                          "source= will be removed in the next release", FutureWarning)
             category, group = group, source
         if category is None:
             raise SpecificationError(

@@ -10,7 +10,6 @@ have no row labels).
 
 from __future__ import annotations
 
-import warnings as _warnings
 from dataclasses import dataclass, field
 from functools import reduce
 
@@ -22,7 +21,7 @@ from .._checks import coded_column
 from ..engine import Table, as_table
 from ..engine.aggregate import event_indicator
 from ..engine.checks import _example, _is_numeric, numeric_expr, require_columns
-from ..errors import DataError, DroppedRowsWarning, EstimationError, SpecificationError
+from ..errors import DataError, DroppedRowsWarning, EstimationError, SpecificationError, warn
 from ._model_matrix import MAX_LEVELS, expand_terms, factor_info, source_columns
 
 #: the plan's columns as the fit reads them (added to the engine's rows)
@@ -192,7 +191,7 @@ def _drop_missing(table: Table, columns: list[str], checks: dict, warnings: list
         raise DataError("no rows left after dropping rows with missing values")
     message = (f"{n_drop} of {n_all} rows dropped for missing values in {holes} (e.g. the "
                f"row with {_example(table, incomplete, holes)})")
-    _warnings.warn(DroppedRowsWarning(message, n_drop), stacklevel=5)
+    warn(message, DroppedRowsWarning, n_dropped=n_drop)
     warnings.append(message)
     return n_all - n_drop, kept, again
 
@@ -210,7 +209,7 @@ def _drop_zero_weights(table: Table, column: str, weight, n: int, stats, warning
         raise DataError(f"all weights in {column!r} are zero")
     message = (f"{n_zero} of {n} rows dropped with zero weight in {column!r} (e.g. the row "
                f"with {_example(table, weight == 0, [column])}); they carry no information")
-    _warnings.warn(DroppedRowsWarning(message, n_zero), stacklevel=5)
+    warn(message, DroppedRowsWarning, n_dropped=n_zero)
     warnings.append(message)
     return n - n_zero, Table(table.frame.filter(weight != 0), table.backend, table.source)
 

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import warnings as _warnings
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import ConvergenceWarning, SpecificationError, StatisticalWarning
+from ..errors import ConvergenceWarning, SpecificationError, StatisticalWarning, warn
 from ..inference import ModelBased
 from . import _cox_math as cm
 from ._concordance import concordance as _concordance
@@ -230,7 +229,7 @@ def not_converged(plan) -> list[str]:
     """The ConvergenceWarning of a fit that ran out of iterations (issued and returned)."""
     msg = (f"the Cox fit did not converge in {plan.max_iter} iterations (relative change "
            f"in log-likelihood above tol={plan.tol:g}); estimates may be unreliable")
-    _warnings.warn(msg, ConvergenceWarning, stacklevel=4)
+    warn(msg, ConvergenceWarning)
     return [msg]
 
 
@@ -288,6 +287,6 @@ def monotone_warnings(beta, cur, v_model, means, w_dead: float, design: Design,
                f"(log HR {beta[j]:.3g}); typically a group with no events (or only events). "
                "Its hazard ratio, SE and CI are not meaningful: merge or drop that level, or "
                "use a method for sparse data (e.g. Firth's penalty).")
-        _warnings.warn(msg, StatisticalWarning, stacklevel=4)
+        warn(msg, StatisticalWarning)
         out.append(msg)
     return out

@@ -4,14 +4,13 @@ same fit (``with_inference``)."""
 from __future__ import annotations
 
 import functools
-import warnings as _warnings
 from collections.abc import Sequence
 
 import pandas as pd
 
 from .._checks import check_choice
 from ..base import Result, Summary
-from ..errors import SpecificationError
+from ..errors import SpecificationError, warn
 from ._cox_fit import CoxFit
 from ._cox_variance import coef_table, cox_variance, fit_statistics
 
@@ -69,8 +68,8 @@ class CoxResult(Result):
     @property
     def vcov(self) -> pd.DataFrame:
         """Deprecated: use :meth:`vcov_matrix`."""
-        _warnings.warn(f"{type(self).__name__}.vcov is deprecated; use .vcov_matrix() (it will "
-                       "be removed in the next release)", FutureWarning, stacklevel=2)
+        warn(f"{type(self).__name__}.vcov is deprecated; use .vcov_matrix() (it will "
+                       "be removed in the next release)", FutureWarning)
         return self.vcov_matrix()
 
     def with_inference(self, spec) -> CoxResult:

@@ -12,7 +12,6 @@ and the global tests.
 
 from __future__ import annotations
 
-import warnings as _warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,7 +19,7 @@ import pandas as pd
 from scipy import stats
 
 from ..base import tidy_frame
-from ..errors import SpecificationError, StatisticalWarning
+from ..errors import SpecificationError, StatisticalWarning, warn
 from ..inference import VARIANCE_SPECS, Cluster, ModelBased, Robust, check_spec
 from ._cox_fit import CoxFit, quad
 
@@ -80,7 +79,7 @@ def _few_clusters(g: int, column: str, correction: str) -> tuple[str, ...]:
                "correction (CR0, as R) are too small below ~50 clusters (about 91-93% coverage "
                f"for a 95% interval at 40 clusters); use Cluster({column!r}, correction='CR1') "
                "(G/(G-1) and t(G-1) reference) and treat p-values with caution")
-    _warnings.warn(msg, StatisticalWarning, stacklevel=4)
+    warn(msg, StatisticalWarning)
     return (msg,)
 
 
@@ -140,9 +139,9 @@ def variance_spec(vcov, *, where: str, aliases: dict, allowed=VARIANCE_SPECS):
     still work for one release, with a FutureWarning naming the spec to use."""
     if isinstance(vcov, str) and vcov in aliases:
         spec, meaning = aliases[vcov]
-        _warnings.warn(f"{where}(vcov={vcov!r}) is deprecated: pass vcov={spec.describe()} "
+        warn(f"{where}(vcov={vcov!r}) is deprecated: pass vcov={spec.describe()} "
                        f"({meaning}; from causalips.inference); the string will be removed in "
-                       "the next release", FutureWarning, stacklevel=4)
+                       "the next release", FutureWarning)
         return spec
     if not isinstance(vcov, allowed):
         names = ", ".join(f"{a.__name__}()" for a in allowed if a is not Cluster)

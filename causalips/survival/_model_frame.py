@@ -10,7 +10,6 @@ Everything later (design matrix, strata, clusters, messages) reuses these arrays
 
 from __future__ import annotations
 
-import warnings as _warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,7 +23,7 @@ from .._checks import (
     event_indicator,
     numeric_values,
 )
-from ..errors import DataError, DroppedRowsWarning
+from ..errors import DataError, DroppedRowsWarning, warn
 
 
 @dataclass
@@ -120,7 +119,7 @@ def _drop(cols: ModelColumns, drop: np.ndarray, reason: str, tail: str, *, empty
         cols.event = cols.event[keep]
     if cols.weights is not None:
         cols.weights = cols.weights[keep]
-    _warnings.warn(DroppedRowsWarning(message, n_drop), stacklevel=5)
+    warn(message, DroppedRowsWarning, n_dropped=n_drop)
     cols.warnings.append(message)
     if cols.n == 0:
         raise DataError(empty)

@@ -15,7 +15,6 @@ the counts at distinct times with cumulative sums (no loop over people).
 
 from __future__ import annotations
 
-import warnings as _warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -24,7 +23,7 @@ from scipy import stats
 
 from .._checks import _plain, cause_codes, check_range
 from ..base import Estimator, Result, Summary, tidy_frame
-from ..errors import DataError, SpecificationError, StatisticalWarning
+from ..errors import DataError, SpecificationError, StatisticalWarning, warn
 from ._aalen_johansen import aalen_johansen, log_limits
 from ._columns import read_spells
 from ._curves import check_horizons
@@ -318,7 +317,7 @@ class CumulativeIncidence(Estimator):
                              for k in range(len(labels)) if tab.events[:, k].sum() == 0]
         table = tidy_frame(pd.concat(parts, ignore_index=True), extra_first=FIRST_COLUMNS)
         for msg in warnings[len(spells.notes):]:
-            _warnings.warn(msg, StatisticalWarning, stacklevel=2)
+            warn(msg, StatisticalWarning)
         return CumulativeIncidenceResult(estimator=self, table=table, n_obs=spells.n_obs,
                                          cause_tables=tables, labels=group_labels,
                                          states=labels, codes=cause_values,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings as _warnings
 from collections.abc import Sequence
 from typing import Literal
 
@@ -12,7 +11,7 @@ from scipy import stats
 
 from .._checks import check_choice, check_range
 from ..base import Estimator, Result, Summary, tidy_frame
-from ..errors import DataError, SpecificationError, StatisticalWarning
+from ..errors import DataError, SpecificationError, StatisticalWarning, warn
 from ._columns import read_spells
 from ._counts import EventTable
 from ._curves import (
@@ -56,8 +55,8 @@ class KaplanMeierResult(Result):
     @property
     def conf_type(self) -> str:
         """Deprecated name of :attr:`ci_method`."""
-        _warnings.warn("KaplanMeierResult.conf_type is renamed ci_method; conf_type will be "
-                       "removed in the next release", FutureWarning, stacklevel=2)
+        warn("KaplanMeierResult.conf_type is renamed ci_method; conf_type will be "
+                       "removed in the next release", FutureWarning)
         return self.ci_method
 
     # -- accessors ---------------------------------------------------------------------------
@@ -347,8 +346,8 @@ class KaplanMeier(Estimator):
     @property
     def conf_type(self) -> str:
         """Deprecated name of :attr:`ci_method`."""
-        _warnings.warn("KaplanMeier.conf_type is renamed ci_method; conf_type will be removed "
-                       "in the next release", FutureWarning, stacklevel=2)
+        warn("KaplanMeier.conf_type is renamed ci_method; conf_type will be removed "
+                       "in the next release", FutureWarning)
         return self.ci_method
 
     def fit(self, data) -> KaplanMeierResult:
@@ -379,7 +378,7 @@ class KaplanMeier(Estimator):
             strata_tables = [flat[s * g:(s + 1) * g] for s in range(len(s_labels))]
         table = _tidy_table(tables, labels, self.ci_method, self.conf_level, self.curve)
         for m in warnings[len(spells.notes):]:
-            _warnings.warn(m, StatisticalWarning, stacklevel=2)
+            warn(m, StatisticalWarning)
         return KaplanMeierResult(estimator=self, table=table, n_obs=spells.n_obs,
                                  tables=tables, labels=labels, strata_tables=strata_tables,
                                  time_unit=spells.time_unit, warnings=warnings)

@@ -145,3 +145,33 @@ def test_split_modules_keep_their_old_import_paths():
                   "duration_values", "group_codes", "_plain", "MAX_PEOPLE", "refuse_missing",
                   "binary_column", "labels_column", "weight_column", "non_whole_counts"]
     assert [n for n in old_checks if not hasattr(_checks, n)] == []
+
+
+def test_estimator_warnings_point_at_the_users_line():
+    # every estimator warns through errors.warn, so the warning names the caller's file and
+    # line (not a line inside causalips or pytest), whatever the call depth inside the package
+    import warnings
+
+    import numpy as np
+    import pandas as pd
+
+    import causalips as ci
+
+    rng = np.random.default_rng(0)
+    panel = pd.DataFrame({"id": np.repeat(np.arange(60), 4), "t": np.tile(np.arange(4), 60)})
+    panel["m"] = panel["id"] // 10
+    panel["ft"] = np.where(panel["m"] == 0, 2.0, np.nan)
+    panel["y"] = rng.normal(size=len(panel))
+    spells = pd.DataFrame({"t": rng.integers(1, 50, 80), "e": rng.integers(0, 2, 80),
+                           "w": np.r_[np.zeros(3), np.ones(77)], "x": rng.normal(size=80)})
+    fits = [lambda: ci.DiD(outcome="y", unit="id", time="t", first_treated="ft",
+                           cluster="m").fit(panel),
+            lambda: ci.Cox(duration="t", event="e", covariates=["x"], weights="w").fit(spells),
+            lambda: ci.KaplanMeier(duration="t", event="e", weights="w").fit(spells)]
+    for fit in fits:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fit()
+        assert caught, "expected a warning"
+        assert all(w.filename == __file__ for w in caught), [(w.filename, w.lineno)
+                                                               for w in caught]
