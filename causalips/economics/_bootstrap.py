@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._progress import progress_bar
 from ..errors import EstimationError
 
 #: maximum number of (draw x row) cells held at once
@@ -160,8 +161,10 @@ def draw_means(sample, spec, adjustment: str):
     block = max(1, min(reps, MAX_CELLS // max(n, 1)))
     draws_c, draws_e = np.empty((reps, k)), np.empty((reps, k))
     converged = True
+    bar = progress_bar(reps, desc="bootstrap", unit="draw", enabled=spec.progress)
     for b0 in range(0, reps, block):  # blocks of draws (memory), never one draw at a time
         b1 = min(reps, b0 + block)
+        bar.update(b1 - b0)
         u = rng.random((b1 - b0, units))
         if clustered:
             picked = order[resample_positions(u, c_starts, c_sizes)]
@@ -173,6 +176,7 @@ def draw_means(sample, spec, adjustment: str):
         dc, de, ok = group_means(sample, w, adjustment, pos=pos)
         draws_c[b0:b1], draws_e[b0:b1] = dc, de
         converged = converged and ok
+    bar.close()
     if clustered and not np.all(np.isfinite(draws_c) & np.isfinite(draws_e)):
         bad = int(np.sum(~np.all(np.isfinite(draws_c) & np.isfinite(draws_e), axis=1)))
         raise EstimationError(

@@ -371,7 +371,8 @@ def _table(est, fits, labels, spec) -> pd.DataFrame:
         for p, value, s in zip(PARAMS[name][0], model.theta, se, strict=True):
             rows.append({**common, "term": p, "estimate": value, "std_error": s,
                          "conf_low": value - z * s, "conf_high": value + z * s})
-        area, at_horizon = projection_draws(model, spec.reps, rng, est.horizon)
+        area, at_horizon = projection_draws(model, spec.reps, rng, est.horizon,
+                                            progress=spec.progress)
         area_point, s_point = point_projection(model, est.horizon)
         if est.projection == "time_after_event":
             area, area_point = est.horizon - area, est.horizon - area_point

@@ -16,6 +16,7 @@ import numpy as np
 from scipy import special, stats
 from scipy.integrate import simpson
 
+from .._progress import progress_bar
 from ..errors import SpecificationError
 
 DISTRIBUTIONS = ("exponential", "weibull", "gompertz", "lognormal", "loglogistic",
@@ -150,17 +151,20 @@ def draw_params(theta, cov, positive, reps, rng) -> np.ndarray:
 MAX_CELLS = 4_000_000
 
 
-def projection_draws(model: ModelFit, reps: int, rng, horizon: float):
+def projection_draws(model: ModelFit, reps: int, rng, horizon: float, *, progress=True):
     """``reps`` draws of (restricted mean over [0, horizon], S(horizon)) from the model."""
     draws = draw_params(model.theta, model.cov, np.array(PARAMS[model.distribution][1]), reps,
                         rng)
     grid = np.linspace(0.0, horizon, GRID_POINTS)
     area, at_horizon = np.empty(reps), np.empty(reps)
     block = max(1, MAX_CELLS // GRID_POINTS)
-    for b0 in range(0, reps, block):  # blocks of draws (memory), each block one array
-        s = survival(model.distribution, draws[b0:b0 + block], grid)
-        area[b0:b0 + block] = simpson(s, x=grid, axis=1)
-        at_horizon[b0:b0 + block] = s[:, -1]
+    with progress_bar(reps, desc=f"{model.distribution} draws", unit="draw",
+                      enabled=progress) as bar:
+        for b0 in range(0, reps, block):  # blocks of draws (memory), each block one array
+            s = survival(model.distribution, draws[b0:b0 + block], grid)
+            area[b0:b0 + block] = simpson(s, x=grid, axis=1)
+            at_horizon[b0:b0 + block] = s[:, -1]
+            bar.update(min(block, reps - b0))
     return area, at_horizon
 
 

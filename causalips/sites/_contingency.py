@@ -9,6 +9,7 @@ import numpy as np
 from scipy import stats
 
 from .._checks import check_choice
+from .._progress import progress_bar
 from ..base import Result, freeze
 from ..errors import SpecificationError
 from ..inference import Bootstrap, check_reps, check_spec
@@ -123,10 +124,14 @@ def _monte_carlo_p(table: np.ndarray, spec: Bootstrap) -> float:
     sampler = stats.random_table(table.sum(axis=1), table.sum(axis=0), seed=rng)
     observed = float(pearson_statistic(table))
     hits, left = 0, spec.reps
-    while left:
-        size = min(left, CHUNK)
-        hits += int(np.sum(pearson_statistic(sampler.rvs(size=size)) >= observed * (1 - 1e-7)))
-        left -= size
+    with progress_bar(spec.reps, desc="Monte Carlo tables", unit="table",
+                      enabled=spec.progress) as bar:
+        while left:
+            size = min(left, CHUNK)
+            drawn = pearson_statistic(sampler.rvs(size=size))
+            hits += int(np.sum(drawn >= observed * (1 - 1e-7)))
+            left -= size
+            bar.update(size)
     return (1 + hits) / (spec.reps + 1)
 
 

@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from .._checks import check_choice, check_range
+from .._progress import progress_bar
 from ..base import Estimator, Result, Summary, tidy_frame
 from ..errors import DataError, StatisticalWarning
 from ..inference import Bootstrap
@@ -344,10 +345,15 @@ def _what_if_table(estimator: SupportCap, counts: _Counts) -> pd.DataFrame:
         else:
             n = int(round(cells.sum()))
             block = max(1, int(4e6 // cells.size))  # replicates in blocks of bounded memory
-            boot = np.concatenate([
-                _quantities(estimator.kind, counts, rng.multinomial(
-                    n, cells / n, size=min(block, spec.reps - start)).astype(np.float64))
-                for start in range(0, spec.reps, block)])
+            parts_boot = []
+            with progress_bar(spec.reps, desc=f"bootstrap ({label})", unit="draw",
+                              enabled=spec.progress) as bar:
+                for start in range(0, spec.reps, block):  # blocks of draws, each one array
+                    size = min(block, spec.reps - start)
+                    drawn = rng.multinomial(n, cells / n, size=size).astype(np.float64)
+                    parts_boot.append(_quantities(estimator.kind, counts, drawn))
+                    bar.update(size)
+            boot = np.concatenate(parts_boot)
             with np.errstate(invalid="ignore"), _w.catch_warnings():
                 _w.simplefilter("ignore", RuntimeWarning)  # all-NaN ratios (no job lost)
                 se = np.nanstd(boot, axis=0, ddof=1)

@@ -175,3 +175,32 @@ def test_estimator_warnings_point_at_the_users_line():
         assert caught, "expected a warning"
         assert all(w.filename == __file__ for w in caught), [(w.filename, w.lineno)
                                                                for w in caught]
+
+
+def test_long_resampling_shows_a_progress_bar_that_progress_false_silences(monkeypatch):
+    # every resampling loop (economics bootstrap, parametric draws, support-cap bootstrap, the
+    # equity Monte Carlo tables) reports through _progress.progress_bar, switched by the spec
+    import numpy as np
+    import pandas as pd
+
+    import causalips as ci
+    from causalips import _progress
+
+    calls = []
+    real = _progress.progress_bar
+
+    def spy(*args, enabled=True, **kwargs):
+        calls.append(enabled)
+        return real(*args, enabled=False, **kwargs)
+
+    for module in ("causalips.economics._bootstrap", "causalips.survival.caps",
+                   "causalips.sites._contingency"):
+        monkeypatch.setattr(f"{module}.progress_bar", spy)
+    rng = np.random.default_rng(0)
+    trial = pd.DataFrame({"arm": np.repeat(["ips", "usual"], 40), "cost": rng.gamma(2, 500, 80),
+                          "qaly": rng.normal(0.7, 0.1, 80)})
+    for progress in (True, False):
+        ci.CostEffectiveness(group="arm", cost="cost", effect="qaly", reference="usual",
+                             inference=ci.Bootstrap(reps=50, seed=1, progress=progress)
+                             ).fit(trial)
+    assert calls == [True, False]
