@@ -103,7 +103,7 @@ def labels_column(df: pd.DataFrame, col: str, *, role: str) -> np.ndarray:
 
 
 def _values_seen(s: pd.Series) -> str:
-    return ", ".join(repr(v) for v in pd.unique(s)[:6])
+    return ", ".join(repr(plain(v)) for v in pd.unique(s)[:6])
 
 
 def event_indicator(df: pd.DataFrame, col: str, *, event_value: Any = None) -> np.ndarray:

@@ -62,9 +62,14 @@ def check_columns(df: pd.DataFrame, columns: dict[str, str | None]) -> None:
             hint = f"; closest: {', '.join(repr(c) for c in close)}" if close else ""
             shown = ", ".join(repr(str(c)) for c in list(df.columns)[:12])
             more = " ..." if len(df.columns) > 12 else ""
+            # a role is an option name ("duration"), one item of a list option
+            # ("covariates[2]"), or a description ("fixed effect 'region'")
+            option = role.split("[", 1)[0]
+            what = f"one of the {option}" if "[" in role else f"the {role}"
+            fix = (f"Pass the right name as {option}=." if option.isidentifier()
+                   else "Fix the name in the plan.")
             raise ColumnNotFoundError(
-                f"column {col!r} (the {role}) not found{hint}. "
-                f"The data have: {shown}{more}. Pass the right name as {role}=."
+                f"column {col!r} ({what}) not found{hint}. The data have: {shown}{more}. {fix}"
             )
 
 

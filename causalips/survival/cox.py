@@ -237,7 +237,8 @@ class Cox(Estimator):
                  "weights": self.weights}
         roles.update({f"cluster ({c})": c for c in self._cluster_columns()})
         roles.update({f"strata ({s})": s for s in self.strata})
-        roles.update({f"covariate ({c})": c for c in source_columns(self._terms)})
+        roles.update({f"covariates[{i}]": c
+                      for i, c in enumerate(source_columns(self._terms))})
         roles.update({f"categorical ({c})": c for c in self.categorical})
         return roles
 

@@ -290,7 +290,7 @@ class FineGray(Estimator):
         cluster_col = self.vcov.cluster if isinstance(self.vcov, Cluster) else None
         used = list(dict.fromkeys(source_columns(self._cox._terms)))
         roles = {"duration": self.duration, "event": self.event, "cluster": cluster_col}
-        roles.update({f"covariate ({c})": c for c in used})
+        roles.update({f"covariates[{i}]": c for i, c in enumerate(used)})
         check_columns(df, roles)
         check_not_empty(df)
         keep = list(dict.fromkeys([*used, *([cluster_col] if cluster_col else [])]))

@@ -204,3 +204,19 @@ def test_long_resampling_shows_a_progress_bar_that_progress_false_silences(monke
                              inference=ci.Bootstrap(reps=50, seed=1, progress=progress)
                              ).fit(trial)
     assert calls == [True, False]
+
+
+def test_messages_name_options_and_plain_values():
+    # a misspelt covariate names the option to fix, and values seen print as the user wrote
+    # them (1, not np.int64(1))
+    import pandas as pd
+
+    import causalips as ci
+    from causalips.errors import ColumnNotFoundError, DataError
+
+    df = pd.DataFrame({"days": [3, 5, 8, 9], "job": [1, 0, 2, 1], "team": list("abab")})
+    with pytest.raises(ColumnNotFoundError, match=r"'tem' \(one of the covariates\) not found; "
+                                                  r"closest: 'team'.*as covariates=\.$"):
+        ci.Cox(duration="days", event="job", covariates=["tem"]).fit(df)
+    with pytest.raises(DataError, match=r"values seen: 1, 0, 2$"):
+        ci.KaplanMeier(duration="days", event="job").fit(df)
