@@ -103,12 +103,21 @@ def _patterns(r: _Roles, units, periods, bits) -> tuple[pd.DataFrame, np.ndarray
     return s, None
 
 
-def person_facts(r: _Roles, periods: np.ndarray) -> dict:
+def person_facts(r: _Roles, periods: np.ndarray, g: pd.DataFrame | None = None) -> dict:
+    """The facts about the people of a person panel (see the module docstring).
+
+    With the coded cells ``g`` and timing set per cluster (one first exposed period for all of
+    a cluster's cells, exposure absorbing), the per-person query needs no timing aggregates:
+    :func:`_lean_person_facts` tries that first; any doubt falls back to the full query.
+    """
+    if g is not None:
+        facts = _lean_person_facts(r, periods, g)
+        if facts is not None:
+            return facts
     plan = r.plan
     bits = _bit_positions(periods)
     units = _unit_table(r, periods, bits)
     s, seen = _patterns(r, units, periods, bits)
-    n_units = int(s["units"].sum())
     keys = [plan.unit, plan.time]
     if s["varies"].sum():
         if plan.treatment is not None:
@@ -119,10 +128,68 @@ def person_facts(r: _Roles, periods: np.ndarray) -> dict:
             f"column {plan.first_treated!r} (the first_treated period) changes within a unit "
             f"(e.g. the row with {ex}). It must be one value per unit: the first period the "
             "unit is exposed.")
+    return _facts(r, units, s, seen, periods, always=s["always"].to_numpy(),
+                  always_rows=s["always_rows"].to_numpy(), treated=s["treated"].to_numpy())
+
+
+def _cluster_first(r: _Roles, g: pd.DataFrame) -> np.ndarray | None:
+    """Each cluster's first exposed period (inf: never), when it is one value for all of its
+    cells and exposure never switches off; else None."""
+    by = g.groupby("cluster", sort=True)
+    if r.plan.treatment is None:
+        first = by["first_min"].agg(["min", "max"])
+        if (first["min"] != first["max"]).any() or (g["first_min"] != g["first_max"]).any():
+            return None
+        return first["min"].to_numpy(float)
+    exposed = g["exposed"].to_numpy() > 0
+    if (exposed & (g["exposed"].to_numpy() != g["people"].to_numpy())).any():
+        return None  # exposure varies within a cell: some person may switch off
+    start = pd.Series(np.where(exposed, g["period_value"], INF)).groupby(g["cluster"]).min()
+    starts = start.reindex(g["cluster"]).to_numpy()
+    if ((g["period_value"].to_numpy() >= starts) != exposed).any():
+        return None  # exposure switches off in some cluster: the full query words the error
+    return start.sort_index().to_numpy(float)
+
+
+def _lean_person_facts(r: _Roles, periods: np.ndarray, g: pd.DataFrame) -> dict | None:
+    bits = _bit_positions(periods)
+    first_of_cluster = _cluster_first(r, g)
+    if bits is None or first_of_cluster is None:
+        return None
+    plan = r.plan
+    units = r.table.frame.group_by(plan.unit).agg(
+        n=nw.len(), mask=_period_bit(r, periods, bits).sum(), sy=r.y.sum(),
+        cmin=nw.col(plan.cluster_col).min(), cmax=nw.col(plan.cluster_col).max())
+    s = r.table.collect(units.group_by("cmin", "mask", "n").agg(
+        units=nw.len(), moved=_count(nw.col("cmin") != nw.col("cmax")),
+        person_sq=(nw.col("sy") ** 2 / nw.col("n")).sum()).head(MAX_PATTERNS + 1))
+    code = pd.Index(g.attrs["cluster_values"]).get_indexer(s["cmin"])
+    if len(s) > MAX_PATTERNS or s["moved"].astype(float).sum() or (code < 0).any():
+        return None  # people who move may change timing: the full query checks each person
+    for c in ("mask", "n", "units", "person_sq"):
+        s[c] = s[c].astype(float)
+    seen = ((s["mask"].to_numpy(np.int64)[:, None] >> bits[None, :]) & 1).astype(bool)
+    if (seen.sum(axis=1) != s["n"].to_numpy()).any():
+        refuse_duplicates(r)
+    first = first_of_cluster[code]
+    always = (first < INF) & (first <= periods[np.argmax(seen, axis=1)])
+    if plan.treatment is None:  # a first_treated period marks the unit, seen exposed or not
+        treated = first < INF
+    else:  # a treatment column marks the units seen exposed
+        treated = first <= periods[periods.size - 1 - np.argmax(seen[:, ::-1], axis=1)]
+    units_n = s["units"].to_numpy()
+    return _facts(r, units, s, seen, periods, always=always * units_n,
+                  always_rows=always * units_n * s["n"].to_numpy(), treated=treated * units_n)
+
+
+def _facts(r: _Roles, units, s: pd.DataFrame, seen, periods, *, always, always_rows,
+           treated) -> dict:
+    """Counts, balance, gaps and notes from the units summarised per pattern."""
+    plan = r.plan
     notes = []
-    if s["always"].sum():
+    if always.sum():
         notes.append(
-            f"{int(s['always'].sum())} units ({int(s['always_rows'].sum())} rows) are never "
+            f"{int(always.sum())} units ({int(always_rows.sum())} rows) are never "
             "observed before their treatment starts (always treated); they inform only the "
             "period effects")
     if seen is not None:
@@ -149,9 +216,10 @@ def person_facts(r: _Roles, periods: np.ndarray) -> dict:
             f"{gaps} unit-periods are missing inside units' observed spans "
             f"({int(s.loc[span > 0, 'units'].sum())} units have gaps, e.g. the unit with {ex}); "
             "two-way fixed effects use the observed periods")
-    return {"n_units": n_units, "balanced": balanced, "cluster_balanced": balanced or shared,
-            "unit_in_cluster": not s["moved"].sum(), "n_treated_units": int(s["treated"].sum()),
-            "person_sq": float(s["person_sq"].sum()), "notes": notes}
+    return {"n_units": int(s["units"].sum()), "balanced": balanced,
+            "cluster_balanced": balanced or shared, "unit_in_cluster": not s["moved"].sum(),
+            "n_treated_units": int(treated.sum()), "person_sq": float(s["person_sq"].sum()),
+            "notes": notes}
 
 
 def refuse_duplicates(r: _Roles) -> None:

@@ -9,10 +9,12 @@ with the pandas path's messages (:func:`causalips.panel.validate_panel`):
 1. the cells: ``GROUP BY cluster, period`` (for repeated cross-sections and panels whose unit
    is the cluster: ``GROUP BY unit, cluster, period``) with the outcome's count, sum and sum of
    squares, the exposed rows, the range of the first exposed period and of each covariate, and
-   the missing-value counts;
+   the missing-value counts (first a lean version that only proves there is nothing to count,
+   :mod:`causalips.engine._panel_fast`; the full one runs when it cannot);
 2. the units of a person panel: ``GROUP BY person`` with the rows, the periods seen (as a bit
-   mask), the cluster and timing range and the person's outcome sum, summarised in the engine
-   to one row per (first period, last period, rows) pattern.
+   mask), the cluster range and the person's outcome sum, summarised in the engine to one row
+   per (cluster, periods seen, rows) pattern; the timing range of each person too, unless the
+   cells show the timing set per cluster and nobody moves between clusters.
 
 Only these small tables leave the engine; examples for error messages are fetched one row at a
 time, and only when there is an error.
@@ -29,6 +31,7 @@ import pandas as pd
 from .._checks import MAX_MAGNITUDE, _plain
 from ..errors import DataError
 from ._panel_exprs import INF, PanelPlan, _bad_number, _count, _missing, _Roles, timing_expressions
+from ._panel_fast import full_columns, lean_cell_aggregates
 from ._panel_units import keyed_facts, person_facts
 from .checks import _example, require_columns
 from .frames import Table
@@ -71,11 +74,16 @@ class PanelCells:
 
 
 # -- the cells -----------------------------------------------------------------------------
-def _cell_query(r: _Roles):
-    plan, table = r.plan, r.table
+def _cell_keys(plan: PanelPlan) -> dict:
     keys = {"__cluster": nw.col(plan.cluster_col), "__time": nw.col(plan.time)}
     if plan.keyed_by_unit:
         keys["__unit"] = nw.col(plan.unit)
+    return keys
+
+
+def _cell_query(r: _Roles):
+    plan, table = r.plan, r.table
+    keys = _cell_keys(plan)
     frame = table.frame.with_columns(**keys)
     if r.first is not None:
         frame = frame.with_columns(__first=r.first.fill_null(INF))
@@ -94,7 +102,23 @@ def _cell_query(r: _Roles):
     for c, x in r.x.items():
         aggs.update({f"{c}::bad": _count(_bad_number(x)), f"{c}::sum": x.sum(),
                      f"{c}::min": x.min(), f"{c}::max": x.max(), f"{c}::big": x.abs().max()})
-    query = frame.group_by(*keys).agg(**aggs)
+    return _collect_cells(r, frame.group_by(*keys).agg(**aggs))
+
+
+def _cells_or_lean(r: _Roles) -> pd.DataFrame:
+    """The cells: by the lean query when the data pass it, else by the full one."""
+    lean = lean_cell_aggregates(r)
+    if lean is not None:
+        keys = _cell_keys(r.plan)
+        frame = r.table.frame.with_columns(**keys)
+        cells = full_columns(r, _collect_cells(r, frame.group_by(*keys).agg(**lean)))
+        if cells is not None:
+            return cells
+    return _cell_query(r)
+
+
+def _collect_cells(r: _Roles, query) -> pd.DataFrame:
+    plan, table = r.plan, r.table
     cells = table.collect(query.head(MAX_CELLS + 1))
     if len(cells) > MAX_CELLS:
         raise DataError(
@@ -184,7 +208,7 @@ def panel_cells(table: Table, plan: PanelPlan, *, require_controls: bool = True)
     roles.update({f"covariate {c!r}": c for c in plan.covariates})
     require_columns(table, roles)
     r = _Roles(table, plan)
-    cells = _cell_query(r)
+    cells = _cells_or_lean(r)
     if cells.empty:
         raise DataError("data has no rows; nothing to estimate.")
     _refuse_missing_keys(table, plan, cells)
@@ -192,7 +216,7 @@ def panel_cells(table: Table, plan: PanelPlan, *, require_controls: bool = True)
     _refuse_bad_values(r, cells, periods)
     g = _coded_groups(cells, plan, periods)
     facts = (keyed_facts(r, g, periods.size) if plan.keyed_by_unit
-             else person_facts(r, periods))
+             else person_facts(r, periods, g))
     _check_groups(plan, facts, periods, require_controls)
     cluster_labels = g.attrs["cluster_labels"]
     if len(cluster_labels) < 2:
@@ -211,6 +235,7 @@ def _coded_groups(cells: pd.DataFrame, plan: PanelPlan, periods: np.ndarray) -> 
     g["period"] = np.searchsorted(periods, g["period_value"].to_numpy())
     cluster_labels, g["cluster"] = _codes(cells["__cluster"])
     g.attrs["cluster_labels"] = cluster_labels
+    g.attrs["cluster_values"] = tuple(np.unique(cells["__cluster"].to_numpy()).tolist())
     if plan.keyed_by_unit:
         unit_labels, g["unit"] = _codes(cells["__unit"])
         g.attrs["unit_labels"] = unit_labels
