@@ -83,6 +83,15 @@ def _first_row_of_unit(r: _Roles, units, condition, cols) -> str:
     return _example(r.table, nw.col(r.plan.unit) == value, cols)
 
 
+def _seen_or_refuse(r: _Roles, s: pd.DataFrame, bits: np.ndarray) -> np.ndarray:
+    """The periods each summary row's units were seen in, as a boolean (rows, T) table; a
+    period counted twice (more rows than periods in the mask) is a duplicate unit-period."""
+    seen = ((s["mask"].to_numpy(np.int64)[:, None] >> bits[None, :]) & 1).astype(bool)
+    if (seen.sum(axis=1) != s["n"].to_numpy()).any():
+        refuse_duplicates(r)
+    return seen
+
+
 def _patterns(r: _Roles, units, periods, bits) -> tuple[pd.DataFrame, np.ndarray | None]:
     """(summary, periods seen per summary row as a boolean (rows, T) table, or None).
 
@@ -92,12 +101,7 @@ def _patterns(r: _Roles, units, periods, bits) -> tuple[pd.DataFrame, np.ndarray
     if bits is not None:
         s = _unit_summary(r, units, ("cmin", "mask", "n"))
         if len(s) <= MAX_PATTERNS:
-            mask = s["mask"].to_numpy(np.int64)
-            seen = ((mask[:, None] >> bits[None, :]) & 1).astype(bool)
-            dup = seen.sum(axis=1) != s["n"].to_numpy()  # a period counted twice
-            if dup.any():
-                refuse_duplicates(r)
-            return s, seen
+            return s, _seen_or_refuse(r, s, bits)
     s = _unit_summary(r, units, ("tmin", "tmax", "n"))
     refuse_duplicates(r)
     return s, None
@@ -168,9 +172,7 @@ def _lean_person_facts(r: _Roles, periods: np.ndarray, g: pd.DataFrame) -> dict 
         return None  # people who move may change timing: the full query checks each person
     for c in ("mask", "n", "units", "person_sq"):
         s[c] = s[c].astype(float)
-    seen = ((s["mask"].to_numpy(np.int64)[:, None] >> bits[None, :]) & 1).astype(bool)
-    if (seen.sum(axis=1) != s["n"].to_numpy()).any():
-        refuse_duplicates(r)
+    seen = _seen_or_refuse(r, s, bits)
     first = first_of_cluster[code]
     always = (first < INF) & (first <= periods[np.argmax(seen, axis=1)])
     if plan.treatment is None:  # a first_treated period marks the unit, seen exposed or not
