@@ -16,6 +16,7 @@ end in :func:`fit_cell_moments`, so both give the same numbers.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,7 +33,8 @@ class CellMoments:
     it, ``sum_y`` / ``sum_y2`` the sums of the outcome and of its square, ``exposed`` the
     exposed rows; ``x`` (cells, k) the regressors, constant within cells. ``n_obs`` counts the
     person-level rows; ``person_sq`` is ``sum_u (sum_t y_ut)^2 / T_u`` over units (``T_u`` the
-    unit's periods) when person fixed effects are absorbed (it gives the person-level R²).
+    unit's periods) when person fixed effects are absorbed (it gives the person-level R²), or a
+    function that computes it on request (engine fits), or None.
     """
 
     cluster: np.ndarray
@@ -44,7 +46,7 @@ class CellMoments:
     x: np.ndarray
     n_periods: int
     n_obs: int
-    person_sq: float | None = None
+    person_sq: float | Callable[[], float] | None = None
 
 
 def cell_roles(fixed_effects, *, unit_is_cluster: bool, balanced: bool,
@@ -141,8 +143,13 @@ def fit_cell_moments(m: CellMoments, roles, xnames):
     within = float(np.sum(m.sum_y2 - m.sum_y ** 2 / n))
     if m.person_sq is not None:  # person effects: what the cluster effects leave within people
         mg = np.bincount(cl_codes, weights=n * ym) / np.bincount(cl_codes, weights=n)
-        within = (float(np.sum(m.sum_y2)) - m.person_sq
-                  - float(np.sum(n * (ym - mg[cl_codes]) ** 2)))
+        cells_part = float(np.sum(m.sum_y2)) - float(np.sum(n * (ym - mg[cl_codes]) ** 2))
+        if callable(m.person_sq):  # asked of the engine when the R² is first wanted
+            person_sq = m.person_sq
+            fit = dataclasses.replace(fit, n_obs=m.n_obs,
+                                      within_pending=lambda: cells_part - person_sq())
+            return fit, fe, row_cell
+        within = cells_part - m.person_sq
     return _person_level(fit, m.n_obs, within), fe, row_cell
 
 

@@ -76,8 +76,7 @@ class FEResult(Result):
         i = self.info
         row = {"n_obs": self.n_obs, "n_units": i["n_units"], "n_periods": i["n_periods"],
                "n_clusters": self.fit.n_clusters, "n_treated_clusters": i["n_treated_clusters"],
-               "k": self.fit.k_total, "r2_within": 1 - self.fit.rss / self.fit.tss_within
-               if self.fit.tss_within > 0 else np.nan,
+               "k": self.fit.k_total, "r2_within": self.fit.r2_within(),
                "fixed_effects": "+".join(self.estimator.fixed_effects) or "(none)",
                "data": "repeated cross-sections" if i.get("repeated_cross_sections")
                else "panel",

@@ -17,6 +17,7 @@ its subcluster variant run on these small arrays, never on rows.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -187,6 +188,9 @@ class LinearFit:
     cell_cluster, cell_time : (J,) cluster code and period code of each cell.
     n_obs, k_total (K of the small-sample factor), n_clusters, rss, tss_within.
     cells : :class:`CellSums` of the same cells.
+    within_pending : the within-person sum of squares still missing from ``rss`` and
+        ``tss_within``, computed on request (engine fits: one more pass over the data that
+        only the R² needs); None when they are complete.
     """
 
     coef: np.ndarray
@@ -202,6 +206,13 @@ class LinearFit:
     rss: float
     tss_within: float
     cells: CellSums | None = None
+    within_pending: Callable[[], float] | None = None
+
+    def r2_within(self) -> float:
+        """``1 - RSS / TSS`` after the fixed effects (NaN when nothing varies within them)."""
+        extra = self.within_pending() if self.within_pending is not None else 0.0
+        tss = self.tss_within + extra
+        return 1.0 - (self.rss + extra) / tss if tss > 0 else float("nan")
 
     def cluster_sums(self) -> tuple[np.ndarray, np.ndarray]:
         """Per-cluster ``g`` (G, k) and ``H`` (G, k, k)."""

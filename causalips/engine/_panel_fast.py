@@ -33,7 +33,9 @@ def lean_cell_aggregates(r: _Roles) -> dict | None:
         aggs.update(d_sum=d.sum(), d_lo=d.min(), d_hi=d.max(), d_n=d.count())
     else:
         ft = r.ft
-        aggs.update(f_lo=ft.min(), f_hi=ft.max(), f_n=ft.count(), f_nan=_count(ft.is_nan()))
+        aggs.update(f_lo=ft.min(), f_hi=ft.max(), f_n=ft.count())
+        if r.table.backend != "duckdb":  # DuckDB sorts NaN above every number: see _nan_rows
+            aggs["f_nan"] = _count(ft.is_nan())
     if not plan.keyed_by_unit:
         aggs["n_unit"] = nw.col(plan.unit).count()
     for c, x in r.x.items():
@@ -100,13 +102,21 @@ def _constant_first(cells: pd.DataFrame, n: np.ndarray, t: np.ndarray) -> np.nda
     where it is not; None when a 0 would have to mean 'never' although 0 is a period (the full
     query's error)."""
     lo, hi = _number(cells, "f_lo"), _number(cells, "f_hi")
-    present, nans = _number(cells, "f_n"), _number(cells, "f_nan")
+    present = _number(cells, "f_n")
+    nans = _number(cells, "f_nan") if "f_nan" in cells else _nan_rows(lo, hi, present)
     all_nan = nans == n
     constant = (nans == 0) & (present == n) & (lo == hi)
     never = all_nan | ((nans == 0) & (present == 0)) | (constant & (~np.isfinite(lo) | (lo == 0)))
     if np.any(constant & (lo == 0)) and np.any(t == 0):
         return None
     return np.where(never, INF, np.where(constant, lo, np.nan))
+
+
+def _nan_rows(lo: np.ndarray, hi: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """The NaN count where the engine orders NaN above every number (DuckDB): all present
+    values are NaN when the minimum is, none when the maximum is not; -1 stands for 'some'
+    (not all), which no test below takes for 0 or for all."""
+    return np.where(np.isnan(lo), present, np.where(np.isnan(hi), -1.0, 0.0))
 
 
 __all__ = ["full_columns", "lean_cell_aggregates"]

@@ -4,6 +4,8 @@ checks and notes, :mod:`causalips.panel`)."""
 
 from __future__ import annotations
 
+import functools
+
 import narwhals as nw
 import numpy as np
 import pandas as pd
@@ -132,8 +134,9 @@ def person_facts(r: _Roles, periods: np.ndarray, g: pd.DataFrame | None = None) 
             f"column {plan.first_treated!r} (the first_treated period) changes within a unit "
             f"(e.g. the row with {ex}). It must be one value per unit: the first period the "
             "unit is exposed.")
-    return _facts(r, units, s, seen, periods, always=s["always"].to_numpy(),
-                  always_rows=s["always_rows"].to_numpy(), treated=s["treated"].to_numpy())
+    facts = _facts(r, units, s, seen, periods, always=s["always"].to_numpy(),
+                   always_rows=s["always_rows"].to_numpy(), treated=s["treated"].to_numpy())
+    return {**facts, "person_sq": float(s["person_sq"].sum())}
 
 
 def _cluster_first(r: _Roles, g: pd.DataFrame) -> np.ndarray | None:
@@ -155,33 +158,107 @@ def _cluster_first(r: _Roles, g: pd.DataFrame) -> np.ndarray | None:
     return start.sort_index().to_numpy(float)
 
 
+def _lean_unit_table(r: _Roles, periods: np.ndarray, bits: np.ndarray):
+    """Per person: rows, periods seen (mask) and the largest cluster label.
+
+    On DuckDB with whole-number periods the mask is an integer ``bit_or`` (an exact bit per
+    period, cheaper than a floating-point sum of powers of two); elsewhere it is the sum.
+    """
+    plan, table = r.plan, r.table
+    consecutive = bits[-1] == periods[-1] - periods[0]
+    if table.backend == "duckdb" and consecutive and table.schema[plan.time].is_numeric():
+        unit, time, cluster = (_quoted(c) for c in (plan.unit, plan.time, plan.cluster_col))
+        if table.schema[plan.time].is_integer():
+            bit = f"CAST({time} - {int(periods[0])} AS BIGINT)"
+        else:
+            bit = f"CAST(CAST({time} AS DOUBLE) - {float(periods[0])!r} AS BIGINT)"
+        per_unit = table.frame.to_native().aggregate(
+            f"{unit}, count(*) AS n, bit_or(CAST(1 AS BIGINT) << {bit}) AS mask, "
+            f"max({cluster}) AS cluster", unit)
+        return nw.from_native(per_unit)
+    return table.frame.group_by(plan.unit).agg(
+        n=nw.len(), mask=_period_bit(r, periods, bits).sum(),
+        cluster=nw.col(plan.cluster_col).max())
+
+
+def _quoted(column: str) -> str:
+    return '"' + column.replace('"', '""') + '"'
+
+
+def _nobody_moves(g: pd.DataFrame, code: np.ndarray, seen: np.ndarray,
+                  units: np.ndarray) -> bool:
+    """True when no person is seen in two clusters, from each person's largest cluster.
+
+    With each person at most once per period, count the people whose largest cluster is c and
+    who were seen in period t; if nobody moves this equals the rows of cell (c, t). If someone
+    does, take the largest cluster c* that is a mover's largest: every mover in c* has c* as
+    its largest, so the count for (c*, t) can equal the cell only if those movers are in c* in
+    every period they are seen, i.e. do not move. So the counts agree for every cell exactly
+    when nobody moves.
+    """
+    n_clusters = len(g.attrs["cluster_values"])
+    expected = np.zeros((n_clusters, seen.shape[1]))
+    np.add.at(expected, code, seen * units[:, None])
+    observed = np.zeros_like(expected)
+    observed[g["cluster"].to_numpy(), g["period"].to_numpy()] = g["people"].to_numpy(float)
+    return bool(np.array_equal(expected, observed))
+
+
 def _lean_person_facts(r: _Roles, periods: np.ndarray, g: pd.DataFrame) -> dict | None:
     bits = _bit_positions(periods)
     first_of_cluster = _cluster_first(r, g)
     if bits is None or first_of_cluster is None:
         return None
     plan = r.plan
-    units = r.table.frame.group_by(plan.unit).agg(
-        n=nw.len(), mask=_period_bit(r, periods, bits).sum(), sy=r.y.sum(),
-        cmin=nw.col(plan.cluster_col).min(), cmax=nw.col(plan.cluster_col).max())
-    s = r.table.collect(units.group_by("cmin", "mask", "n").agg(
-        units=nw.len(), moved=_count(nw.col("cmin") != nw.col("cmax")),
-        person_sq=(nw.col("sy") ** 2 / nw.col("n")).sum()).head(MAX_PATTERNS + 1))
-    code = pd.Index(g.attrs["cluster_values"]).get_indexer(s["cmin"])
-    if len(s) > MAX_PATTERNS or s["moved"].astype(float).sum() or (code < 0).any():
-        return None  # people who move may change timing: the full query checks each person
-    for c in ("mask", "n", "units", "person_sq"):
+    units = _lean_unit_table(r, periods, bits)
+    s = r.table.collect(units.group_by("cluster", "mask", "n").agg(units=nw.len())
+                        .head(MAX_PATTERNS + 1))
+    code = pd.Index(g.attrs["cluster_values"]).get_indexer(s["cluster"])
+    if len(s) > MAX_PATTERNS or (code < 0).any():
+        return None
+    for c in ("mask", "n", "units"):
         s[c] = s[c].astype(float)
     seen = _seen_or_refuse(r, s, bits)
+    units_n = s["units"].to_numpy()
+    if not _nobody_moves(g, code, seen, units_n):
+        return None  # people who move may change timing: the full query checks each person
+    s = s.rename(columns={"cluster": "cmin"}).assign(moved=0.0)
     first = first_of_cluster[code]
     always = (first < INF) & (first <= periods[np.argmax(seen, axis=1)])
     if plan.treatment is None:  # a first_treated period marks the unit, seen exposed or not
         treated = first < INF
     else:  # a treatment column marks the units seen exposed
         treated = first <= periods[periods.size - 1 - np.argmax(seen[:, ::-1], axis=1)]
-    units_n = s["units"].to_numpy()
-    return _facts(r, units, s, seen, periods, always=always * units_n,
-                  always_rows=always * units_n * s["n"].to_numpy(), treated=treated * units_n)
+    facts = _facts(r, units, s, seen, periods, always=always * units_n,
+                   always_rows=always * units_n * s["n"].to_numpy(), treated=treated * units_n)
+    return {**facts, "person_sq": deferred_person_sq(r, g)}
+
+
+def deferred_person_sq(r: _Roles, g: pd.DataFrame):
+    """``sum_u (sum_t y_ut)^2 / T_u``, computed on first request and kept (one more
+    ``GROUP BY`` unit: only the within-person R² needs it, not the estimate or its SE).
+
+    The query also recounts the rows and the outcome total and refuses to answer if they differ
+    from the cells', so data changed after the fit cannot give a silently wrong R².
+    """
+    rows, total = float(g["people"].sum()), float(g["sum_y"].sum())
+    scale = float(np.sqrt(rows * g["sum_y2"].sum()))
+    plan, table = r.plan, r.table
+
+    @functools.cache
+    def person_sq() -> float:
+        units = table.frame.group_by(plan.unit).agg(n=nw.len(), sy=r.y.sum())
+        out = table.collect(units.select(
+            rows=nw.col("n").sum(), total=nw.col("sy").sum(),
+            person_sq=(nw.col("sy") ** 2 / nw.col("n")).sum())).iloc[0]
+        if float(out["rows"]) != rows or abs(float(out["total"]) - total) > 1e-9 * scale:
+            raise DataError(
+                f"{table.source} changed since the fit ({int(out['rows'])} rows now, "
+                f"{int(rows)} then): the within-person R² is computed from the data on first "
+                "request. Refit on the current data.")
+        return float(out["person_sq"])
+
+    return person_sq
 
 
 def _facts(r: _Roles, units, s: pd.DataFrame, seen, periods, *, always, always_rows,
@@ -220,8 +297,7 @@ def _facts(r: _Roles, units, s: pd.DataFrame, seen, periods, *, always, always_r
             "two-way fixed effects use the observed periods")
     return {"n_units": int(s["units"].sum()), "balanced": balanced,
             "cluster_balanced": balanced or shared, "unit_in_cluster": not s["moved"].sum(),
-            "n_treated_units": int(treated.sum()), "person_sq": float(s["person_sq"].sum()),
-            "notes": notes}
+            "n_treated_units": int(treated.sum()), "notes": notes}
 
 
 def refuse_duplicates(r: _Roles) -> None:

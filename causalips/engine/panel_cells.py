@@ -13,8 +13,10 @@ with the pandas path's messages (:func:`causalips.panel.validate_panel`):
    :mod:`causalips.engine._panel_fast`; the full one runs when it cannot);
 2. the units of a person panel: ``GROUP BY person`` with the rows, the periods seen (as a bit
    mask), the cluster range and the person's outcome sum, summarised in the engine to one row
-   per (cluster, periods seen, rows) pattern; the timing range of each person too, unless the
-   cells show the timing set per cluster and nobody moves between clusters.
+   per (cluster, periods seen, rows) pattern; the timing range of each person too. When the
+   cells show the timing set per cluster, a lean version asks only for the rows, the periods
+   seen and the largest cluster of each person (the cells then prove that nobody moves), and
+   the outcome sums, which only the within-person R² needs, wait until it is asked for.
 
 Only these small tables leave the engine; examples for error messages are fetched one row at a
 time, and only when there is an error.
@@ -22,6 +24,7 @@ time, and only when there is an error.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import narwhals as nw
@@ -60,7 +63,7 @@ class PanelCells:
     cluster_balanced: bool  # every unit of a cluster is seen in the same periods
     unit_in_cluster: bool
     n_treated_units: int
-    person_sq: float | None
+    person_sq: float | Callable[[], float] | None  # a function: computed on request
     notes: tuple[str, ...]
     source: str
 

@@ -156,6 +156,24 @@ def test_pyfixest_parity_carries_over():
     assert got.tidy()["std_error"].iloc[0] == pytest.approx(float(ref.se()["d"]), rel=1e-10)
 
 
+def test_within_r2_waits_until_asked_and_refuses_data_changed_since(tmp_path):
+    import pyfixest as pf
+
+    df = panel(seed=8)
+    path = tmp_path / "panel.parquet"
+    df.to_parquet(path, index=False)
+    res = quiet(ci.DiD(treatment="d", **PERSON), str(path))
+    later = quiet(ci.DiD(treatment="d", **PERSON), str(path))
+    assert res.fit.within_pending is not None  # the fit itself did not pay for the R²
+    ref = pf.feols("y ~ d | id + t", data=df, vcov={"CRV1": "m"})
+    r2 = res.glance()["r2_within"].iloc[0]
+    assert r2 == pytest.approx(ref._r2_within, rel=1e-9)
+    df.assign(y=df["y"] + 1.0).to_parquet(path, index=False)
+    assert res.glance()["r2_within"].iloc[0] == r2  # computed once, kept
+    with pytest.raises(DataError, match="changed since the fit"):
+        later.glance()
+
+
 def to_parquet(df):
     import duckdb
 
