@@ -303,14 +303,15 @@ def cmd_did(args) -> int:
                 _ScanProgress(not args.quiet and not args.json, f"reading {Path(args.file).name}"):
             warnings.simplefilter("always")
             res = est.fit(data)
+            # inside the bar: the within R² of an engine fit is one more scan, run when asked
+            out = res.to_dict() if args.json else str(res.summary())
     except CausalipsError as exc:
         raise type(exc)(cli_message(str(exc), flags=DID_FLAGS)) from None
     if args.json:
-        out = res.to_dict()
         out["notes"] = list(res.inference_notes)
         _print_json(out)
     else:
-        _say(str(res.summary()))
+        _say(out)
     for w in caught:
         if not args.json and str(w.message) not in res.warnings:
             _say(f"warning: {w.message}", err=True)
