@@ -4,8 +4,6 @@ checks and notes, :mod:`causalips.panel`)."""
 
 from __future__ import annotations
 
-import functools
-
 import narwhals as nw
 import numpy as np
 import pandas as pd
@@ -234,31 +232,44 @@ def _lean_person_facts(r: _Roles, periods: np.ndarray, g: pd.DataFrame) -> dict 
     return {**facts, "person_sq": deferred_person_sq(r, g)}
 
 
-def deferred_person_sq(r: _Roles, g: pd.DataFrame):
+def deferred_person_sq(r: _Roles, g: pd.DataFrame) -> _PersonSquares:
     """``sum_u (sum_t y_ut)^2 / T_u``, computed on first request and kept (one more
-    ``GROUP BY`` unit: only the within-person R² needs it, not the estimate or its SE).
+    ``GROUP BY`` unit: only the within-person R² needs it, not the estimate or its SE)."""
+    return _PersonSquares(r, rows=float(g["people"].sum()), total=float(g["sum_y"].sum()),
+                          scale=float(np.sqrt(g["people"].sum() * g["sum_y2"].sum())))
+
+
+class _PersonSquares:
+    """The deferred person sum of squares: a callable that queries once, then forgets the table.
 
     The query also recounts the rows and the outcome total and refuses to answer if they differ
     from the cells', so data changed after the fit cannot give a silently wrong R².
     """
-    rows, total = float(g["people"].sum()), float(g["sum_y"].sum())
-    scale = float(np.sqrt(rows * g["sum_y2"].sum()))
-    plan, table = r.plan, r.table
 
-    @functools.cache
-    def person_sq() -> float:
-        units = table.frame.group_by(plan.unit).agg(n=nw.len(), sy=r.y.sum())
+    def __init__(self, r: _Roles, *, rows: float, total: float, scale: float):
+        self._roles, self._rows, self._total, self._scale = r, rows, total, scale
+        self._value: float | None = None
+
+    def __call__(self) -> float:
+        if self._value is None:
+            self._value = self._query()
+            self._roles = None  # the result no longer holds the data
+        return self._value
+
+    def _query(self) -> float:
+        r = self._roles
+        table = r.table
+        units = table.frame.group_by(r.plan.unit).agg(n=nw.len(), sy=r.y.sum())
         out = table.collect(units.select(
             rows=nw.col("n").sum(), total=nw.col("sy").sum(),
             person_sq=(nw.col("sy") ** 2 / nw.col("n")).sum())).iloc[0]
-        if float(out["rows"]) != rows or abs(float(out["total"]) - total) > 1e-9 * scale:
+        if float(out["rows"]) != self._rows or \
+                abs(float(out["total"]) - self._total) > 1e-9 * self._scale:
             raise DataError(
                 f"{table.source} changed since the fit ({int(out['rows'])} rows now, "
-                f"{int(rows)} then): the within-person R² is computed from the data on first "
-                "request. Refit on the current data.")
+                f"{int(self._rows)} then): the within-person R² is computed from the data on "
+                "first request. Refit on the current data.")
         return float(out["person_sq"])
-
-    return person_sq
 
 
 def _facts(r: _Roles, units, s: pd.DataFrame, seen, periods, *, always, always_rows,
