@@ -54,6 +54,16 @@ def _count(condition):
     return condition.cast(nw.Int64).sum()
 
 
+#: the unit key of per-unit tables, under a name no aggregate takes (a unit column may be
+#: called "n" or "mask")
+UNIT_KEY = "__unit"
+
+
+def by_unit(r: _Roles):
+    """The rows grouped by the plan's unit, keyed as :data:`UNIT_KEY`."""
+    return r.table.frame.with_columns(**{UNIT_KEY: nw.col(r.plan.unit)}).group_by(UNIT_KEY)
+
+
 class _Roles:
     """The plan's expressions over one table: outcome, time, exposure, first exposed period."""
 

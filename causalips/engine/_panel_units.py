@@ -10,7 +10,7 @@ import pandas as pd
 
 from .._checks import _plain
 from ..errors import DataError
-from ._panel_exprs import INF, _count, _Roles
+from ._panel_exprs import INF, UNIT_KEY, _count, _Roles, by_unit
 from .checks import _example
 
 #: bit masks of the periods seen are exact in double precision up to this many periods
@@ -51,7 +51,7 @@ def _unit_table(r: _Roles, periods: np.ndarray, bits):
         aggs["t0"] = nw.when(r.d_raw == 0).then(r.t).otherwise(None).max()
     else:
         aggs.update(fmin=r.first.min(), fmax=r.first.max())
-    return r.table.frame.group_by(plan.unit).agg(**aggs)
+    return by_unit(r).agg(**aggs)
 
 
 def _unit_summary(r: _Roles, units, keys) -> pd.DataFrame:
@@ -78,7 +78,7 @@ def _unit_summary(r: _Roles, units, keys) -> pd.DataFrame:
 
 def _first_row_of_unit(r: _Roles, units, condition, cols) -> str:
     """An example row of the first unit where ``condition`` (on the unit table) holds."""
-    found = r.table.collect(units.filter(condition).select(r.plan.unit).head(1))
+    found = r.table.collect(units.filter(condition).select(UNIT_KEY).head(1))
     value = _plain(found.iloc[0, 0])
     return _example(r.table, nw.col(r.plan.unit) == value, cols)
 
@@ -171,12 +171,11 @@ def _lean_unit_table(r: _Roles, periods: np.ndarray, bits: np.ndarray):
         else:
             bit = f"CAST(CAST({time} AS DOUBLE) - {float(periods[0])!r} AS BIGINT)"
         per_unit = table.frame.to_native().aggregate(
-            f"{unit}, count(*) AS n, bit_or(CAST(1 AS BIGINT) << {bit}) AS mask, "
+            f"{unit} AS {UNIT_KEY}, count(*) AS n, bit_or(CAST(1 AS BIGINT) << {bit}) AS mask, "
             f"max({cluster}) AS cluster", unit)
         return nw.from_native(per_unit)
-    return table.frame.group_by(plan.unit).agg(
-        n=nw.len(), mask=_period_bit(r, periods, bits).sum(),
-        cluster=nw.col(plan.cluster_col).max())
+    return by_unit(r).agg(n=nw.len(), mask=_period_bit(r, periods, bits).sum(),
+                          cluster=nw.col(plan.cluster_col).max())
 
 
 def _quoted(column: str) -> str:
@@ -259,7 +258,7 @@ class _PersonSquares:
     def _query(self) -> float:
         r = self._roles
         table = r.table
-        units = table.frame.group_by(r.plan.unit).agg(n=nw.len(), sy=r.y.sum())
+        units = by_unit(r).agg(n=nw.len(), sy=r.y.sum())
         out = table.collect(units.select(
             rows=nw.col("n").sum(), total=nw.col("sy").sum(),
             person_sq=(nw.col("sy") ** 2 / nw.col("n")).sum())).iloc[0]
@@ -313,9 +312,9 @@ def _facts(r: _Roles, units, s: pd.DataFrame, seen, periods, *, always, always_r
 
 def refuse_duplicates(r: _Roles) -> None:
     plan, table = r.plan, r.table
-    counts = table.frame.group_by(plan.unit, plan.time).agg(nw.len().alias("n_rows"))
-    dup = counts.filter(nw.col("n_rows") > 1)
-    rows = table.collect(dup.select(nw.col("n_rows").sum().alias("rows")))["rows"].iloc[0]
+    counts = table.frame.group_by(plan.unit, plan.time).agg(nw.len().alias("__rows"))
+    dup = counts.filter(nw.col("__rows") > 1)
+    rows = table.collect(dup.select(nw.col("__rows").sum().alias("rows")))["rows"].iloc[0]
     if pd.notna(rows) and int(rows) > 0:
         first = table.collect(dup.select(plan.unit, plan.time).head(1)).iloc[0]
         ex = ", ".join(f"{c}={_plain(first[c])!r}" for c in (plan.unit, plan.time))

@@ -113,9 +113,9 @@ def check_values(table: Table, roles: Mapping[str, str], *, nonnegative: Sequenc
 
 def check_unique(table: Table, keys: Sequence[str], *, what: str) -> None:
     """No two rows share the same ``keys`` (e.g. unit and period), counted in the engine."""
-    counts = table.frame.group_by(*keys).agg(nw.len().alias("n_rows"))
-    dup = counts.filter(nw.col("n_rows") > 1)
-    stats = table.collect(dup.select(nw.col("n_rows").sum().alias("rows"),
+    counts = table.frame.group_by(*keys).agg(nw.len().alias("__rows"))
+    dup = counts.filter(nw.col("__rows") > 1)
+    stats = table.collect(dup.select(nw.col("__rows").sum().alias("rows"),
                                      nw.len().alias("keys")))
     n_rows = stats.iloc[0]["rows"]
     if pd.notna(n_rows) and int(n_rows) > 0:

@@ -24,7 +24,7 @@ import pandas as pd
 
 from .._checks import MAX_MAGNITUDE, _plain
 from ..errors import DataError
-from ._panel_exprs import INF, PanelPlan, _bad_number, _count, _missing, _Roles
+from ._panel_exprs import INF, UNIT_KEY, PanelPlan, _bad_number, _count, _missing, _Roles, by_unit
 from ._panel_units import _bit_positions, _period_bit, refuse_duplicates
 from .checks import _example, require_columns
 from .frames import Table
@@ -65,14 +65,15 @@ def _light_query(r: _Roles, plan: PanelPlan, by_cluster: bool):
         aggs["missing_unit"] = _count(_missing(table, plan.unit))
     if by_cluster:
         aggs["missing_cluster"] = _count(_missing(table, plan.cluster))
-    out = table.collect(table.frame.group_by(plan.time).agg(**aggs).head(MAX_CELLS + 1))
+    by_time = table.frame.with_columns(__time=nw.col(plan.time)).group_by("__time")
+    out = table.collect(by_time.agg(**aggs).head(MAX_CELLS + 1))
     if len(out) > MAX_CELLS:
         raise DataError(f"{table.source} has more than {MAX_CELLS:,} distinct periods in "
                         f"{plan.time!r}; aggregate the time column to periods (e.g. years) first.")
     if out.empty:
         raise DataError("data has no rows; nothing to estimate.")
     for c in out.columns:
-        if c != plan.time:
+        if c != "__time":
             out[c] = out[c].astype(float)
     return out
 
@@ -80,7 +81,7 @@ def _light_query(r: _Roles, plan: PanelPlan, by_cluster: bool):
 def _refuse(r: _Roles, plan: PanelPlan, light: pd.DataFrame, *, allow_missing_y: bool):
     table = r.table
     keys = [k for k in (plan.unit if plan.panel else None, plan.time) if k]
-    t = pd.to_numeric(light[plan.time], errors="coerce").to_numpy(float)
+    t = pd.to_numeric(light["__time"], errors="coerce").to_numpy(float)
     if not np.isfinite(t).all():
         n = int(light.loc[~np.isfinite(t), "n"].sum())
         ex = _example(table, _bad_number(r.t), keys)
@@ -126,7 +127,7 @@ def _panel_query(r: _Roles, plan: PanelPlan, periods, mu, cross: bool):
         aggs.update(cmin=nw.col(plan.cluster).min(), cmax=nw.col(plan.cluster).max())
     for k, p in enumerate(periods):  # one conditional sum per period (a few dozen at most)
         aggs[f"s::{k}"] = nw.when(r.t == float(p)).then(r.y - float(mu[k])).otherwise(0.0).sum()
-    units = r.table.frame.group_by(plan.unit).agg(**aggs)
+    units = by_unit(r).agg(**aggs)
     full = float(np.sum(2.0 ** bits))
     popcount = sum((nw.col("mask").cast(nw.Int64) // int(2 ** int(b))) % 2 for b in bits)
     always = (nw.col("fmin") < INF) & (nw.col("fmin") <= nw.col("tmin"))
@@ -162,13 +163,14 @@ def panel_moments(table: Table, plan: PanelPlan, *, require_controls: bool) -> C
     r = _Roles(table, plan)
     light = _light_query(r, plan, plan.cluster is not None)
     periods = _refuse(r, plan, light, allow_missing_y=False)
-    mu = (light.sort_values(plan.time)["sum_y"] / light.sort_values(plan.time)["good"]).to_numpy()
+    by_period = light.sort_values("__time")
+    mu = (by_period["sum_y"] / by_period["good"]).to_numpy()
     g, units = _panel_query(r, plan, periods, mu, cross=plan.cluster is None)
     if (g["status"] == DUPLICATED).any():
         refuse_duplicates(r)
     if g["varies"].sum():
         found = table.collect(units.filter(nw.col("fmin") != nw.col("fmax"))
-                              .select(plan.unit).head(1))
+                              .select(UNIT_KEY).head(1))
         ex = _example(table, nw.col(plan.unit) == _plain(found.iloc[0, 0]),
                       [plan.unit, plan.time, plan.first_treated])
         raise DataError(
@@ -253,12 +255,13 @@ def cross_section_moments(table: Table, plan: PanelPlan) -> CohortMoments:
     light = _light_query(r, plan, plan.cluster is not None)
     all_periods = _refuse(r, plan, light, allow_missing_y=True)
     good = ~_bad_number(r.y)
-    keys = {"first": r.first, "period_value": r.t}
+    keys = {"__first": r.first, "__period": r.t}  # never a user's column name
     if plan.cluster:
-        keys["cluster"] = nw.col(plan.cluster)
+        keys["__cluster"] = nw.col(plan.cluster)
     query = (table.frame.filter(good).with_columns(**keys).group_by(*keys)
              .agg(count=nw.len(), sum=r.y.sum(), ss=r.y.var(ddof=0) * nw.len()))
-    g = table.collect(query.head(MAX_CELLS + 1))
+    g = table.collect(query.head(MAX_CELLS + 1)).rename(
+        columns={"__first": "first", "__period": "period_value", "__cluster": "cluster"})
     if len(g) > MAX_CELLS:
         raise DataError(f"{table.source} has more than {MAX_CELLS:,} cohort x period x cluster "
                         "cells; cluster at a coarser level or aggregate first.")

@@ -287,6 +287,29 @@ def test_staggered_on_every_engine_equals_pandas(kind, to_backend):
         same_staggered(quiet(est, data), quiet(est, df))
 
 
+#: names the engine queries give their own columns (per unit, per period, per cohort)
+INTERNAL_NAMES = ("n", "mask", "cluster", "sy", "units", "n_rows", "good", "sum_y", "first",
+                  "period_value", "status", "count")
+
+
+@pytest.mark.parametrize("kind", ["duckdb", "polars"])
+def test_columns_named_like_the_engine_queries_own_columns(kind, to_backend):
+    """A unit, period, outcome or cluster column may be called "n" or "mask": the queries key
+    their tables under names of their own, so the fits equal pandas instead of failing."""
+    df = panel(seed=3).drop(columns=["x1"], errors="ignore")
+    stag = staggered_panel(seed=2).drop(index=[3, 50]).reset_index(drop=True)
+    for k, name in enumerate(INTERNAL_NAMES):
+        role = ("unit", "time", "outcome", "cluster")[k % 4]
+        col = {"unit": "id", "time": "t", "outcome": "y", "cluster": "m"}[role]
+        spec = {**PERSON, "treatment": "d", role: name}
+        renamed = df.rename(columns={col: name})
+        same(quiet(ci.DiD(**spec), to_backend(renamed, kind)), quiet(ci.DiD(**spec), renamed))
+        spec = {**STAG, "cluster": "cl", "inference": None, role: name}
+        renamed = stag.rename(columns={{**STAG, "cluster": "cl"}[role]: name})
+        same_staggered(quiet(ci.StaggeredDiD(**spec), to_backend(renamed, kind)),
+                       quiet(ci.StaggeredDiD(**spec), renamed))
+
+
 @pytest.mark.parametrize("kind", ["parquet", "polars"])
 def test_staggered_on_mpdta_and_repeated_cross_sections(kind, to_backend):
     from causalips.datasets import load_mpdta
