@@ -12,6 +12,7 @@ from .._checks import _plain
 from ..errors import DataError
 from ._panel_exprs import INF, UNIT_KEY, _count, _Roles, by_unit
 from .checks import _example
+from .frames import sql_name
 
 #: bit masks of the periods seen are exact in double precision up to this many periods
 MAX_MASK_PERIODS = 52
@@ -165,7 +166,7 @@ def _lean_unit_table(r: _Roles, periods: np.ndarray, bits: np.ndarray):
     plan, table = r.plan, r.table
     consecutive = bits[-1] == periods[-1] - periods[0]
     if table.backend == "duckdb" and consecutive and table.schema[plan.time].is_numeric():
-        unit, time, cluster = (_quoted(c) for c in (plan.unit, plan.time, plan.cluster_col))
+        unit, time, cluster = (sql_name(c) for c in (plan.unit, plan.time, plan.cluster_col))
         if table.schema[plan.time].is_integer():
             bit = f"CAST({time} - {int(periods[0])} AS BIGINT)"
         else:
@@ -176,10 +177,6 @@ def _lean_unit_table(r: _Roles, periods: np.ndarray, bits: np.ndarray):
         return nw.from_native(per_unit)
     return by_unit(r).agg(n=nw.len(), mask=_period_bit(r, periods, bits).sum(),
                           cluster=nw.col(plan.cluster_col).max())
-
-
-def _quoted(column: str) -> str:
-    return '"' + column.replace('"', '""') + '"'
 
 
 def _nobody_moves(g: pd.DataFrame, code: np.ndarray, seen: np.ndarray,

@@ -78,6 +78,11 @@ class Table:
         return query.collect().to_pandas()
 
 
+def sql_name(column: str) -> str:
+    """``column`` as a quoted SQL identifier (for the few queries written in DuckDB's SQL)."""
+    return '"' + column.replace('"', '""') + '"'
+
+
 def is_in_memory(data: Any) -> bool:
     """True for data the estimators read directly: a pandas DataFrame or a dict of columns."""
     return isinstance(data, pd.DataFrame | dict)

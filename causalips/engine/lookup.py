@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import narwhals as nw
 import pandas as pd
 
-from .frames import Table
+from .frames import Table, sql_name
 
 
 def join_small(table: Table, frame, small: pd.DataFrame, on: Sequence[str]):
@@ -50,11 +50,8 @@ def _join_duckdb(frame, small: pd.DataFrame, on: list[str]):
 
     native = frame.to_native()
     causalips_small = pa.Table.from_pandas(small, preserve_index=False)  # noqa: F841 (scanned)
-    keys = ", ".join(_quote(c) for c in on)
+    keys = ", ".join(sql_name(c) for c in on)
     joined = native.query("causalips_rows",
                           f"SELECT * FROM causalips_rows LEFT JOIN causalips_small USING ({keys})")
     return nw.from_native(joined)
 
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
