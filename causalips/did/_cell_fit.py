@@ -144,16 +144,18 @@ def fit_cell_moments(m: CellMoments, roles, xnames):
     if m.person_sq is not None:  # person effects: what the cluster effects leave within people
         mg = np.bincount(cl_codes, weights=n * ym) / np.bincount(cl_codes, weights=n)
         cells_part = float(np.sum(m.sum_y2)) - float(np.sum(n * (ym - mg[cl_codes]) ** 2))
-        if callable(m.person_sq):  # asked of the engine when the R² is first wanted
-            person_sq = m.person_sq
-            fit = dataclasses.replace(fit, n_obs=m.n_obs,
-                                      within_pending=lambda: cells_part - person_sq())
-            return fit, fe, row_cell
-        within = cells_part - m.person_sq
+        person_sq = m.person_sq
+        within = ((lambda: cells_part - person_sq()) if callable(person_sq)
+                  else cells_part - person_sq)
     return _person_level(fit, m.n_obs, within), fe, row_cell
 
 
-def _person_level(fit: LinearFit, n_obs: int, within: float) -> LinearFit:
+def _person_level(fit: LinearFit, n_obs: int, within: float | Callable[[], float]) -> LinearFit:
+    """The fit on cells as the person-level fit: ``within`` (the sum of squares within cells
+    that the cells cannot see) is added to RSS and TSS, or left pending when it is a function
+    (engine fits ask for it when the R² is first wanted)."""
+    if callable(within):
+        return dataclasses.replace(fit, n_obs=n_obs, within_pending=within)
     return dataclasses.replace(fit, n_obs=n_obs, rss=within + fit.rss,
                                tss_within=within + fit.tss_within)
 
